@@ -1,0 +1,157 @@
+"""The `channelsim` command line. It parses, calls a workflow, and prints; it computes nothing.
+
+Every user error (bad scenario, bad option, unwritable output) is one line on stderr and
+exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from tqdm import tqdm
+
+from channelsim import __version__, display, results, workflows
+from channelsim.scenario import ScenarioError, load_scenario
+
+USER_ERRORS = (ScenarioError, results.ResultsError)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn user errors into one message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            raise click.exceptions.UsageError(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.exceptions.UsageError(f"{where}{exc.strerror or exc}") from None
+
+    return wrapper
+
+
+class ChannelsimGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        return super().main(*args, **kwargs)
+
+
+def set_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="Override a scenario setting by its dotted path (repeatable), "
+        "e.g. --set reps.capacity=30 --set engagement.large_accounts=rep_only.",
+    )(fn)
+
+
+scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@click.group(cls=ChannelsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="channelsim")
+def main() -> None:
+    """Simulate and compare direct, intermediary and parallel sales-channel strategies.
+
+    \b
+    Examples:
+      channelsim run scenarios/parallel.yaml --replicates 10
+      channelsim validate scenarios/parallel.yaml --show
+    """
+
+
+@main.command()
+@scenario_argument
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(1, 100_000),
+    help="Replicates (default: the scenario's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Base seed for the replicate seeds (default: the scenario's).",
+)
+@click.option(
+    "--weeks", type=click.IntRange(1, 5200), help="Weeks to simulate (default: the scenario's)."
+)
+@set_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Local worker processes.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default results/<name>-<timestamp>).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@friendly
+def run(
+    scenario: Path,
+    replicates: int | None,
+    seed: int | None,
+    weeks: int | None,
+    overrides: tuple[str, ...],
+    workers: int,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """Run one scenario and write KPIs, weekly series and charts.
+
+    \b
+    Example:
+      channelsim run scenarios/parallel.yaml --replicates 20 --set reps.capacity=30
+    """
+    extra = (*overrides, f"weeks={weeks}") if weeks else overrides
+    sc = load_scenario(scenario, extra)
+    n = replicates or sc.replicates
+    base_seed = sc.seed if seed is None else seed
+    out = out or results.default_out("", sc.name)
+    with tqdm(total=n, desc=f"{sc.name}", unit="run", disable=quiet, file=sys.stderr) as bar:
+        job = workflows.run_scenario(
+            sc, out, n, base_seed, workers, results.command_line(), on_done=lambda: bar.update(1)
+        )
+    click.echo(f"{sc.name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
+    click.echo(display.summary_table(job.summary))
+    click.echo(f"\nResults in {job.folder}")
+
+
+@main.command()
+@scenario_argument
+@set_option
+@click.option(
+    "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
+)
+@friendly
+def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
+    """Check a scenario file; exit 2 with the reason if it is not valid.
+
+    \b
+    Example:
+      channelsim validate scenarios/s_company_after.yaml --show
+    """
+    sc = load_scenario(scenario, overrides)
+    if show:
+        click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+    else:
+        click.echo(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})")
+
+
+@main.command()
+def kpis() -> None:
+    """List every KPI with its definition."""
+    click.echo(display.kpi_glossary())

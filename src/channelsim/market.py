@@ -1,0 +1,175 @@
+"""The customer population as arrays, and the random-utility choice among offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from channelsim.schema import Market
+
+CHANNELS = ("dealer", "rep", "online", "telesales", "competitor", "none")
+DEALER, REP, ONLINE, TELESALES, COMPETITOR, NONE = range(len(CHANNELS))
+OURS = (DEALER, REP, ONLINE, TELESALES)
+NO_ONE = -1
+
+
+@dataclass
+class SegmentTable:
+    """Segment parameters as arrays indexed by segment number."""
+
+    names: list[str]
+    large: NDArray[np.bool_]
+    volume: NDArray[np.float64]
+    cycle: NDArray[np.int32]
+    decision_weeks: NDArray[np.int32]
+    stages: NDArray[np.int8]
+    price_sensitivity: NDArray[np.float64]
+    service_sensitivity: NDArray[np.float64]
+    direct_acceptance: NDArray[np.float64]
+    loyalty: NDArray[np.float64]
+    loss_ratio: NDArray[np.float64]
+    initial_share: NDArray[np.float64]
+
+
+@dataclass
+class Population:
+    """Struct of arrays: one entry per customer. Mutable state is updated in place by the model."""
+
+    region: NDArray[np.int16]
+    segment: NDArray[np.int16]
+    value: NDArray[np.float64]
+    risk: NDArray[np.float64]
+    due: NDArray[np.int32]
+    window_end: NDArray[np.int32]
+    incumbent: NDArray[np.int8]
+    bought_before: NDArray[np.bool_]
+
+    @property
+    def size(self) -> int:
+        return int(self.region.size)
+
+
+def segment_table(market: Market) -> SegmentTable:
+    segs = market.segments
+
+    def col(attr: str, dtype: type) -> NDArray:
+        return np.array([getattr(s, attr) for s in segs], dtype=dtype)
+
+    return SegmentTable(
+        names=[s.name for s in segs],
+        large=col("large_account", bool),
+        volume=col("volume", np.float64),
+        cycle=col("cycle_weeks", np.int32),
+        decision_weeks=col("decision_weeks", np.int32),
+        stages=col("sales_cycle_stages", np.int8),
+        price_sensitivity=col("price_sensitivity", np.float64),
+        service_sensitivity=col("service_sensitivity", np.float64),
+        direct_acceptance=col("direct_acceptance", np.float64),
+        loyalty=col("loyalty", np.float64),
+        loss_ratio=col("loss_ratio", np.float64),
+        initial_share=col("initial_share", np.float64),
+    )
+
+
+def segment_counts(market: Market) -> NDArray[np.int64]:
+    """Customers per (segment, region)."""
+    regions = [r.name for r in market.regions]
+    counts = np.zeros((len(market.segments), len(regions)), dtype=np.int64)
+    for s, seg in enumerate(market.segments):
+        for r, name in enumerate(regions):
+            counts[s, r] = (
+                seg.customers.get(name, 0) if isinstance(seg.customers, dict) else seg.customers
+            )
+    return counts
+
+
+def build_population(market: Market, table: SegmentTable, rng: np.random.Generator) -> Population:
+    """Draw every customer's fixed traits and first purchase date, cohort by cohort."""
+    counts = segment_counts(market)
+    power = np.array([r.purchasing_power for r in market.regions])
+    regions, segments, values, risks = [], [], [], []
+    for s, seg in enumerate(market.segments):
+        low, high = seg.valuation.low, seg.valuation.high
+        for r in range(counts.shape[1]):
+            n = int(counts[s, r])
+            if n == 0:
+                continue
+            if seg.valuation.distribution == "stratified":
+                unit = (np.arange(n) + 0.5) / n
+            else:
+                unit = rng.random(n)
+            values.append((low + (high - low) * unit) * power[r])
+            risks.append(seg.loss_ratio * rng.gamma(2.0, 0.5, size=n))
+            regions.append(np.full(n, r, dtype=np.int16))
+            segments.append(np.full(n, s, dtype=np.int16))
+    region = np.concatenate(regions) if regions else np.zeros(0, np.int16)
+    segment = np.concatenate(segments) if segments else np.zeros(0, np.int16)
+    value = np.concatenate(values) if values else np.zeros(0)
+    risk = np.concatenate(risks) if risks else np.zeros(0)
+    cycle = table.cycle[segment]
+    due = (rng.random(region.size) * cycle).astype(np.int32)
+    window_end = due + table.decision_weeks[segment] - 1
+    return Population(
+        region=region,
+        segment=segment,
+        value=value,
+        risk=risk,
+        due=due,
+        window_end=window_end.astype(np.int32),
+        incumbent=np.full(region.size, NO_ONE, dtype=np.int8),
+        bought_before=np.zeros(region.size, dtype=bool),
+    )
+
+
+def utilities(
+    value: NDArray,
+    prices: NDArray,
+    service: NDArray,
+    direct_acceptance: NDArray,
+    price_sensitivity: NDArray,
+    service_sensitivity: NDArray,
+    loyalty: NDArray,
+    incumbent: NDArray,
+    available: NDArray[np.bool_],
+) -> NDArray:
+    """Per-unit utility of each channel for each customer (rows) and channel (columns).
+
+    V_ij = b_p,i (theta_ij v_i - p_ij) + b_s,i s_ij + lambda_i [j == incumbent_i];
+    theta is the direct-channel acceptance on rep, online and telesales, 1 elsewhere;
+    the `none` column (no purchase) is 0; unavailable channels are -inf.
+    """
+    n = value.size
+    theta = np.ones((n, len(CHANNELS)))
+    theta[:, [REP, ONLINE, TELESALES]] = direct_acceptance[:, None]
+    surplus = theta * value[:, None] - prices
+    u = price_sensitivity[:, None] * surplus + service_sensitivity[:, None] * service
+    u[np.arange(n), np.clip(incumbent, 0, None)] += np.where(incumbent >= 0, loyalty, 0.0)
+    u[:, NONE] = 0.0
+    return np.where(available, u, -np.inf)
+
+
+def choose(utility: NDArray, scale: float, gumbel: NDArray) -> NDArray[np.int64]:
+    """Random-utility choice: argmax of V + scale * Gumbel noise (multinomial logit).
+
+    Scale 0 is deterministic utility maximisation; ties go to the lower channel index
+    (dealer before direct before no purchase), as in the valuation-based dual-channel model.
+    """
+    if scale == 0:
+        return np.argmax(utility, axis=1)
+    return np.argmax(utility + scale * gumbel, axis=1)
+
+
+def logit_probabilities(utility: NDArray, scale: float) -> NDArray:
+    """Closed-form multinomial-logit choice probabilities for the same utilities."""
+    if scale == 0:
+        best = utility == utility.max(axis=1, keepdims=True)
+        first = np.argmax(best, axis=1)
+        out = np.zeros_like(utility)
+        out[np.arange(utility.shape[0]), first] = 1.0
+        return out
+    z = utility / scale
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,132 @@
+"""Results folders: atomic file writes, a manifest, and a clear complete/incomplete state.
+
+A folder is created with an `INCOMPLETE` marker; every file is written to a temporary name
+and renamed into place; `manifest.json` gets `"status": "complete"` and the marker is removed
+only after every file is there. A run that dies leaves a folder that says it is incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+INCOMPLETE = "INCOMPLETE"
+
+
+class ResultsError(OSError):
+    """An output problem the user can fix (path exists, not writable, disk full)."""
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, fsync it, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything that can change a result."""
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("channelsim", "mesa", "numpy", "pandas", "pydantic", "pyarrow"):
+        try:
+            out[package] = version(package)
+        except Exception:  # noqa: BLE001 - a missing optional package is not an error here
+            out[package] = "not installed"
+    return out
+
+
+def default_out(kind: str, name: str, root: Path = Path("results")) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{_safe(name)}-{kind}-{stamp}" if kind else root / f"{_safe(name)}-{stamp}"
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of a user-given name (no separators, no leading dots)."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    return cleaned.lstrip("._") or "run"
+
+
+def safe_name(name: str) -> str:
+    return _safe(name)
+
+
+class ResultsDir:
+    """A results folder that is either visibly incomplete or complete with a manifest."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def create(self, allow_existing: bool = False) -> None:
+        if self.path.exists() and any(self.path.iterdir()) and not allow_existing:
+            raise ResultsError(
+                f"{self.path}: output folder exists and is not empty; choose another --out"
+            )
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_text(self.path / INCOMPLETE, "this folder is being written or its run failed\n")
+        except OSError as exc:
+            raise ResultsError(f"{self.path}: cannot write results here ({exc.strerror})") from exc
+
+    def file(self, name: str) -> Path:
+        """A path inside the folder; names cannot escape it."""
+        target = (self.path / name).resolve()
+        if self.path.resolve() not in target.parents:
+            raise ResultsError(f"{name!r} would be written outside {self.path}")
+        return target
+
+    def complete(self, manifest: dict[str, Any]) -> None:
+        write_json(self.path / "manifest.json", {**manifest, "status": "complete"})
+        (self.path / INCOMPLETE).unlink(missing_ok=True)
+
+    @property
+    def is_complete(self) -> bool:
+        return (self.path / "manifest.json").is_file() and not (self.path / INCOMPLETE).exists()
+
+
+def manifest(command: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "command": command,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        **fields,
+    }
+
+
+def command_line() -> str:
+    return " ".join(["channelsim", *sys.argv[1:]])

@@ -1,0 +1,327 @@
+"""The scenario schema: every lever a user can set, with its type, range and meaning.
+
+Models are frozen and forbid unknown keys, so a typo is an error rather than a silently
+ignored setting. Cross-field rules (floor below list price, a general agent for every
+region) live in validators here so that every entry point gets them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Money = Annotated[float, Field(ge=0.0)]
+
+CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
+ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Valuation(Strict):
+    """Per-unit value a customer puts on the product, drawn once per customer."""
+
+    distribution: Literal["uniform", "stratified"] = "uniform"
+    low: Money = 0.0
+    high: Positive = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Valuation:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        return self
+
+
+class Segment(Strict):
+    name: str = Field(min_length=1)
+    customers: int | dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="customers per region: one number for every region, or a map region -> count"
+    )
+    large_account: bool = False
+    volume: Positive = 1.0
+    cycle_weeks: Annotated[int, Field(ge=1, le=520)] = 52
+    decision_weeks: Annotated[int, Field(ge=1, le=52)] = 1
+    sales_cycle_stages: Annotated[int, Field(ge=1, le=10)] = 1
+    valuation: Valuation = Valuation()
+    price_sensitivity: Positive = 1.0
+    service_sensitivity: NonNegative = 0.0
+    direct_acceptance: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0
+    loyalty: NonNegative = 0.0
+    loss_ratio: NonNegative = 0.0
+    initial_share: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _counts(self) -> Segment:
+        if isinstance(self.customers, int) and self.customers < 0:
+            raise ValueError(f"customers must be >= 0, found {self.customers}")
+        return self
+
+
+class Region(Strict):
+    name: str = Field(min_length=1)
+    purchasing_power: Positive = 1.0
+
+
+class Competitor(Strict):
+    enabled: bool = True
+    price: Money = 100.0
+    service: Probability = 0.5
+
+
+class Choice(Strict):
+    scale: NonNegative = Field(0.0, description="logit scale (money per unit); 0 = deterministic")
+
+
+class Market(Strict):
+    regions: list[Region] = Field(min_length=1)
+    segments: list[Segment] = Field(min_length=1)
+    competitor: Competitor = Competitor()
+    choice: Choice = Choice()
+
+    @model_validator(mode="after")
+    def _names(self) -> Market:
+        regions = [r.name for r in self.regions]
+        _unique(regions, "market.regions")
+        _unique([s.name for s in self.segments], "market.segments")
+        for seg in self.segments:
+            if isinstance(seg.customers, dict):
+                unknown = sorted(set(seg.customers) - set(regions))
+                if unknown:
+                    raise ValueError(
+                        f"segment {seg.name!r}: customers names unknown region(s) {unknown}; "
+                        f"expected one of {regions}"
+                    )
+        return self
+
+
+class Pricing(Strict):
+    list_price: Positive = 100.0
+    unit_cost: Money = 50.0
+    wholesale_price: Money = 70.0
+    flattened_price: Money | None = Field(
+        None, description="price the company charges dealers when flattened; default wholesale"
+    )
+    price_floor: Money = 0.0
+    rep_max_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    rep_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Pricing:
+        if self.price_floor > self.list_price:
+            raise ValueError(
+                f"price_floor ({self.price_floor}) must not exceed list_price ({self.list_price})"
+            )
+        if self.rep_discount > self.rep_max_discount:
+            raise ValueError(
+                f"rep_discount ({self.rep_discount}) must not exceed rep_max_discount "
+                f"({self.rep_max_discount})"
+            )
+        return self
+
+
+class VolumeRebate(Strict):
+    threshold: Money = Field(0.0, description="quarterly purchases (money) before the rebate")
+    rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+
+
+class GeneralAgentSpec(Strict):
+    name: str = Field(min_length=1)
+    regions: list[str] = Field(min_length=1)
+
+
+class GeneralAgents(Strict):
+    markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    agents: list[GeneralAgentSpec] = []
+    volume_rebate: VolumeRebate = VolumeRebate()
+
+
+class DealerExit(Strict):
+    enabled: bool = True
+    patience_weeks: Annotated[int, Field(ge=1, le=520)] = 26
+    dissatisfaction_threshold: Probability = 0.6
+    replace: bool = False
+    replacement_delay_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+
+
+class Dealers(Strict):
+    per_region: int | dict[str, Annotated[int, Field(ge=0)]] = 2
+    markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
+    min_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    service_quality: Probability = 0.8
+    reach: Probability = Field(0.3, description="weekly chance to reach an in-market customer")
+    relationship_reach: Probability = Field(
+        0.8, description="weekly chance to reach one of its own past customers"
+    )
+    effort_base: Probability = 0.8
+    effort_margin_elasticity: NonNegative = 1.0
+    reference_margin: Positive = 0.2
+    effort_cost: Money = Field(0.0, description="weekly cost of full market-development effort")
+    fixed_cost: Money = 0.0
+    crm_share: Probability = Field(0.0, description="chance a dealer sale is recorded in the CRM")
+    conflict_sensitivity: NonNegative = Field(
+        0.15, description="dissatisfaction added per conflict lost to a rep"
+    )
+    dissatisfaction_recovery: Probability = 0.05
+    volume_rebate: VolumeRebate = VolumeRebate()
+    exit: DealerExit = DealerExit()
+
+
+class Commission(Strict):
+    basis: Literal["revenue", "gross_margin"] = "revenue"
+    rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    tiers: list[tuple[NonNegative, NonNegative]] = Field(
+        default_factory=list,
+        description="[attainment threshold, rate multiplier] pairs, e.g. [[1.0, 1.5]]",
+    )
+    quota_bonus: Money = 0.0
+    overlay_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+class Quota(Strict):
+    method: Literal["negotiated", "data_driven"] = "negotiated"
+    target_share: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        0.5, description="share of the territory's potential revenue expected per quarter"
+    )
+    noise: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    haggling_bias: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.2
+
+
+class Attrition(Strict):
+    base_rate: Probability = Field(0.004, description="weekly quit probability at par")
+    pay_sensitivity: NonNegative = 2.0
+    attainment_sensitivity: NonNegative = 1.0
+    market_pay: Money = Field(1500.0, description="weekly pay a rep could earn elsewhere")
+    hiring_delay_weeks: Annotated[int, Field(ge=0, le=104)] = 8
+    ramp_weeks: Annotated[int, Field(ge=0, le=104)] = 12
+
+
+class Pipeline(Strict):
+    advance_prob: Probability = Field(0.5, description="chance one visit advances a stage")
+
+
+class ChannelSupport(Strict):
+    reach_boost: NonNegative = Field(1.0, description="relative dealer reach gain at full support")
+    service_boost: Probability = 0.1
+    visits_per_dealer: Positive = Field(5.0, description="weekly visits for full support")
+
+
+class Reps(Strict):
+    headcount: Annotated[int, Field(ge=0, le=100_000)] = 20
+    capacity: Annotated[float, Field(ge=0.0)] = 25.0
+    role: Literal["seller", "channel_manager", "mixed"] = "seller"
+    channel_manager_share: Probability = 0.0
+    service_quality: Probability = 0.7
+    crm_capture: Probability = 0.2
+    base_salary: Money = 800.0
+    commission: Commission = Commission()
+    quota: Quota = Quota()
+    attrition: Attrition = Attrition()
+    pipeline: Pipeline = Pipeline()
+    support: ChannelSupport = ChannelSupport()
+
+
+class Engagement(Strict):
+    large_accounts: Literal[
+        "open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration"
+    ] = "open"
+    registration_weeks: Annotated[int, Field(ge=1, le=520)] = 26
+    assist_service_boost: Probability = 0.15
+
+
+class Online(Strict):
+    enabled: bool = False
+    discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    service_quality: Probability = 0.2
+    cost_per_order: Money = 0.0
+
+
+class Telesales(Strict):
+    enabled: bool = False
+    agents: Annotated[int, Field(ge=0, le=10_000)] = 2
+    calls_per_agent: Annotated[int, Field(ge=0, le=2_000)] = 150
+    cost_per_agent_week: Money = 600.0
+    service_quality: Probability = 0.4
+
+
+class Insurance(Strict):
+    enabled: bool = False
+    claim_dispersion: Positive = Field(2.0, description="gamma shape of claims per policy")
+    loss_ratio_threshold: NonNegative = 1.2
+    action: Literal["decline", "reprice"] = "reprice"
+    surcharge: NonNegative = 0.25
+
+
+class Scenario(Strict):
+    """A market and a way of selling to it."""
+
+    name: str = "scenario"
+    description: str = ""
+    strategy: Literal["direct", "intermediary", "parallel"] = "parallel"
+    flattened: bool = False
+    weeks: Annotated[int, Field(ge=1, le=5200)] = 104
+    seed: Annotated[int, Field(ge=0)] = 1
+    replicates: Annotated[int, Field(ge=1, le=100_000)] = 10
+    market: Market
+    pricing: Pricing = Pricing()
+    general_agents: GeneralAgents = GeneralAgents()
+    dealers: Dealers = Dealers()
+    reps: Reps = Reps()
+    engagement: Engagement = Engagement()
+    online: Online = Online()
+    telesales: Telesales = Telesales()
+    insurance: Insurance = Insurance()
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Scenario:
+        regions = [r.name for r in self.market.regions]
+        if isinstance(self.dealers.per_region, dict):
+            unknown = sorted(set(self.dealers.per_region) - set(regions))
+            if unknown:
+                raise ValueError(
+                    f"dealers.per_region names unknown region(s) {unknown}; expected {regions}"
+                )
+        uses_dealers = self.strategy != "direct"
+        if uses_dealers and not self.flattened:
+            covered: dict[str, str] = {}
+            for agent in self.general_agents.agents:
+                for region in agent.regions:
+                    if region not in regions:
+                        raise ValueError(
+                            f"general agent {agent.name!r} serves unknown region {region!r}; "
+                            f"expected one of {regions}"
+                        )
+                    if region in covered:
+                        raise ValueError(
+                            f"region {region!r} is served by both {covered[region]!r} and "
+                            f"{agent.name!r}; each region needs exactly one general agent"
+                        )
+                    covered[region] = agent.name
+            missing = [r for r in regions if r not in covered and self.dealer_count(r) > 0]
+            if missing:
+                raise ValueError(
+                    f"regions {missing} have dealers but no general agent; add them to "
+                    "general_agents.agents[].regions or set flattened: true"
+                )
+        if self.reps.role == "channel_manager" and self.strategy == "direct":
+            raise ValueError(
+                "reps.role 'channel_manager' needs dealers; strategy 'direct' has none"
+            )
+        return self
+
+    def dealer_count(self, region: str) -> int:
+        per = self.dealers.per_region
+        return per.get(region, 0) if isinstance(per, dict) else per
+
+
+def _unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{where}: name {name!r} appears twice")
+        seen.add(name)
