@@ -328,6 +328,12 @@ class ChannelModel(mesa.Model):
         ok &= ~self._declined(in_market)
         large = seg.large[pop.segment[in_market]]
         rule = sc.engagement.large_accounts
+        # A rep learns of a large account that is not its own by prospecting, or because
+        # the dealer shares it (only the cooperative rules make dealers share).
+        discovered = self._rng_sales.random(in_market.size) < sc.reps.prospecting
+        shared = rule in engagement.SHARING_RULES and self.uses_dealers
+        known = st.tied[in_market] | discovered | (shared & st.dealer_reached[in_market])
+        ok &= ~large | known
         if rule == "dealer_only" and self.uses_dealers:
             ok &= ~large
         if rule == "deal_registration":

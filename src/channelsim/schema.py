@@ -218,6 +218,9 @@ class Reps(Strict):
     channel_manager_share: Probability = 0.0
     service_quality: Probability = 0.7
     crm_capture: Probability = 0.2
+    prospecting: Probability = Field(
+        0.3, description="weekly chance a rep learns of an in-market large account not its own"
+    )
     base_salary: Money = 800.0
     commission: Commission = Commission()
     quota: Quota = Quota()

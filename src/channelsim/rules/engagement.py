@@ -9,6 +9,8 @@ from numpy.typing import NDArray
 
 REP = 1
 DEALER = 2
+# Rules under which dealers tell reps about the large accounts they are working on.
+SHARING_RULES = frozenset({"rep_assists_dealer", "deal_registration"})
 
 
 @dataclass(frozen=True)
