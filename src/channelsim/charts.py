@@ -13,9 +13,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
+from channelsim.metrics import KPI_DEFINITIONS  # noqa: E402
 from channelsim.results import atomic_write  # noqa: E402
 
 CHANNEL_COLUMNS = {
@@ -189,3 +192,264 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+# --- comparing scenarios ---------------------------------------------------------------
+
+# KPIs shown together in one bar figure; names the model does not (yet) have are skipped.
+KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "money": (
+        "Money",
+        (
+            "revenue",
+            "company_revenue",
+            "company_profit",
+            "channel_margin",
+            "rep_compensation",
+            "cost_of_goods",
+            "telesales_cost",
+            "online_cost",
+            "claims",
+            "revenue_direct",
+            "revenue_dealer",
+            "revenue_online",
+            "revenue_telesales",
+        ),
+    ),
+    "customers": (
+        "Customers",
+        (
+            "market_share",
+            "units",
+            "customers_active",
+            "new_customers",
+            "repeat_purchase_rate",
+            "churned_customers",
+            "idle_customers",
+            "customers_lost_rep_departure",
+            "crm_share",
+            "loss_ratio",
+        ),
+    ),
+    "conflict": (
+        "Rep-dealer conflict",
+        ("conflicts", "conflict_price_erosion", "avg_price_index"),
+    ),
+    "sales_force": (
+        "Sales force",
+        (
+            "reps_active",
+            "rep_quits",
+            "rep_attrition",
+            "quota_attainment_mean",
+            "pipeline_advance_rate",
+            "revenue_telesales_share",
+        ),
+    ),
+    "dealers": (
+        "General agents and dealers",
+        ("ga_margin", "dealer_margin", "dealers_active", "dealers_exited", "dealer_profit_mean"),
+    ),
+}
+RATIO_SUFFIXES = ("_rate", "_share", "_index", "_ratio", "attainment_mean")
+
+
+def kpi_unit(name: str) -> str:
+    """The unit of a KPI for axis labels, read from its definition and name."""
+    if "money" in KPI_DEFINITIONS.get(name, ""):
+        return "money"
+    if name == "rep_attrition":
+        return "quits per rep-year"
+    if name.endswith(RATIO_SUFFIXES):
+        return "ratio"
+    return "count"
+
+
+def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
+    """Divide big numbers by a thousand or a million so tick labels stay short."""
+    biggest = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
+    if biggest >= 1e6:
+        return 1e6, f"{unit} (millions)"
+    if biggest >= 1e4:
+        return 1e3, f"{unit} (thousands)"
+    return 1.0, unit
+
+
+def _scenario_legend(fig: Figure, colours: dict[str, str]) -> None:
+    handles = [Patch(color=colour, label=name) for name, colour in colours.items()]
+    fig.legend(handles=handles, loc="upper right", fontsize=8, title="scenario")
+
+
+def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
+    """One small panel per KPI: the mean of each scenario with its 95% CI as an error bar.
+
+    Panels have their own y axis because KPIs have different units. KPIs that are zero or
+    empty in every scenario are listed under the figure instead of drawn.
+    """
+    names = _scenarios(summary)
+    colours = scenario_colours(names)
+    shown, empty = [], []
+    for kpi in kpis:
+        means = summary.loc[summary["kpi"] == kpi, "mean"].to_numpy(dtype=float)
+        (shown if np.nan_to_num(means).any() else empty).append(kpi)
+    cols = max(1, min(4, len(shown)))
+    rows = max(1, -(-len(shown) // cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.3 * cols + 1.6, 2.9 * rows + 0.9), squeeze=False
+    )
+    for ax in axes.flat[len(shown) :]:
+        ax.set_visible(False)
+    for ax, kpi in zip(axes.flat, shown, strict=False):
+        frame = summary[summary["kpi"] == kpi].set_index("scenario").reindex(names)
+        mean = frame["mean"].to_numpy(dtype=float)
+        low = frame["ci_low"].to_numpy(dtype=float)
+        high = frame["ci_high"].to_numpy(dtype=float)
+        factor, unit = _scale(np.concatenate([mean, low, high]), kpi_unit(kpi))
+        errors = np.nan_to_num(np.vstack([mean - low, high - mean])) / factor
+        ax.bar(
+            range(len(names)),
+            np.nan_to_num(mean) / factor,
+            yerr=errors,
+            capsize=4,
+            color=[colours[n] for n in names],
+        )
+        ax.set_xticks(range(len(names)), names, rotation=20, fontsize=7, ha="right")
+        ax.set_title(kpi, fontsize=9)
+        ax.set_ylabel(unit, fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.suptitle(f"{title}: mean per scenario with 95% confidence interval")
+    _scenario_legend(fig, colours)
+    if empty:
+        fig.text(0.01, 0.01, "zero or empty in every scenario: " + ", ".join(empty), fontsize=7)
+    fig.tight_layout(rect=(0, 0.03, 0.86, 0.95))
+    return fig
+
+
+def kpi_group_charts(summary: pd.DataFrame) -> dict[str, Figure]:
+    """A `kpi_bars` figure per KPI group, skipping KPI names the summary does not have."""
+    present = set(summary["kpi"])
+    figures = {}
+    for key, (title, names) in KPI_GROUPS.items():
+        kpis = [k for k in names if k in present]
+        if kpis:
+            figures[f"kpis_{key}"] = kpi_bars(summary, kpis, title)
+    return figures
+
+
+def reps_and_dealers(weekly: pd.DataFrame) -> Figure:
+    """Reps in post and dealers trading each week, mean with a 5-95% band across replicates."""
+    names = _scenarios(weekly)
+    colours = scenario_colours(names)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name in names:
+        frame = _per_scenario(weekly, name)
+        _band(left, frame, "reps_active", colours[name], name or "reps")
+        _band(right, frame, "dealers_active", colours[name], name or "dealers")
+    left.set_title("Reps in post")
+    left.set_ylabel("reps")
+    right.set_title("Dealers trading")
+    right.set_ylabel("dealers")
+    for ax in (left, right):
+        ax.set_xlabel("week")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def differences_to_baseline(
+    differences: pd.DataFrame, summary: pd.DataFrame, limit: float = 150.0
+) -> Figure:
+    """Every KPI's paired difference to the baseline, in % of the baseline's mean, with its CI.
+
+    KPIs differ in unit and size by orders of magnitude; as a percentage of the baseline they
+    share one axis, so a reader sees at once which effects are large. KPIs whose baseline
+    mean is zero have no percentage and are listed under the chart; values beyond `limit`
+    are drawn at the edge with their number written beside them.
+    """
+    baseline = str(differences["baseline"].iloc[0])
+    names = _scenarios(summary)
+    colours = scenario_colours(names)
+    others = [n for n in names if n != baseline]
+    base_mean = summary[summary["scenario"] == baseline].set_index("kpi")["mean"]
+    kpis, skipped = [], []
+    for kpi in dict.fromkeys(differences["kpi"]):
+        usable = np.isfinite(base_mean.get(kpi, np.nan)) and base_mean.get(kpi, 0.0) != 0
+        rows = differences[(differences["kpi"] == kpi) & differences["scenario"].isin(others)]
+        (kpis if usable and rows["mean_diff"].notna().any() else skipped).append(kpi)
+    fig, ax = plt.subplots(figsize=(9, 0.34 * max(len(kpis), 1) * max(1, len(others) / 2) + 2))
+    step = 0.7 / max(len(others), 1)
+    for j, name in enumerate(others):
+        frame = differences[differences["scenario"] == name].set_index("kpi").reindex(kpis)
+        scale = 100.0 / base_mean.reindex(kpis).abs().to_numpy(dtype=float)
+        mid = frame["mean_diff"].to_numpy(dtype=float) * scale
+        low = frame["ci_low"].to_numpy(dtype=float) * scale
+        high = frame["ci_high"].to_numpy(dtype=float) * scale
+        y = np.arange(len(kpis)) + (j - (len(others) - 1) / 2) * step
+        ax.hlines(y, np.clip(low, -limit, limit), np.clip(high, -limit, limit), color=colours[name])
+        significant = frame["p_value"].to_numpy(dtype=float) < 0.05
+        clipped = np.clip(mid, -limit, limit)
+        for filled in (True, False):
+            pick = significant == filled
+            ax.scatter(
+                clipped[pick],
+                y[pick],
+                color=colours[name] if filled else "white",
+                edgecolors=colours[name],
+                zorder=3,
+                s=28,
+                label=name if filled else None,
+            )
+        for value, yy in zip(mid, y, strict=True):
+            if np.isfinite(value) and abs(value) > limit:
+                ax.annotate(
+                    f"{value:+.0f}%",
+                    (np.sign(value) * limit, yy),
+                    textcoords="offset points",
+                    xytext=(-4 if value > 0 else 4, 4),
+                    ha="right" if value > 0 else "left",
+                    fontsize=7,
+                    color=colours[name],
+                )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(kpis)), kpis, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-limit * 1.05, limit * 1.05)
+    ax.set_xlabel(f"difference to {baseline} (% of {baseline}'s mean), 95% paired CI")
+    ax.set_title(f"Each KPI against the baseline {baseline!r} (filled: significant at 5%)")
+    handles = [Patch(color=colours[n], label=n) for n in others]
+    ax.legend(handles=handles, fontsize=8, loc="lower right", title="scenario")
+    ax.grid(axis="x", alpha=0.3)
+    if skipped:
+        text = f"not shown ({baseline}'s mean is zero or empty): " + ", ".join(skipped)
+        fig.text(0.01, 0.005, text, fontsize=7, wrap=True)
+    fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
+    return fig
+
+
+def compare_charts(
+    kpis: pd.DataFrame, weekly: pd.DataFrame, summary: pd.DataFrame, differences: pd.DataFrame
+) -> dict[str, Figure]:
+    """Every chart of a comparison, in the order a report shows them."""
+    return {
+        "differences_to_baseline": differences_to_baseline(differences, summary),
+        **kpi_group_charts(summary),
+        "weekly_company_profit": metric_over_time(
+            weekly,
+            "company_profit",
+            "company profit per week (money, 4-week mean)",
+            "Company profit over time (mean and 5-95% band across replicates)",
+            rolling=4,
+        ),
+        "weekly_revenue": metric_over_time(
+            weekly,
+            "revenue",
+            "revenue per week (money, 4-week mean)",
+            "Revenue over time (mean and 5-95% band across replicates)",
+            rolling=4,
+        ),
+        "customers_and_churn": customers_and_churn(weekly),
+        "conflicts_and_prices": conflicts_and_prices(weekly),
+        "reps_and_dealers": reps_and_dealers(weekly),
+        "revenue_by_channel": revenue_by_channel(weekly),
+        "where_the_money_goes": where_the_money_goes(kpis),
+    }

@@ -44,3 +44,41 @@ def _columns(rows: list[tuple[str, ...]]) -> str:
 
 def kpi_glossary() -> str:
     return "\n".join(f"{name}: {text}" for name, text in KPI_DEFINITIONS.items())
+
+
+def comparison_table(
+    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+) -> str:
+    """KPIs as rows, scenarios as columns, `mean ± half-width`, `*` where the paired
+    difference to the baseline is significant; a legend line follows the table."""
+    names = list(dict.fromkeys(summary["scenario"]))
+    baseline = str(differences["baseline"].iloc[0])
+    means = summary.set_index(["kpi", "scenario"])
+    p_values = differences.set_index(["kpi", "scenario"])["p_value"]
+    header = tuple(f"{name} (baseline)" if name == baseline else name for name in names)
+    rows = [("KPI", *header)]
+    for kpi in dict.fromkeys(summary["kpi"]):
+        cells = []
+        for name in names:
+            row = means.loc[(kpi, name)]
+            mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
+            cells.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
+        rows.append((kpi, *cells))
+    n = int(summary["n"].max())
+    legend = (
+        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates; "
+        f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
+        "run with the same seeds); - = no value"
+    )
+    return _columns(rows) + "\n" + legend
+
+
+def mean_pm(mean: float, low: float, high: float) -> str:
+    """`mean ± half-width` of an interval, both to the mean's precision; `-` for no value."""
+    if math.isnan(mean):
+        return "-"
+    decimals = 0 if abs(mean) >= 1000 or mean == 0 else 1 if abs(mean) >= 10 else 3
+    text = f"{mean:,.{decimals}f}"
+    if math.isnan(low) or math.isnan(high):
+        return text
+    return f"{text} ± {(high - low) / 2:,.{decimals}f}"
