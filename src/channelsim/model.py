@@ -190,8 +190,9 @@ class ChannelModel(mesa.Model):
             is_manager = np.ones(region.size, bool)
         elif sc.reps.role == "mixed" and self.uses_dealers:
             is_manager = np.zeros(region.size, bool)
-            for r, n in enumerate(heads):
-                k = int(round(n * sc.reps.channel_manager_share))
+            total = int(np.floor(region.size * sc.reps.channel_manager_share + 0.5))
+            managers = _largest_remainder(total, heads.astype(float))
+            for r, k in enumerate(managers):
                 start = int(heads[:r].sum())
                 is_manager[start : start + k] = True
         else:
