@@ -100,6 +100,55 @@ class Market(Strict):
         return self
 
 
+PriceRule = Literal["fixed", "best_response", "adaptive"]
+
+
+class AdaptivePricing(Strict):
+    """Hill climbing on realised profit (see docs/pricing-policies.md)."""
+
+    step: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.03, description="relative price change per move"
+    )
+    exploration: Probability = Field(0.1, description="chance a move goes in a random direction")
+    min_price: Money | None = Field(None, description="lowest price; default the tier's own cost")
+    max_price: Positive | None = Field(
+        None, description="highest price; default the highest willingness to pay in the market"
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AdaptivePricing:
+        if self.min_price is not None and self.max_price is not None:
+            if self.max_price <= self.min_price:
+                raise ValueError(
+                    f"max_price ({self.max_price}) must exceed min_price ({self.min_price})"
+                )
+        return self
+
+
+class PricingPolicy(Strict):
+    """How each price-setting tier sets its price: fixed (as configured), best response, adaptive."""
+
+    wholesale: PriceRule = Field(
+        "fixed", description="the company's price to general agents (to dealers when flattened)"
+    )
+    list_price: PriceRule = Field(
+        "fixed", description="the company's list price (rep quotes, online, as configured)"
+    )
+    general_agent: PriceRule = Field("fixed", description="general agents' markup")
+    dealer: PriceRule = Field("fixed", description="dealers' markup")
+    rep: PriceRule = Field("fixed", description="the rep's discount within its authority")
+    reprice_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        13, description="weeks between price reviews"
+    )
+    grid_points: Annotated[int, Field(ge=11, le=5001)] = Field(
+        401, description="points of the price grid a best response searches before refining"
+    )
+    sample_customers: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
+        4000, description="customers (a systematic sample) whose expected demand is evaluated"
+    )
+    adaptive: AdaptivePricing = AdaptivePricing()
+
+
 class Pricing(Strict):
     list_price: Positive = 100.0
     unit_cost: Money = 50.0
@@ -110,6 +159,7 @@ class Pricing(Strict):
     price_floor: Money = 0.0
     rep_max_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
     rep_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    policy: PricingPolicy = PricingPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> Pricing:
