@@ -71,6 +71,11 @@ def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
     return baseline
 
 
+def replicates_for(scenarios: Sequence[Scenario], replicates: int | None) -> int:
+    """The replicates asked for, or the first scenario's."""
+    return replicates or scenarios[0].replicates
+
+
 def compare(
     scenarios: Sequence[Scenario],
     out: Path,
@@ -90,7 +95,7 @@ def compare(
     if len(set(names)) != len(names):
         raise ScenarioError(f"scenario names must be distinct, found {names}")
     base_name = choose_baseline(scenarios, baseline)
-    n = replicates or scenarios[0].replicates
+    n = replicates_for(scenarios, replicates)
     base_seed = scenarios[0].seed if seed is None else seed
 
     folder = results.ResultsDir(out)
@@ -120,6 +125,7 @@ def compare(
         results.manifest(
             command,
             kind="compare",
+            versions={**results.versions(), **_versions("scipy", "matplotlib")},
             working_directory=os.getcwd(),
             scenarios=[s.model_dump(mode="json") for s in scenarios],
             names=names,
@@ -134,3 +140,10 @@ def compare(
         )
     )
     return Comparison(out, names, base_name, n, seeds, kpis, weekly, summary, differences)
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    """Versions of the packages that compute the statistics and draw the charts."""
+    from importlib.metadata import version
+
+    return {package: version(package) for package in packages}
