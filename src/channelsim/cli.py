@@ -16,7 +16,8 @@ import click
 import yaml
 from tqdm import tqdm
 
-from channelsim import __version__, display, results, workflows
+from channelsim import __version__, comparison, display, results, workflows
+from channelsim.report import write_report
 from channelsim.scenario import ScenarioError, load_scenario
 
 USER_ERRORS = (ScenarioError, results.ResultsError)
@@ -155,3 +156,89 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
 def kpis() -> None:
     """List every KPI with its definition."""
     click.echo(display.kpi_glossary())
+
+
+@main.command()
+@click.argument(
+    "scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(1, 100_000),
+    help="Replicates per scenario (default: the first scenario's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Base seed of the replicate seeds shared by all scenarios (default: the first's).",
+)
+@click.option("--baseline", metavar="NAME", help="Scenario to compare against (default: first).")
+@set_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Local worker processes (results are the same for any number).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default results/<names>-compare-<timestamp>).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
+@friendly
+def compare(
+    scenarios: tuple[Path, ...],
+    replicates: int | None,
+    seed: int | None,
+    baseline: str | None,
+    overrides: tuple[str, ...],
+    workers: int,
+    out: Path | None,
+    quiet: bool,
+    make_report: bool,
+) -> None:
+    """Run several scenarios on the same seeds and compare them with paired statistics.
+
+    \b
+    Example:
+      channelsim compare scenarios/direct.yaml scenarios/intermediary.yaml \\
+          scenarios/parallel.yaml --replicates 10 --report
+    """
+    loaded = comparison.load_scenarios(scenarios, overrides)
+    comparison.choose_baseline(loaded, baseline)
+    names = [s.name for s in loaded]
+    out = out or results.default_out("compare", "-".join(names))
+    total = comparison.replicates_for(loaded, replicates) * len(loaded)
+    with tqdm(total=total, desc="compare", unit="run", disable=quiet, file=sys.stderr) as bar:
+        job = comparison.compare(
+            loaded,
+            out,
+            replicates,
+            seed,
+            baseline,
+            workers,
+            results.command_line(),
+            on_done=lambda: bar.update(1),
+        )
+    click.echo(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds")
+    click.echo(display.comparison_table(job.summary, job.differences))
+    if make_report:
+        click.echo(f"\nReport: {write_report(job.folder)}")
+    click.echo(f"\nResults in {job.folder}")
+
+
+@main.command("report")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@friendly
+def report_command(folder: Path) -> None:
+    """Write FOLDER/report.html, one self-contained page, from a `compare` results folder.
+
+    \b
+    Example:
+      channelsim report results/direct-parallel-compare-20260101-120000
+    """
+    click.echo(f"Report: {write_report(folder)}")
