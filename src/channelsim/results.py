@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import sys
 import tempfile
 from collections.abc import Callable
@@ -129,4 +130,5 @@ def manifest(command: str, **fields: Any) -> dict[str, Any]:
 
 
 def command_line() -> str:
-    return " ".join(["channelsim", *sys.argv[1:]])
+    """The command as typed, quoted so that it can be pasted into a shell again."""
+    return shlex.join(["channelsim", *sys.argv[1:]])
