@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim import metrics
+from channelsim import metrics, policies
 from channelsim.agents import Customer, Dealer, GeneralAgent, SalesRep
 from channelsim.market import (
     CHANNELS,
@@ -170,6 +170,7 @@ class ChannelModel(mesa.Model):
         self._quarter_attainments: list[float] = []
         self.dealers_exited = 0
         self._set_quotas()
+        self._init_pricing_policies()
 
     # --- construction --------------------------------------------------------------------
 
@@ -292,6 +293,7 @@ class ChannelModel(mesa.Model):
 
     def step(self) -> None:
         week = self.week
+        self._reprice(week)
         w = self.weekly.start(week)
         in_market = np.flatnonzero(self.population.due <= week)
         self._rep_visits(in_market, week, w)
@@ -887,6 +889,165 @@ class ChannelModel(mesa.Model):
         w["dealers_active"] = float(self.dealers.active.sum())
         w["reps_active"] = float(self.reps.occupied.sum())
         w["crm_share"] = float(self.state.crm.mean()) if self.state.crm.size else 0.0
+
+    # --- pricing policies (issue 6): best-response and adaptive prices ----------------------
+    # The logic is in policies.py, the equations in docs/pricing-policies.md. With every tier
+    # `fixed` (the default) nothing here changes a price or draws a random number.
+
+    def _init_pricing_policies(self) -> None:
+        sc = self.scenario
+        # An eighth child of the seeded generator: spawning it leaves the seven above as they were.
+        self._rng_pricing = self.rng.spawn(1)[0]
+        self.decisions = policies.Decisions(
+            wholesale=(sc.pricing.flattened_price or sc.pricing.wholesale_price)
+            if sc.flattened
+            else sc.pricing.wholesale_price,
+            list_price=sc.pricing.list_price,
+            general_agent_markup=sc.general_agents.markup,
+            dealer_markup=sc.dealers.markup,
+            rep_discount=sc.pricing.rep_discount,
+        )
+        rate = 1.0 / self.segments.cycle[self.population.segment]
+        units = (rate * self.segments.volume[self.population.segment]).sum()
+        self._economics = policies.Economics(
+            unit_cost=sc.pricing.unit_cost,
+            price_floor=sc.pricing.price_floor,
+            flattened=sc.flattened,
+            uses_dealers=self.uses_dealers and self.dealers.region.size > 0,
+            reps_sell=self.reps_sell and bool((~self.reps.is_manager).any()),
+            rep_max_discount=sc.pricing.rep_max_discount,
+            online_enabled=sc.online.enabled,
+            online_discount=sc.online.discount,
+            online_cost_per_unit=sc.online.cost_per_order * rate.sum() / max(units, 1e-12),
+            telesales_price=max(sc.pricing.price_floor, sc.pricing.list_price),
+            competitor_price=sc.market.competitor.price,
+            commission_basis=sc.reps.commission.basis,
+            commission_rate=sc.reps.commission.rate,
+        )
+        self._climbs: dict[str, policies.Climb] = {}
+        self._flows_at_review = self.weekly.totals()
+        self.price_history: list[tuple[int, pricing.ChainPrices]] = []
+
+    def _reprice(self, week: int) -> None:
+        """Tiers with a best-response or adaptive policy review their prices every few weeks."""
+        policy = self.scenario.pricing.policy
+        best, adaptive = policies.uses(policy, "best_response"), policies.uses(policy, "adaptive")
+        if not (best or adaptive):
+            return
+        if week % policy.reprice_weeks == 0:
+            sample, reach = self._demand_sample()
+            decisions = self.decisions
+            if adaptive:
+                draws = self._rng_pricing.random((len(policies.TIERS), 2))
+                totals = self.weekly.totals()
+                if week > 0:
+                    flows = metrics.derive(
+                        {k: np.asarray(v - self._flows_at_review[k]) for k, v in totals.items()}
+                    )
+                    decisions, self._climbs = policies.adapt(
+                        decisions,
+                        self._economics,
+                        policy,
+                        self._climbs,
+                        policies.realised_profits({k: float(v) for k, v in flows.items()}),
+                        policies.choke_price(sample),
+                        draws,
+                    )
+                self._flows_at_review = totals
+            if best:
+                decisions = policies.best_responses(
+                    decisions, self._economics, policy, sample, reach
+                )
+            self._apply_decisions(decisions)
+            self.price_history.append((week, self.prices))
+        if policy.dealer != "fixed":
+            sc, d = self.scenario, self.dealers
+            d.effort = (
+                dealer_rules.dealer_effort(
+                    sc.dealers.effort_base,
+                    self.decisions.dealer_markup,
+                    sc.dealers.reference_margin,
+                    sc.dealers.effort_margin_elasticity,
+                    d.dissatisfaction,
+                )
+                * d.active
+            )
+
+    def _apply_decisions(self, decisions: policies.Decisions) -> None:
+        sc = self.scenario
+        self.decisions = decisions
+        self.prices = policies.chain(decisions, self._economics)
+        self.rep_floor = pricing.rep_floor(
+            decisions.list_price, sc.pricing.rep_max_discount, sc.pricing.price_floor
+        )
+        self.dealer_floor = pricing.dealer_floor(
+            self.prices.general_agent_to_dealer, sc.dealers.min_margin, sc.pricing.price_floor
+        )
+
+    def _demand_sample(self) -> tuple[policies.DemandSample, policies.DealerReach]:
+        """The customers, offers and dealer reach that best responses anticipate."""
+        sc, pop, st, seg = self.scenario, self.population, self.state, self.segments
+        d = self.dealers
+        idx = policies.systematic_sample(pop.size, sc.pricing.policy.sample_customers)
+        s, n = pop.segment[idx], idx.size
+        declined = self._declined(idx)
+        dealer = st.dealer[idx]
+        has_dealer = (dealer >= 0) & self.uses_dealers & ~declined
+        has_dealer[has_dealer] &= d.active[dealer[has_dealer]]
+        slot = st.rep_slot[idx]
+        has_rep = (slot >= 0) & self.reps_sell & ~declined
+        has_rep[has_rep] &= self.reps.occupied[slot[has_rep]] & ~self.reps.is_manager[slot[has_rep]]
+        large = seg.large[s]
+        rule = sc.engagement.large_accounts if self.uses_dealers and self.reps_sell else "open"
+        quoting = engagement.who_quotes(
+            rule, has_rep[large], has_dealer[large], st.owner[idx][large]
+        )
+        has_rep[large] = quoting.rep_quotes
+        has_dealer[large] &= quoting.dealer_quotes
+        offers = np.zeros((n, len(CHANNELS)), bool)
+        offers[:, DEALER] = has_dealer
+        offers[:, REP] = has_rep
+        offers[:, ONLINE] = sc.online.enabled & ~declined
+        offers[:, TELESALES] = (
+            sc.telesales.enabled & st.crm[idx] & pop.bought_before[idx] & ~declined
+        )
+        offers[:, COMPETITOR] = sc.market.competitor.enabled
+        offers[:, NONE] = True
+        support = np.zeros(n)
+        if d.region.size:
+            support[dealer >= 0] = self._channel_support()[dealer[dealer >= 0]]
+        service = np.zeros((n, len(CHANNELS)))
+        service[:, DEALER] = np.minimum(
+            1.0, sc.dealers.service_quality + sc.reps.support.service_boost * support
+        )
+        service[:, REP] = sc.reps.service_quality
+        service[:, ONLINE] = sc.online.service_quality
+        service[:, TELESALES] = sc.telesales.service_quality
+        service[:, COMPETITOR] = sc.market.competitor.service
+        weight = seg.volume[s] / seg.cycle[s] * (pop.size / max(n, 1))
+        sample = policies.DemandSample(
+            value=pop.value[idx],
+            direct_acceptance=seg.direct_acceptance[s],
+            price_sensitivity=seg.price_sensitivity[s],
+            service_sensitivity=seg.service_sensitivity[s],
+            loyalty=seg.loyalty[s],
+            incumbent=pop.incumbent[idx],
+            service=service,
+            offers=offers,
+            weight=weight,
+            scale=sc.market.choice.scale,
+        )
+        own = pop.incumbent[idx] == DEALER
+        reach = policies.DealerReach(
+            reach=(sc.dealers.reach * (1.0 + sc.reps.support.reach_boost * support))[has_dealer],
+            effort_ceiling=sc.dealers.effort_base * (1.0 - d.dissatisfaction[dealer[has_dealer]]),
+            relationship=np.where(own, sc.dealers.relationship_reach, 0.0)[has_dealer],
+            windows=seg.decision_weeks[s][has_dealer],
+            weight=weight[has_dealer],
+            reference_margin=sc.dealers.reference_margin,
+            elasticity=sc.dealers.effort_margin_elasticity,
+        )
+        return sample, reach
 
 
 def _largest_remainder(total: int, weights: NDArray) -> NDArray[np.int64]:
