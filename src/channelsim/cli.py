@@ -23,6 +23,12 @@ from channelsim.scenario import ScenarioError, load_scenario
 USER_ERRORS = (ScenarioError, results.ResultsError)
 
 
+class UserError(click.ClickException):
+    """Bad input: printed as one 'Error: ...' line (no usage text), exit code 2."""
+
+    exit_code = 2
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn user errors into one message and exit code 2."""
 
@@ -31,10 +37,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
-            raise click.exceptions.UsageError(str(exc)) from None
+            raise UserError(str(exc)) from None
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            raise click.exceptions.UsageError(f"{where}{exc.strerror or exc}") from None
+            raise UserError(f"{where}{exc.strerror or exc}") from None
 
     return wrapper
 

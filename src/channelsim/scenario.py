@@ -2,13 +2,16 @@
 
 Every failure becomes a `ScenarioError` whose message names the file, the dotted key
 path, the line where known, what was found and what was expected, so the CLI can print
-one line and exit 2 instead of a traceback.
+one line and exit 2 instead of a traceback. YAML is read with PyYAML's safe loader only:
+a scenario file holds plain data and can never construct Python objects or run code.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from channelsim.schema import Scenario
+
+MAX_YAML_NODES = 100_000  # after expanding aliases: a scenario is a few hundred settings
+MAX_YAML_DEPTH = 40
+YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
 
 
 class ScenarioError(ValueError):
@@ -27,32 +34,49 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read a scenario file (following `extends:`), apply `PATH=VALUE` overrides, validate."""
     path = Path(path)
     raw, lines = _load_with_extends(path, chain=())
-    parsed = [parse_override(text) for text in overrides]
-    for dotted, value in parsed:
-        raw = set_path(raw, dotted, value, source="--set")
+    applied = []
+    for text in overrides:
+        dotted, value = parse_override(text)
+        raw, canonical = _set_path(raw, dotted, value, source="--set")
+        applied.append((canonical, f"--set {dotted}"))
     raw.setdefault("name", path.stem)
-    return validate(raw, source=str(path), lines=lines, override_paths=[p for p, _ in parsed])
+    return _validate(raw, str(path), lines, applied)
 
 
 def validate(
     raw: Mapping[str, Any],
     source: str = "<scenario>",
-    lines: Mapping[str, int] | None = None,
+    lines: Mapping[str, str] | None = None,
     override_paths: Iterable[str] = (),
+    override_label: str = "--set",
 ) -> Scenario:
-    """Validate a plain dict as a Scenario, translating pydantic errors into one message."""
+    """Validate a plain dict as a Scenario, translating pydantic errors into one message.
+
+    `lines` maps dotted keys to 'file, line N'; errors at or under one of `override_paths`
+    are attributed to that override instead (e.g. '--set reps.capacity').
+    """
+    overrides = [(path, f"{override_label} {path}") for path in override_paths]
+    return _validate(raw, source, lines or {}, overrides)
+
+
+def _validate(
+    raw: Mapping[str, Any], source: str, lines: Mapping[str, str], overrides: list[tuple[str, str]]
+) -> Scenario:
+    """`overrides` pairs each overridden path (list items as indices) with how to name it."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_explain(exc, source, lines or {}, list(override_paths))) from None
+        raise ScenarioError(_explain(exc, source, lines, overrides)) from None
 
 
 def scenario_with(scenario: Scenario, settings: Mapping[str, Any]) -> Scenario:
     """A copy of `scenario` with dotted-path settings applied (used by sweeps)."""
     raw = scenario.model_dump(mode="python")
+    applied = []
     for dotted, value in settings.items():
-        raw = set_path(raw, dotted, value, source="parameter")
-    return validate(raw, source=f"scenario {scenario.name!r}", override_paths=list(settings))
+        raw, canonical = _set_path(raw, dotted, value, source="parameter")
+        applied.append((canonical, f"parameter {dotted}"))
+    return _validate(raw, f"scenario {scenario.name!r}", {}, applied)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -63,11 +87,16 @@ def parse_override(text: str) -> tuple[str, Any]:
     dotted = dotted.strip()
     if not dotted:
         raise ScenarioError(f"--set {text!r}: the path before '=' is empty")
+    if not value_text.strip():
+        return dotted, ""
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else ""
-    except yaml.YAMLError as exc:
-        problem = f"value {value_text!r} is not valid YAML ({exc})"
-        raise ScenarioError(f"--set {dotted}: {problem}") from None
+        value = yaml.safe_load(value_text)
+    except YAML_ERRORS as exc:
+        problem = _yaml_problem(exc)
+        raise ScenarioError(
+            f"--set {dotted}: value {value_text!r} is not valid YAML ({problem}); "
+            "quote text, e.g. --set name='my run'"
+        ) from None
     return dotted, value
 
 
@@ -77,51 +106,73 @@ def set_path(raw: Mapping[str, Any], dotted: str, value: Any, source: str) -> di
     List items are addressed by index (`market.segments.0.volume`) or, where items have
     a name, by name (`market.segments.large_accounts.volume`).
     """
+    return _set_path(raw, dotted, value, source)[0]
+
+
+def _set_path(
+    raw: Mapping[str, Any], dotted: str, value: Any, source: str
+) -> tuple[dict[str, Any], str]:
+    """`set_path`, also returning the path with list items as indices (for error messages)."""
     out = copy.deepcopy(dict(raw))
     parts = dotted.split(".")
+    canonical: list[str] = []
     model: type[BaseModel] | None = Scenario
     node: Any = out
     for depth, key in enumerate(parts):
-        here = ".".join(parts[: depth + 1])
         last = depth == len(parts) - 1
+        parent = ".".join(parts[:depth]) or "(top level)"
         if isinstance(node, list):
             index = _list_index(node, key)
             if index is None:
-                names = [item.get("name") for item in node if isinstance(item, dict)]
-                raise ScenarioError(
-                    f"{source} {dotted}: no item {key!r} in {'.'.join(parts[:depth])}; "
-                    f"expected an index 0..{len(node) - 1} or one of {names}"
-                )
+                raise ScenarioError(f"{source} {dotted}: {_no_item(node, key, parent)}")
+            canonical.append(str(index))
             if last:
                 node[index] = value
-                return out
+                return out, ".".join(canonical)
             node = node[index]
             continue
         if not isinstance(node, dict):
-            raise ScenarioError(f"{source} {dotted}: {'.'.join(parts[:depth])} is not a mapping")
-        if model is not None and key not in model.model_fields:
             raise ScenarioError(
-                f"{source} {dotted}: unknown key {here!r}{_suggest(key, model.model_fields)}"
+                f"{source} {dotted}: {parent} is {_describe(node)}, not a mapping of settings, "
+                f"so it has no key {key!r}"
             )
+        if model is not None and key not in model.model_fields:
+            hint = _suggest(key, model.model_fields, ".".join(parts[:depth]))
+            raise ScenarioError(f"{source} {dotted}: unknown key {key!r}{hint}")
+        canonical.append(key)
         if last:
             node[key] = value
-            return out
+            return out, ".".join(canonical)
         child_model = _field_model(model, key) if model is not None else None
-        if key not in node or node[key] is None:
-            node[key] = {}
+        if node.get(key) is None:
+            node[key] = [] if model is not None and _is_list(model, key) else {}
         node = node[key]
         model = child_model
-    return out
+    return out, ".".join(canonical)
 
 
 def _list_index(items: list[Any], key: str) -> int | None:
-    if key.lstrip("-").isdigit():
+    if key.isdigit():
         index = int(key)
-        return index if 0 <= index < len(items) else None
+        return index if index < len(items) else None
     for i, item in enumerate(items):
         if isinstance(item, dict) and item.get("name") == key:
             return i
     return None
+
+
+def _no_item(items: list[Any], key: str, where: str) -> str:
+    if not items:
+        return f"{where} is an empty list, so it has no item {key!r}"
+    names = [str(item["name"]) for item in items if isinstance(item, dict) and "name" in item]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    named = f" or a name in {names}" if names else ""
+    return f"no item {key!r} in {where}; expected an index 0..{len(items) - 1}{named}{hint}"
+
+
+def _is_list(model: type[BaseModel], key: str) -> bool:
+    return getattr(model.model_fields[key].annotation, "__origin__", None) is list
 
 
 def _field_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
@@ -139,70 +190,165 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _suggest(key: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f"; expected one of {sorted(candidates)}"
+def _suggest(key: str, candidates: Iterable[str], parent: str = "") -> str:
+    """'; did you mean reps.headcount?' for a typo, else the list of valid keys."""
+    candidates = list(candidates)
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {'.'.join(p for p in (parent, close[0]) if p)}?"
+    return f"; expected one of {sorted(candidates)}"
 
 
 # --- YAML files and extends ------------------------------------------------------------
 
 
-def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict]:
-    resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, resolved))
-        raise ScenarioError(f"{path}: extends: forms a cycle ({cycle})")
+def _load_with_extends(
+    path: Path, chain: tuple[tuple[Path, str], ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read `path` and the files it extends; `lines` maps dotted keys to 'file, line N'.
+
+    `chain` holds (resolved path, path as shown) of the files that led here.
+    """
     if not path.is_file():
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ScenarioError(f"{path}: file not found{where}")
+        kind = "is a folder, not a scenario file" if path.is_dir() else "file not found"
+        raise ScenarioError(f"{path}: {kind}")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read file ({exc})") from None
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(f"{path}: cannot read the file ({reason})") from None
     data, lines = _parse_yaml(text, str(path))
-    parent_name = data.pop("extends", None)
+    if "extends" not in data:
+        return data, lines
+    parent_name = data.pop("extends")
+    where = lines.pop("extends", str(path))
     if parent_name is None:
         return data, lines
-    if not isinstance(parent_name, str):
-        raise ScenarioError(f"{path}: extends: expected a file name, found {parent_name!r}")
-    parent_path = (path.parent / parent_name).resolve()
-    parent, parent_lines = _load_with_extends(parent_path, (*chain, resolved))
-    merged_lines = {**parent_lines, **lines}
-    return deep_merge(parent, data), merged_lines
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise ScenarioError(
+            f"{where}: extends: expected the name of a scenario file, "
+            f"found {_describe(parent_name)}"
+        )
+    parent_path = Path(os.path.normpath(path.parent / parent_name))
+    links = (*chain, (path.resolve(), str(path)))
+    if parent_path.resolve() in [resolved for resolved, _ in links]:
+        names = [shown for _, shown in links] + [str(parent_path)]
+        raise ScenarioError(
+            f"{where}: extends: {parent_name!r} forms a cycle ({' -> '.join(names)}); "
+            "a scenario cannot extend itself, directly or through other files"
+        )
+    if not parent_path.is_file():
+        raise ScenarioError(
+            f"{where}: extends: file {parent_name!r} not found (looked for {parent_path})"
+        )
+    parent, parent_lines = _load_with_extends(parent_path, links)
+    return deep_merge(parent, data), _merge_lines(parent_lines, lines, data)
+
+
+def _merge_lines(
+    parent: Mapping[str, str], child: Mapping[str, str], child_data: Mapping[str, Any]
+) -> dict[str, str]:
+    """Line map of `deep_merge(parent, child)`: what the child replaces forgets its old lines."""
+    replaced = set(_leaf_paths(child_data))
+
+    def still_there(key: str) -> bool:
+        parts = key.split(".")
+        return not any(".".join(parts[:i]) in replaced for i in range(1, len(parts)))
+
+    kept = {key: where for key, where in parent.items() if still_there(key)}
+    return {**kept, **child}
+
+
+def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _leaf_paths(value, path + ".")
+        else:
+            yield path
 
 
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, str]]:
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        node = loader.get_single_node()
+        lines: dict[str, str] = {}
+        if node is not None:
+            _record_lines(node, (), source, lines, [0])
+        data = loader.construct_document(node) if node is not None else None
+    except ScenarioError:
+        raise
+    except YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{source}{where}: malformed YAML: {problem}") from None
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"{source}{where}: {_yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{source}: expected a mapping of settings at the top, found {type(data).__name__}"
+            f"{source}: expected a mapping of settings at the top (key: value lines), "
+            f"found {_describe(data)}"
         )
-    if any(not isinstance(key, str) for key in data):
-        raise ScenarioError(f"{source}: top-level keys must be names (text)")
-    lines: dict[str, str] = {}
-    _record_lines(node, (), source, lines)
+    bad = [key for key in data if not isinstance(key, str)]
+    if bad:
+        raise ScenarioError(f"{source}: top-level keys must be names (text), found {bad[0]!r}")
     return data, lines
 
 
-def _record_lines(node: Any, path: tuple[str, ...], source: str, out: dict[str, str]) -> None:
+def _yaml_problem(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the document is nested too deeply"
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "could not determine a constructor for the tag" in problem:
+        quoted = re.search(r"'([^']*)'", problem)
+        tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")
+        return (
+            f"the tag {tag!r} is not allowed: scenario files hold plain data "
+            "(numbers, text, lists, mappings) and cannot create Python objects"
+        )
+    if isinstance(exc, yaml.YAMLError):
+        return f"malformed YAML: {problem}"
+    return f"invalid value: {problem}"
+
+
+def _record_lines(
+    node: yaml.Node, path: tuple[str, ...], source: str, out: dict[str, str], count: list[int]
+) -> None:
+    """Map each dotted key to its line; refuse duplicate keys and alias bombs."""
+    count[0] += 1
+    if count[0] > MAX_YAML_NODES:
+        raise ScenarioError(
+            f"{source}: the document is too large (over {MAX_YAML_NODES:,} values once "
+            "aliases are expanded); a scenario needs a few hundred settings"
+        )
+    if len(path) > MAX_YAML_DEPTH:
+        raise ScenarioError(
+            f"{source}, line {node.start_mark.line + 1}: {'.'.join(path[:5])}...: "
+            f"nested more than {MAX_YAML_DEPTH} levels deep"
+        )
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            out[".".join((*path, key))] = f"{source}, line {key_node.start_mark.line + 1}"
-            _record_lines(value_node, (*path, key), source, out)
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                dotted = ".".join((*path, key))
+                if key in seen:
+                    raise ScenarioError(
+                        f"{source}, line {line}: {dotted}: key appears twice "
+                        f"(lines {seen[key]} and {line}); keep one"
+                    )
+                seen[key] = line
+                out[dotted] = f"{source}, line {line}"
+                _record_lines(value_node, (*path, key), source, out, count)
+            else:
+                _record_lines(value_node, path, source, out, count)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[".".join((*path, str(i)))] = f"{source}, line {item.start_mark.line + 1}"
-            _record_lines(item, (*path, str(i)), source, out)
+            _record_lines(item, (*path, str(i)), source, out, count)
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,27 +364,156 @@ def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, 
 
 # --- error messages --------------------------------------------------------------------
 
+UNION_TAGS = ("int", "float", "str", "bool", "none", "list", "dict", "tuple")
+TYPE_ERRORS = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping of settings (key: value)",
+    "model_attributes_type": "a mapping of settings (key: value)",
+    "list_type": "a list",
+    "tuple_type": "a list of values, e.g. [1.0, 1.5]",
+    "invalid_key": "keys that are text",
+}
+
 
 def _explain(
-    exc: ValidationError, source: str, lines: Mapping[str, str], overrides: list[str]
+    exc: ValidationError,
+    source: str,
+    lines: Mapping[str, str],
+    overrides: list[tuple[str, str]],
 ) -> str:
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for error in _without_losing_union_branches(exc.errors(include_url=False)):
+        loc = _clean_loc(error)
+        by_path.setdefault(".".join(loc), []).append(error)
     messages = []
-    for error in exc.errors(include_url=False):
-        loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
-        loc = [p for p in loc if p not in ("int", "dict[str,int]", "tuple[float,float]")]
-        dotted = ".".join(loc) or "(top level)"
+    for dotted, errors in by_path.items():
         where = _where(dotted, source, lines, overrides)
-        found = error.get("input")
-        messages.append(f"{where}: {dotted}: {_expected(error, loc)}{_found(error, found)}")
-    unique = list(dict.fromkeys(messages))
-    more = f" (and {len(unique) - 3} more)" if len(unique) > 3 else ""
-    return "; ".join(unique[:3]) + more
+        messages.append(f"{where}: {dotted or '(top level)'}: {_describe_errors(dotted, errors)}")
+    more = f" (and {len(messages) - 3} more problems)" if len(messages) > 3 else ""
+    return "; ".join(messages[:3]) + more
 
 
-def _where(dotted: str, source: str, lines: Mapping[str, str], overrides: list[str]) -> str:
-    for path in overrides:
-        if dotted == path or dotted.startswith(path + ".") or path.startswith(dotted + "."):
-            return f"{source} (--set {path})"
+def _is_union_tag(part: Any) -> bool:
+    text = str(part)
+    return text in UNION_TAGS or "[" in text or text.startswith(("function-", "constrained-"))
+
+
+def _clean_loc(error: Mapping[str, Any]) -> list[str]:
+    loc = [str(part) for part in error["loc"] if not _is_union_tag(part)]
+    if error["type"] == "value_error":
+        extra = getattr(error.get("ctx", {}).get("error"), "path", "")
+        loc += [part for part in str(extra).split(".") if part]
+    return loc
+
+
+def _without_losing_union_branches(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where one union branch failed deeper (a bad count in a map), drop the others' type errors.
+
+    `customers: {North: -1}` fails both as a number (wrong type) and as a map (negative
+    count); only the second says what is wrong.
+    """
+    deep = {_union_point(e) for e in errors if _union_point(e) and len(_after_tag(e)) > 0}
+    return [
+        e
+        for e in errors
+        if not (_union_point(e) in deep and not _after_tag(e) and e["type"] in TYPE_ERRORS)
+    ]
+
+
+def _union_point(error: Mapping[str, Any]) -> tuple[str, ...] | None:
+    loc = [str(p) for p in error["loc"]]
+    for i, part in enumerate(loc):
+        if _is_union_tag(part) and not part.startswith("function-"):
+            return tuple(loc[:i])
+    return None
+
+
+def _after_tag(error: Mapping[str, Any]) -> list[str]:
+    loc = [str(p) for p in error["loc"]]
+    for i, part in enumerate(loc):
+        if _is_union_tag(part) and not part.startswith("function-"):
+            return loc[i + 1 :]
+    return []
+
+
+def _describe_errors(dotted: str, errors: list[dict[str, Any]]) -> str:
+    if len(errors) > 1 and all(e["type"] in TYPE_ERRORS for e in errors):
+        kinds = " or ".join(dict.fromkeys(TYPE_ERRORS[e["type"]] for e in errors))
+        return f"expected {kinds}, found {_describe(errors[0].get('input'))}"
+    return "; ".join(dict.fromkeys(_describe_error(dotted, e) for e in errors))
+
+
+def _describe_error(dotted: str, error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    found = error.get("input")
+    if kind == "extra_forbidden":
+        loc = dotted.split(".")
+        parent = _model_at(loc[:-1])
+        candidates = list(parent.model_fields) if parent is not None else []
+        if parent is Scenario:
+            candidates.append("extends")
+        hint = _suggest(loc[-1], candidates, ".".join(loc[:-1])) if candidates else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required setting is missing"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind in TYPE_ERRORS:
+        expected = TYPE_ERRORS[kind]
+    elif kind == "literal_error":
+        expected = f"one of {ctx.get('expected', '')}"
+        options = [
+            o.strip(" '") for o in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
+        ]
+        close = difflib.get_close_matches(str(found), options, n=1, cutoff=0.6)
+        if close and isinstance(found, str):
+            return f"expected {expected}, found {found!r}; did you mean {close[0]!r}?"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        sign = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+        bounds = [f"{sign[k]} {v:g}" for k, v in ctx.items() if k in sign]
+        expected = f"a number {' and '.join(bounds)}"
+    elif kind in ("too_short", "too_long"):
+        words = {"too_short": "at least", "too_long": "at most"}
+        limit = ctx.get("min_length", ctx.get("max_length"))
+        expected = f"{words[kind]} {limit} item(s)"
+        return f"expected {expected}, found {ctx.get('actual_length', '?')}"
+    elif kind == "string_too_short":
+        expected = "non-empty text"
+    else:
+        expected = str(error["msg"]).removeprefix("Input should be ")
+    return f"expected {expected}, found {_describe(found)}"
+
+
+def _describe(value: Any) -> str:
+    """A short, user-facing description of a found value (YAML words, not Python's)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _where(
+    dotted: str, source: str, lines: Mapping[str, str], overrides: list[tuple[str, str]]
+) -> str:
+    for path, shown in reversed(overrides):
+        if dotted == path or dotted.startswith(path + "."):
+            return f"{source} ({shown})"
     parts = dotted.split(".")
     while parts:
         key = ".".join(parts)
@@ -246,25 +521,6 @@ def _where(dotted: str, source: str, lines: Mapping[str, str], overrides: list[s
             return lines[key]
         parts.pop()
     return source
-
-
-def _expected(error: Mapping[str, Any], loc: list[str]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        key = loc[-1] if loc else "?"
-        parent = _model_at(loc[:-1])
-        hint = _suggest(key, parent.model_fields) if parent is not None else ""
-        return f"unknown key{hint}"
-    if kind == "missing":
-        return "required setting is missing"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
-
-
-def _found(error: Mapping[str, Any], found: Any) -> str:
-    if error["type"] in ("extra_forbidden", "missing") or isinstance(found, dict | list):
-        return ""
-    return f" (found {found!r})"
 
 
 def _model_at(loc: list[str]) -> type[BaseModel] | None:

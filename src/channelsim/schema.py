@@ -16,12 +16,29 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Money = Annotated[float, Field(ge=0.0)]
 
+MAX_CUSTOMERS = 10_000_000
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
 ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
 
 
+class SettingError(ValueError):
+    """A cross-field rule broken at `path` (dotted, relative to the model that checks it)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise SettingError(f"{where}.{i}.name", f"name {name!r} appears twice in {where}")
+        seen.add(name)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Valuation(Strict):
@@ -34,7 +51,7 @@ class Valuation(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Valuation:
         if self.high < self.low:
-            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+            raise SettingError("high", f"high ({self.high}) must be >= low ({self.low})")
         return self
 
 
@@ -59,7 +76,7 @@ class Segment(Strict):
     @model_validator(mode="after")
     def _counts(self) -> Segment:
         if isinstance(self.customers, int) and self.customers < 0:
-            raise ValueError(f"customers must be >= 0, found {self.customers}")
+            raise SettingError("customers", f"customers must be >= 0, found {self.customers}")
         return self
 
 
@@ -87,16 +104,29 @@ class Market(Strict):
     @model_validator(mode="after")
     def _names(self) -> Market:
         regions = [r.name for r in self.regions]
-        _unique(regions, "market.regions")
-        _unique([s.name for s in self.segments], "market.segments")
-        for seg in self.segments:
+        _unique(regions, "regions")
+        _unique([s.name for s in self.segments], "segments")
+        for i, seg in enumerate(self.segments):
             if isinstance(seg.customers, dict):
                 unknown = sorted(set(seg.customers) - set(regions))
                 if unknown:
-                    raise ValueError(
+                    raise SettingError(
+                        f"segments.{i}.customers",
                         f"segment {seg.name!r}: customers names unknown region(s) {unknown}; "
-                        f"expected one of {regions}"
+                        f"expected one of {regions}",
                     )
+        total = sum(
+            sum(s.customers.values())
+            if isinstance(s.customers, dict)
+            else s.customers * len(regions)
+            for s in self.segments
+        )
+        if total > MAX_CUSTOMERS:
+            raise SettingError(
+                "segments",
+                f"{total:,} customers in all; at most {MAX_CUSTOMERS:,} fit in memory "
+                "(every customer is simulated)",
+            )
         return self
 
 
@@ -164,13 +194,15 @@ class Pricing(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Pricing:
         if self.price_floor > self.list_price:
-            raise ValueError(
-                f"price_floor ({self.price_floor}) must not exceed list_price ({self.list_price})"
+            raise SettingError(
+                "price_floor",
+                f"price_floor ({self.price_floor}) must not exceed list_price ({self.list_price})",
             )
         if self.rep_discount > self.rep_max_discount:
-            raise ValueError(
+            raise SettingError(
+                "rep_discount",
                 f"rep_discount ({self.rep_discount}) must not exceed rep_max_discount "
-                f"({self.rep_max_discount})"
+                f"({self.rep_max_discount})",
             )
         return self
 
@@ -189,6 +221,11 @@ class GeneralAgents(Strict):
     markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
     agents: list[GeneralAgentSpec] = []
     volume_rebate: VolumeRebate = VolumeRebate()
+
+    @model_validator(mode="after")
+    def _names(self) -> GeneralAgents:
+        _unique([a.name for a in self.agents], "agents")
+        return self
 
 
 class DealerExit(Strict):
@@ -336,45 +373,42 @@ class Scenario(Strict):
         if isinstance(self.dealers.per_region, dict):
             unknown = sorted(set(self.dealers.per_region) - set(regions))
             if unknown:
-                raise ValueError(
-                    f"dealers.per_region names unknown region(s) {unknown}; expected {regions}"
+                raise SettingError(
+                    "dealers.per_region",
+                    f"dealers.per_region names unknown region(s) {unknown}; expected {regions}",
                 )
         uses_dealers = self.strategy != "direct"
         if uses_dealers and not self.flattened:
             covered: dict[str, str] = {}
-            for agent in self.general_agents.agents:
+            for i, agent in enumerate(self.general_agents.agents):
+                where = f"general_agents.agents.{i}.regions"
                 for region in agent.regions:
                     if region not in regions:
-                        raise ValueError(
+                        raise SettingError(
+                            where,
                             f"general agent {agent.name!r} serves unknown region {region!r}; "
-                            f"expected one of {regions}"
+                            f"expected one of {regions}",
                         )
                     if region in covered:
-                        raise ValueError(
+                        raise SettingError(
+                            where,
                             f"region {region!r} is served by both {covered[region]!r} and "
-                            f"{agent.name!r}; each region needs exactly one general agent"
+                            f"{agent.name!r}; each region needs exactly one general agent",
                         )
                     covered[region] = agent.name
             missing = [r for r in regions if r not in covered and self.dealer_count(r) > 0]
             if missing:
-                raise ValueError(
+                raise SettingError(
+                    "general_agents.agents",
                     f"regions {missing} have dealers but no general agent; add them to "
-                    "general_agents.agents[].regions or set flattened: true"
+                    "general_agents.agents[].regions or set flattened: true",
                 )
         if self.reps.role == "channel_manager" and self.strategy == "direct":
-            raise ValueError(
-                "reps.role 'channel_manager' needs dealers; strategy 'direct' has none"
+            raise SettingError(
+                "reps.role", "reps.role 'channel_manager' needs dealers; strategy 'direct' has none"
             )
         return self
 
     def dealer_count(self, region: str) -> int:
         per = self.dealers.per_region
         return per.get(region, 0) if isinstance(per, dict) else per
-
-
-def _unique(names: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"{where}: name {name!r} appears twice")
-        seen.add(name)
