@@ -1,0 +1,405 @@
+"""The validation suite: channelsim, configured as textbook models, against their closed forms.
+
+Each case runs ordinary scenario files from scenarios/validation/ (so users can see how the
+textbook assumptions are expressed) and returns `Check`s: a quantity, its closed form, the
+simulated value and a tolerance with the reason for it. Used by `channelsim validate-model`,
+by tests/validation/ and for the table in docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from channelsim.model import ChannelModel
+from channelsim.scenario import ScenarioError, load_scenario
+from channelsim.schema import Scenario
+
+FOLDER = Path(__file__).resolve().parents[2] / "scenarios" / "validation"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One simulated quantity against its closed form."""
+
+    case: str
+    quantity: str
+    closed_form: float
+    simulated: float
+    tolerance: float
+    why: str
+
+    @property
+    def error(self) -> float:
+        return self.simulated - self.closed_form
+
+    @property
+    def passed(self) -> bool:
+        return bool(abs(self.error) <= self.tolerance)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run of a validation scenario."""
+
+    scenario: Scenario
+    model: ChannelModel
+    kpis: dict[str, float]
+
+    def per_week(self, kpi: str) -> float:
+        return self.kpis[kpi] / self.scenario.weeks
+
+
+def simulate(folder: Path, name: str, overrides: Iterable[str] = ()) -> Outcome:
+    """Run scenarios/validation/<name>.yaml (with `--set`-style overrides) at its own seed."""
+    path = Path(folder) / f"{name}.yaml"
+    if not path.is_file():
+        raise ScenarioError(f"{path}: validation scenario not found (see --scenarios)")
+    scenario = load_scenario(path, overrides)
+    model = ChannelModel(scenario, seed=scenario.seed)
+    return Outcome(scenario, model, model.run().kpis)
+
+
+def _market(outcome: Outcome) -> tuple[int, float]:
+    """Customers N and unit cost c of a one-segment textbook market."""
+    sc = outcome.scenario
+    customers = sc.market.segments[0].customers
+    n = customers if isinstance(customers, int) else sum(customers.values())
+    return n, sc.pricing.unit_cost
+
+
+# --- 1. stacked margins ----------------------------------------------------------------
+
+
+def stacked_margins(folder: Path = FOLDER) -> list[Check]:
+    """Spengler: prices, quantities and profits of 1, 2 and 3 tiers, all best responses."""
+    integrated = simulate(folder, "integrated")
+    two = simulate(folder, "maker_dealer")
+    three = simulate(folder, "maker_agent_dealer")
+    n, c = _market(integrated)
+    a = n * (1.0 - c)  # A = a - b c with a = b = N (uniform valuations on [0, 1])
+    dp = 2.0 / n
+    dq = n * dp + 1.0
+    why_p = (
+        f"demand steps once per 1/N = {1 / n:g} of price (stratified valuations); each tier's "
+        "discrete optimum lies within a step of the continuous one, a leader's within two"
+    )
+    why_q = f"N x (price tolerance) + 1 customer = {dq:g} units"
+    why_pi = "price error x quantity + margin x quantity error, from the two lines above"
+
+    def profit_tol(margin: float, quantity: float) -> float:
+        return 2 * dp * quantity + margin * dq
+
+    def ratio_tol(ratio: float, parts: Sequence[tuple[float, float]], base: float) -> float:
+        total = sum(a**2 / (4 * n) * r for r, _ in parts)
+        spread = sum(t for _, t in parts)
+        return ratio * (spread / total + profit_tol((1 - c) / 2, a / 2) / base)
+
+    case = "1 stacked margins"
+    pi = a**2 / (4 * n)
+    checks = [
+        Check(case, "integrated: price", (1 + c) / 2, integrated.model.prices.online, dp, why_p),
+        Check(case, "integrated: units/week", a / 2, integrated.per_week("units"), dq, why_q),
+        Check(
+            case,
+            "integrated: profit/week",
+            pi,
+            integrated.per_week("company_profit"),
+            profit_tol((1 - c) / 2, a / 2),
+            why_pi,
+        ),
+    ]
+    base = integrated.per_week("company_profit")
+    w = two.model.prices.general_agent_to_dealer
+    maker2, dealer2 = two.per_week("company_profit"), two.per_week("dealer_margin")
+    tol_m2, tol_d2 = profit_tol((1 - c) / 2, a / 4), profit_tol((1 - c) / 4, a / 4)
+    checks += [
+        Check(case, "maker->dealer: wholesale w", (1 + c) / 2, w, dp, why_p),
+        Check(
+            case,
+            "maker->dealer: retail p",
+            (3 + c) / 4,
+            two.model.prices.dealer_to_customer,
+            dp,
+            why_p,
+        ),
+        Check(case, "maker->dealer: units/week", a / 4, two.per_week("units"), dq, why_q),
+        Check(case, "maker->dealer: maker profit/week", a**2 / (8 * n), maker2, tol_m2, why_pi),
+        Check(case, "maker->dealer: dealer profit/week", a**2 / (16 * n), dealer2, tol_d2, why_pi),
+        Check(
+            case,
+            "maker->dealer: total/integrated profit",
+            3 / 4,
+            (maker2 + dealer2) / base,
+            ratio_tol(3 / 4, [(1 / 2, tol_m2), (1 / 4, tol_d2)], base),
+            "relative profit tolerances of both chains added",
+        ),
+    ]
+    p3 = three.model.prices
+    maker3 = three.per_week("company_profit")
+    agent3, dealer3 = three.per_week("ga_margin"), three.per_week("dealer_margin")
+    tol_m3 = profit_tol((1 - c) / 2, a / 8)
+    tol_a3, tol_d3 = profit_tol((1 - c) / 4, a / 8), profit_tol((1 - c) / 8, a / 8)
+    checks += [
+        Check(
+            case, "maker->agent->dealer: w1", (1 + c) / 2, p3.company_to_general_agent, dp, why_p
+        ),
+        Check(case, "maker->agent->dealer: w2", (3 + c) / 4, p3.general_agent_to_dealer, dp, why_p),
+        Check(case, "maker->agent->dealer: p", (7 + c) / 8, p3.dealer_to_customer, dp, why_p),
+        Check(case, "maker->agent->dealer: units/week", a / 8, three.per_week("units"), dq, why_q),
+        Check(case, "maker->agent->dealer: maker profit", a**2 / (16 * n), maker3, tol_m3, why_pi),
+        Check(case, "maker->agent->dealer: agent profit", a**2 / (32 * n), agent3, tol_a3, why_pi),
+        Check(
+            case, "maker->agent->dealer: dealer profit", a**2 / (64 * n), dealer3, tol_d3, why_pi
+        ),
+        Check(
+            case,
+            "maker->agent->dealer: total/integrated",
+            7 / 16,
+            (maker3 + agent3 + dealer3) / base,
+            ratio_tol(7 / 16, [(1 / 4, tol_m3), (1 / 8, tol_a3), (1 / 16, tol_d3)], base),
+            "relative profit tolerances of both chains added",
+        ),
+    ]
+    return checks
+
+
+# --- 2. dual-channel demand ------------------------------------------------------------
+
+
+def dual_channel_shares(p_r: float, p_d: float, theta: float) -> tuple[float, float]:
+    """Chiang, Chhajed & Hess (2003): dealer and direct demand shares, valuations U[0, 1]."""
+    if p_d >= theta * p_r:
+        return max(0.0, 1.0 - p_r), 0.0
+    if p_r - p_d <= 1.0 - theta:
+        return 1.0 - (p_r - p_d) / (1.0 - theta), (theta * p_r - p_d) / (theta * (1.0 - theta))
+    return 0.0, max(0.0, 1.0 - p_d / theta)
+
+
+def _channel_shares(outcome: Outcome) -> tuple[float, float]:
+    """Simulated dealer and online shares of customer-weeks."""
+    n, _ = _market(outcome)
+    prices = outcome.model.prices
+    decisions = n * outcome.scenario.weeks
+    dealer = outcome.kpis["revenue_dealer"] / prices.dealer_to_customer / decisions
+    online = outcome.kpis["revenue_online"] / prices.online / decisions
+    return dealer, online
+
+
+DUAL_CHANNEL_ONLINE_PRICES = (0.5, 0.35, 0.2)
+
+
+def dual_channel(folder: Path = FOLDER) -> list[Check]:
+    """Dealer and online shares in the three price regions of the dual-channel model."""
+    case = "2 dual channel"
+    checks = []
+    for p_d in DUAL_CHANNEL_ONLINE_PRICES:
+        run = simulate(folder, "dual_channel", [f"pricing.list_price={p_d}"])
+        n, _ = _market(run)
+        theta = run.scenario.market.segments[0].direct_acceptance
+        p_r = run.model.prices.dealer_to_customer
+        expected = dual_channel_shares(p_r, p_d, theta)
+        why = f"a share is a count of customers out of N = {n}: +-1/N at each of two boundaries"
+        for label, closed, simulated in zip(
+            ("dealer", "online"), expected, _channel_shares(run), strict=True
+        ):
+            checks.append(
+                Check(
+                    case, f"p_d={p_d:g}, p_r={p_r:g}: {label} share", closed, simulated, 2 / n, why
+                )
+            )
+    return checks
+
+
+# --- 3. Bertrand conflict ----------------------------------------------------------------
+
+BERTRAND_CASES = (
+    # (label, account value, rep_max_discount): rep floor = 1 - discount, dealer floor 0.5
+    ("dealer floor lower, value above both", 0.9, 0.4),
+    ("dealer floor lower, value between floors", 0.55, 0.4),
+    ("rep floor lower", 0.9, 0.6),
+    ("equal floors (tie to the dealer)", 0.9, 0.5),
+)
+
+
+def bertrand(folder: Path = FOLDER) -> list[Check]:
+    """An open conflict over one account: the lower floor wins at min(value, higher floor)."""
+    case = "3 Bertrand conflict"
+    why = "deterministic: one account, no random draw decides the outcome"
+    checks = []
+    for label, value, discount in BERTRAND_CASES:
+        run = simulate(
+            folder,
+            "bertrand",
+            [
+                f"market.segments.account.valuation.low={value}",
+                f"market.segments.account.valuation.high={value}",
+                f"pricing.rep_max_discount={discount}",
+            ],
+        )
+        rep_floor, dealer_floor = run.model.rep_floor, run.model.dealer_floor
+        dealer_wins = dealer_floor <= rep_floor
+        price = min(value, max(rep_floor, dealer_floor))
+        revenue = run.kpis["revenue"]
+        checks += [
+            Check(case, f"{label}: price paid", price, revenue / run.kpis["units"], 1e-9, why),
+            Check(
+                case,
+                f"{label}: dealer's share of sales",
+                float(dealer_wins),
+                run.kpis["revenue_dealer"] / revenue,
+                1e-9,
+                why,
+            ),
+            Check(case, f"{label}: conflicts/week", 1.0, run.per_week("conflicts"), 1e-9, why),
+        ]
+    return checks
+
+
+# --- 4. logit ------------------------------------------------------------------------------
+
+LOGIT_SCALES = (0.2, 0.1, 0.05, 0.02)
+LIMIT_SCALES = (0.01, 0.001)
+
+
+def logit_shares(
+    values: np.ndarray, p_r: float, p_d: float, theta: float, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-customer logit probabilities of dealer and online (outside option utility 0).
+
+    P_j = exp(V_j / mu) / (1 + sum_k exp(V_k / mu)), V_dealer = v - p_r, V_online = theta v - p_d.
+    """
+    v = np.column_stack([values - p_r, theta * values - p_d, np.zeros_like(values)]) / scale
+    e = np.exp(v - v.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return p[:, 0], p[:, 1]
+
+
+def logit(folder: Path = FOLDER) -> list[Check]:
+    """Simulated logit shares against the formula, and their limit as the scale goes to 0."""
+    case = "4 logit"
+    checks = []
+    for scale in (*LOGIT_SCALES, *LIMIT_SCALES):
+        run = simulate(folder, "logit", [f"market.choice.scale={scale}"])
+        n, _ = _market(run)
+        weeks = run.scenario.weeks
+        seg = run.scenario.market.segments[0]
+        theta = seg.direct_acceptance
+        values = (np.arange(n) + 0.5) / n * (seg.valuation.high - seg.valuation.low)
+        values += seg.valuation.low
+        p_r, p_d = run.model.prices.dealer_to_customer, run.model.prices.online
+        per_customer = logit_shares(values, p_r, p_d, theta, scale)
+        deterministic = dual_channel_shares(p_r, p_d, theta)
+        simulated = _channel_shares(run)
+        for k, label in enumerate(("dealer", "online")):
+            prob = per_customer[k]
+            se = math.sqrt(float((prob * (1 - prob)).sum())) / (n * math.sqrt(weeks))
+            if scale in LOGIT_SCALES:
+                checks.append(
+                    Check(
+                        case,
+                        f"scale {scale:g}: {label} share",
+                        float(prob.mean()),
+                        simulated[k],
+                        4 * se,
+                        f"4 standard errors of a share of {n} x {weeks} logit draws",
+                    )
+                )
+            else:
+                gap = abs(float(prob.mean()) - deterministic[k])
+                checks.append(
+                    Check(
+                        case,
+                        f"scale {scale:g} -> 0: {label} share",
+                        deterministic[k],
+                        simulated[k],
+                        4 * se + gap + 1 / n,
+                        f"4 SE + the formula's own distance to the limit ({gap:.1e}) + 1/N",
+                    )
+                )
+    return checks
+
+
+# --- 5. rep pricing ------------------------------------------------------------------------
+
+
+def rep_pricing(folder: Path = FOLDER) -> list[Check]:
+    """A rep with price discretion: revenue pay -> price 1/2, gross-margin pay -> (1 + c)/2."""
+    case = "5 rep pricing"
+    checks = []
+    for basis in ("revenue", "gross_margin"):
+        run = simulate(folder, "rep_pricing", [f"reps.commission.basis={basis}"])
+        n, c = _market(run)
+        price = 0.5 if basis == "revenue" else (1 + c) / 2
+        dp = 2.0 / n
+        checks += [
+            Check(
+                case,
+                f"{basis} commission: rep price",
+                price,
+                run.model.prices.direct,
+                dp,
+                f"demand steps once per 1/N = {1 / n:g} of price; optimum within two steps",
+            ),
+            Check(
+                case,
+                f"{basis} commission: units/week",
+                n * (1 - price),
+                run.per_week("units"),
+                n * dp + 1,
+                "N x (price tolerance) + 1 customer",
+            ),
+        ]
+    return checks
+
+
+CASES: dict[str, Callable[[Path], list[Check]]] = {
+    "stacked_margins": stacked_margins,
+    "dual_channel": dual_channel,
+    "bertrand": bertrand,
+    "logit": logit,
+    "rep_pricing": rep_pricing,
+}
+
+
+def run_suite(folder: Path = FOLDER, cases: Iterable[str] | None = None) -> list[Check]:
+    """Every check of the chosen cases (all by default), in case order."""
+    chosen = list(CASES) if cases is None else list(cases)
+    unknown = [c for c in chosen if c not in CASES]
+    if unknown:
+        raise ScenarioError(f"unknown validation case(s) {unknown}; expected some of {list(CASES)}")
+    return [check for name in chosen for check in CASES[name](Path(folder))]
+
+
+def table(checks: Sequence[Check], markdown: bool = False) -> str:
+    """The checks as a table: case, quantity, closed form, simulated, error, tolerance, result.
+
+    The Markdown form adds the reason for each tolerance.
+    """
+    head = ["case", "quantity", "closed form", "simulated", "error", "tolerance", "result"]
+    rows = [
+        [
+            c.case,
+            c.quantity,
+            f"{c.closed_form:.6g}",
+            f"{c.simulated:.6g}",
+            f"{c.error:+.2e}",
+            f"{c.tolerance:.2e}",
+            "ok" if c.passed else "FAIL",
+        ]
+        + ([c.why] if markdown else [])
+        for c in checks
+    ]
+    if markdown:
+        head.append("why this tolerance")
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
