@@ -174,7 +174,7 @@ class PricingPolicy(Strict):
         401, description="points of the price grid a best response searches before refining"
     )
     sample_customers: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
-        4000, description="customers (a systematic sample) whose expected demand is evaluated"
+        2000, description="customers (a systematic sample) whose expected demand is evaluated"
     )
     adaptive: AdaptivePricing = AdaptivePricing()
 
