@@ -167,33 +167,44 @@ def systematic_sample(size: int, cap: int) -> NDArray[np.int64]:
     return np.unique(np.linspace(0, size - 1, cap).round().astype(np.int64))
 
 
+class Demand:
+    """Expected demand of a customer sample for given offers, ready for many price vectors.
+
+    Utilities come from `market.utilities`, which is linear in price: V(p) = V(0) + slope p;
+    both parts are evaluated once here, so each price vector costs one pass of the logit
+    choice (`market.logit_probabilities`; scale 0: deterministic, ties to the lower channel).
+    """
+
+    def __init__(self, sample: DemandSample, offers: NDArray[np.bool_] | None = None) -> None:
+        offers = sample.offers if offers is None else offers
+        self.sample = sample
+        self.base = _utility(sample, np.zeros(len(CHANNELS)), offers)
+        with np.errstate(invalid="ignore"):  # -inf - -inf where a channel makes no offer
+            self.slope = np.nan_to_num(_utility(sample, np.ones(len(CHANNELS)), offers) - self.base)
+
+    def units(self, prices: ArrayLike) -> NDArray:
+        """Expected units per week by channel (columns) for each row of channel prices."""
+        rows = np.atleast_2d(np.asarray(prices, dtype=float))
+        n, k = self.base.shape
+        out = np.zeros((rows.shape[0], len(CHANNELS)))
+        if n == 0:
+            return out
+        per_block = max(1, _BLOCK // (n * k))
+        for start in range(0, rows.shape[0], per_block):
+            block = rows[start : start + per_block]
+            u = self.base[None, :, :] + self.slope[None, :, :] * block[:, None, :]
+            prob = logit_probabilities(u.reshape(-1, k), self.sample.scale)
+            out[start : start + block.shape[0]] = np.einsum(
+                "bnc,n->bc", prob.reshape(block.shape[0], n, k), self.sample.weight
+            )
+        return out
+
+
 def expected_units(
     sample: DemandSample, prices: ArrayLike, offers: NDArray[np.bool_] | None = None
 ) -> NDArray:
-    """Expected units per week by channel (columns) for each row of channel prices.
-
-    Utilities come from `market.utilities`, which is linear in price: V(p) = V(0) + slope p,
-    and are evaluated once per customer; choice probabilities from
-    `market.logit_probabilities` (scale 0: deterministic, ties to the lower channel index).
-    """
-    rows = np.atleast_2d(np.asarray(prices, dtype=float))
-    offers = sample.offers if offers is None else offers
-    n = sample.value.size
-    out = np.zeros((rows.shape[0], len(CHANNELS)))
-    if n == 0:
-        return out
-    base = _utility(sample, np.zeros(len(CHANNELS)), offers)
-    with np.errstate(invalid="ignore"):  # -inf - -inf where a channel makes no offer
-        slope = np.nan_to_num(_utility(sample, np.ones(len(CHANNELS)), offers) - base)
-    per_block = max(1, _BLOCK // (n * len(CHANNELS)))
-    for start in range(0, rows.shape[0], per_block):
-        block = rows[start : start + per_block]
-        u = base[None, :, :] + slope[None, :, :] * block[:, None, :]
-        prob = logit_probabilities(u.reshape(-1, len(CHANNELS)), sample.scale)
-        out[start : start + block.shape[0]] = np.einsum(
-            "bnc,n->bc", prob.reshape(block.shape[0], n, len(CHANNELS)), sample.weight
-        )
-    return out
+    """Expected units per week by channel (columns) for each row of channel prices."""
+    return Demand(sample, offers).units(prices)
 
 
 def _utility(sample: DemandSample, prices: NDArray, offers: NDArray) -> NDArray:
@@ -331,9 +342,7 @@ def _dealer_chain(
     rows = np.repeat(current[None, :], grid.size, axis=0)
     rows[:, DEALER] = np.maximum(floor, grid)
     reached = expected_units(sample, rows)
-    no_dealer = sample.offers.copy()
-    no_dealer[:, DEALER] = False
-    unreached = expected_units(sample, current, no_dealer)[0]
+    unreached = expected_units(sample, current, _without_dealer(sample))[0]
     margins = _company_margins(current, econ)
     share_at = _reach_curve(reach)
 
@@ -452,8 +461,8 @@ def _direct_chain(
         return decisions
     c, floor = econ.unit_cost, econ.price_floor
     share = float(reach.share(np.array(decisions.dealer_markup)))
-    no_dealer = sample.offers.copy()
-    no_dealer[:, DEALER] = False
+    with_dealer = Demand(sample) if share > 0 else None
+    without_dealer = Demand(sample, _without_dealer(sample)) if share < 1 else None
     wholesale_margin = decisions.wholesale - c
 
     def outcome(list_price: NDArray, discount: NDArray) -> tuple[NDArray, NDArray]:
@@ -462,7 +471,11 @@ def _direct_chain(
         rows = np.repeat(current[None, :], list_price.size, axis=0)
         rows[:, REP] = np.maximum(floor, list_price.ravel() * (1.0 - discount.ravel()))
         rows[:, ONLINE] = np.maximum(floor, list_price.ravel() * (1.0 - econ.online_discount))
-        q = _mixed_units(sample, rows, share, no_dealer)
+        q = np.zeros((rows.shape[0], len(CHANNELS)))
+        if with_dealer is not None:
+            q += share * with_dealer.units(rows)
+        if without_dealer is not None:
+            q += (1.0 - share) * without_dealer.units(rows)
         commission = econ.commission_rate * _commission_base(rows[:, REP], econ) * q[:, REP]
         profit = (
             wholesale_margin * q[:, DEALER]
@@ -473,8 +486,6 @@ def _direct_chain(
         )
         return commission.reshape(list_price.shape), profit.reshape(list_price.shape)
 
-    points = min(policy.grid_points, 41) if list_rule == rep_rule else policy.grid_points
-
     def rep_response(list_price: float, current_discount: float | None) -> float:
         if rep_rule != "best_response" or econ.rep_max_discount <= 0:
             return decisions.rep_discount
@@ -482,7 +493,7 @@ def _direct_chain(
             lambda d: outcome(np.full(d.size, list_price), d)[0],
             0.0,
             econ.rep_max_discount,
-            points,
+            policy.grid_points,
             current_discount,
         )
 
@@ -492,17 +503,17 @@ def _direct_chain(
             1.0 - max(econ.rep_max_discount, econ.online_discount)
         )
         if rep_rule == "best_response":
-            coarse = np.linspace(c, top, points)
+            # Anticipated rep responses: a coarse grid of discounts for each list price,
+            # refined by a parabola (cheap enough to nest inside the company's search).
+            points = min(policy.grid_points, 41)
             discounts = np.linspace(0.0, econ.rep_max_discount, points)
-            commission, profit = outcome(coarse[:, None], discounts[None, :])
-            chosen = profit[np.arange(points), np.argmax(commission, axis=1)]
-            best = int(np.argmax(chosen))
-            low, high = coarse[max(best - 1, 0)], coarse[min(best + 1, points - 1)]
 
             def company(lp: NDArray) -> NDArray:
-                return np.array([outcome(x, rep_response(x, None))[1] for x in lp]).ravel()
+                commission, _ = outcome(lp[:, None], discounts[None, :])
+                chosen = _grid_argmax(commission, discounts, np.full(lp.size, 0.0))
+                return outcome(lp, chosen)[1]
 
-            list_price = best_price(company, low, high, 5, decisions.list_price)
+            list_price = best_price(company, c, top, points, decisions.list_price)
         else:
             list_price = best_price(
                 lambda lp: outcome(lp, np.full(lp.size, decisions.rep_discount))[1],
@@ -515,14 +526,11 @@ def _direct_chain(
     return replace(decisions, list_price=list_price, rep_discount=discount)
 
 
-def _mixed_units(sample: DemandSample, rows: NDArray, share: float, no_dealer: NDArray) -> NDArray:
-    """Expected units when dealers reach a share of their customers and miss the rest."""
-    out = np.zeros((rows.shape[0], len(CHANNELS)))
-    if share > 0:
-        out += share * expected_units(sample, rows)
-    if share < 1:
-        out += (1.0 - share) * expected_units(sample, rows, no_dealer)
-    return out
+def _without_dealer(sample: DemandSample) -> NDArray[np.bool_]:
+    """The offers customers get when their dealer does not reach them."""
+    offers = sample.offers.copy()
+    offers[:, DEALER] = False
+    return offers
 
 
 def best_responses(
