@@ -128,6 +128,7 @@ def run(
     n = replicates or sc.replicates
     base_seed = sc.seed if seed is None else seed
     out = out or results.default_out("", sc.name)
+    results.ResultsDir(out).check()
     with tqdm(total=n, desc=f"{sc.name}", unit="run", disable=quiet, file=sys.stderr) as bar:
         job = workflows.run_scenario(
             sc, out, n, base_seed, workers, results.command_line(), on_done=lambda: bar.update(1)

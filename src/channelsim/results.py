@@ -21,6 +21,11 @@ from typing import Any
 import pandas as pd
 
 INCOMPLETE = "INCOMPLETE"
+INCOMPLETE_TEXT = (
+    "These results are incomplete: the run is still going, was stopped, or failed.\n"
+    "Do not use them; the marker is removed only once every file is in place.\n"
+)
+MAX_NAME = 80  # characters of a user-given name in a folder name
 
 
 class ResultsError(OSError):
@@ -28,9 +33,16 @@ class ResultsError(OSError):
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, fsync it, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Call `write(tmp)` on a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    `path` either keeps its old content or gets the whole new one; a failure (disk full,
+    no permission) leaves no temporary file behind and raises `ResultsError`.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -38,9 +50,32 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, ResultsError):
+            raise _cannot_write(path, exc) from exc
         raise
+    _fsync_folder(path.parent)
+
+
+def _cannot_write(path: Path, exc: OSError) -> ResultsError:
+    error = ResultsError(f"{path}: cannot write ({exc.strerror or exc})")
+    error.errno = exc.errno
+    return error
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Persist the rename itself, where the platform allows opening a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -73,14 +108,20 @@ def versions() -> dict[str, str]:
 
 
 def default_out(kind: str, name: str, root: Path = Path("results")) -> Path:
+    """`root/<name>[-<kind>]-<timestamp>`, a new folder directly under `root` whatever `name` is."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{_safe(name)}-{kind}-{stamp}" if kind else root / f"{_safe(name)}-{stamp}"
+    stem = "-".join(part for part in (_safe(name), _safe(kind) if kind else "", stamp) if part)
+    candidate, n = root / stem, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stem}-{n}"
+    return candidate
 
 
 def _safe(name: str) -> str:
-    """A file-name-safe version of a user-given name (no separators, no leading dots)."""
+    """A file-name-safe version of a user-given name (no separators, no leading dots, short)."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-    return cleaned.lstrip("._") or "run"
+    return cleaned.lstrip("._-")[:MAX_NAME] or "run"
 
 
 def safe_name(name: str) -> str:
@@ -93,16 +134,39 @@ class ResultsDir:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    def check(self, allow_existing: bool = False) -> None:
+        """Fail before any work is done if the folder could not be created and written."""
+        try:
+            if self.path.exists():
+                if not self.path.is_dir():
+                    raise ResultsError(f"{self.path}: exists and is a file; choose another --out")
+                if any(self.path.iterdir()) and not allow_existing:
+                    raise ResultsError(
+                        f"{self.path}: output folder exists and is not empty; choose another --out"
+                    )
+                nearest = self.path
+            else:
+                nearest = next(p for p in Path(os.path.abspath(self.path)).parents if p.exists())
+                if not nearest.is_dir():
+                    raise ResultsError(
+                        f"{self.path}: cannot write results here ({nearest} is a file)"
+                    )
+            os.rmdir(tempfile.mkdtemp(prefix=".channelsim-probe-", dir=nearest))
+        except ResultsError:
+            raise
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ResultsError(f"{self.path}: cannot write results here ({reason})") from exc
+
     def create(self, allow_existing: bool = False) -> None:
-        if self.path.exists() and any(self.path.iterdir()) and not allow_existing:
-            raise ResultsError(
-                f"{self.path}: output folder exists and is not empty; choose another --out"
-            )
+        """Make the folder (marked INCOMPLETE); refuse a non-empty one unless resuming."""
+        self.check(allow_existing)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            write_text(self.path / INCOMPLETE, "this folder is being written or its run failed\n")
+            write_text(self.path / INCOMPLETE, INCOMPLETE_TEXT)
         except OSError as exc:
-            raise ResultsError(f"{self.path}: cannot write results here ({exc.strerror})") from exc
+            reason = exc.strerror or str(exc)
+            raise ResultsError(f"{self.path}: cannot write results here ({reason})") from exc
 
     def file(self, name: str) -> Path:
         """A path inside the folder; names cannot escape it."""
@@ -112,6 +176,11 @@ class ResultsDir:
         return target
 
     def complete(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest, then drop the marker; every file the manifest lists must exist."""
+        listed = [name for name in manifest.get("files", []) if name != "manifest.json"]
+        missing = [name for name in listed if not (self.path / name).exists()]
+        if missing:
+            raise ResultsError(f"{self.path}: {missing} missing; the folder stays INCOMPLETE")
         write_json(self.path / "manifest.json", {**manifest, "status": "complete"})
         (self.path / INCOMPLETE).unlink(missing_ok=True)
 

@@ -274,7 +274,7 @@ def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, str]]
         node = loader.get_single_node()
         lines: dict[str, str] = {}
         if node is not None:
-            _record_lines(node, (), source, lines, [0])
+            _record_lines(node, (), source, lines, [0], loader)
         data = loader.construct_document(node) if node is not None else None
     except ScenarioError:
         raise
@@ -314,9 +314,14 @@ def _yaml_problem(exc: BaseException) -> str:
 
 
 def _record_lines(
-    node: yaml.Node, path: tuple[str, ...], source: str, out: dict[str, str], count: list[int]
+    node: yaml.Node,
+    path: tuple[str, ...],
+    source: str,
+    out: dict[str, str],
+    count: list[int],
+    loader: yaml.SafeLoader,
 ) -> None:
-    """Map each dotted key to its line; refuse duplicate keys and alias bombs."""
+    """Map each dotted key to its line; refuse duplicate keys, alias bombs, impossible dates."""
     count[0] += 1
     if count[0] > MAX_YAML_NODES:
         raise ScenarioError(
@@ -342,13 +347,21 @@ def _record_lines(
                     )
                 seen[key] = line
                 out[dotted] = f"{source}, line {line}"
-                _record_lines(value_node, (*path, key), source, out, count)
+                _record_lines(value_node, (*path, key), source, out, count, loader)
             else:
-                _record_lines(value_node, path, source, out, count)
+                _record_lines(value_node, path, source, out, count, loader)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[".".join((*path, str(i)))] = f"{source}, line {item.start_mark.line + 1}"
-            _record_lines(item, (*path, str(i)), source, out, count)
+            _record_lines(item, (*path, str(i)), source, out, count, loader)
+    elif node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            loader.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise ScenarioError(
+                f"{source}, line {node.start_mark.line + 1}: {'.'.join(path)}: "
+                f"{node.value!r} reads as an impossible date ({exc}); quote it if it is text"
+            ) from None
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
