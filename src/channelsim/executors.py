@@ -1,16 +1,20 @@
-"""Where runs execute: in this process, or in local worker processes.
+"""Where runs execute: in this process, in local worker processes, or on a Dask cluster.
 
 Every executor yields `(index, result)` pairs as runs finish; callers put results back in
 order, so the outcome never depends on the executor or the number of workers. Worker
 processes are started with the 'spawn' method so that no global state leaks in and no
-global multiprocessing setting is changed.
+global multiprocessing setting is changed. `workers` (where present) is how many items
+run at once, which callers use to size their tasks.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import socket
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -48,16 +52,142 @@ class LocalProcesses:
                 pending[pool.submit(fn, item)] = index
                 if len(pending) >= 2 * self.workers:
                     break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    yield index, future.result()
-                    for next_index, item in queue:
-                        pending[pool.submit(fn, item)] = next_index
-                        break
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index = pending.pop(future)
+                        yield index, future.result()
+                        for next_index, item in queue:
+                            pending[pool.submit(fn, item)] = next_index
+                            break
+            finally:
+                for future in pending:  # the caller stopped early: do not start the rest
+                    future.cancel()
 
 
 def make_executor(workers: int = 1) -> Executor:
     """In-process for one worker, local processes for more."""
     return InProcess() if workers <= 1 else LocalProcesses(workers)
+
+
+class ExecutorError(OSError):
+    """An executor that cannot start (unreachable scheduler, bad address); for the user."""
+
+
+class DaskCluster:
+    """Run on a Dask distributed cluster through its scheduler address.
+
+    Each item is one task, submitted with `retries` so a task that raises is tried again.
+    When a worker dies, the scheduler itself gives the tasks it held to other workers; the
+    scheduler's `remove-worker` events tell us which workers were lost and which of our
+    tasks were being run or held by them (`lost_workers`, `rescheduled`).
+    """
+
+    def __init__(self, address: str, retries: int = 2, connect_timeout: float = 10.0) -> None:
+        from distributed import Client
+
+        _check_reachable(address, connect_timeout)
+        try:
+            self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+        except (OSError, ValueError) as exc:
+            raise ExecutorError(f"--scheduler {address}: cannot connect ({exc})") from None
+        self.address = address
+        self.retries = retries
+        self.lost_workers: list[str] = []
+        self.rescheduled: set[int] = set()
+        self._since = self._last_event_time()
+
+    @property
+    def workers(self) -> int:
+        """Threads in the cluster now (at least 1, so a cluster still starting can be used)."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        return max(1, sum(w.get("nthreads", 1) for w in info.values()))
+
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        from distributed import as_completed
+
+        token = uuid.uuid4().hex[:8]
+        futures = [
+            self.client.submit(fn, item, key=f"channelsim-{token}-{i}", retries=self.retries)
+            for i, item in enumerate(items)
+        ]
+        index = {future.key: i for i, future in enumerate(futures)}
+        pending = set(futures)
+        try:
+            for future in as_completed(futures):
+                pending.discard(future)
+                result = future.result()
+                future.release()
+                self._read_events(index)
+                yield index[future.key], result
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+            self._read_events(index)
+
+    def describe(self) -> str:
+        return f"Dask scheduler {self.address} ({self.workers} worker threads)"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _last_event_time(self) -> float:
+        events = self.client.get_events("all")
+        return max((t for t, _ in events), default=0.0)
+
+    def _read_events(self, index: dict[Any, int]) -> None:
+        """Record workers removed since we started and which of our tasks they held."""
+        for stamp, event in self.client.get_events("all"):
+            if stamp <= self._since or not isinstance(event, dict):
+                continue
+            self._since = stamp
+            if event.get("action") != "remove-worker" or event.get("expected"):
+                continue
+            self.lost_workers.append(str(event.get("worker")))
+            held = set(event.get("processing-tasks", ())) | set(
+                event.get("lost-computed-tasks", ())
+            )
+            self.rescheduled.update(index[key] for key in held if key in index)
+
+
+def _check_reachable(address: str, timeout: float) -> None:
+    """Fail fast with a clear message when nothing listens at a tcp:// or tls:// address."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme not in ("tcp", "tls"):
+        return
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(
+            f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"--scheduler {address}: no Dask scheduler reachable ({exc.strerror or exc})"
+        ) from None
+
+
+@contextmanager
+def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+    """The executor for these options, closed (Dask client disconnected) afterwards."""
+    if scheduler is None:
+        yield make_executor(workers)
+        return
+    cluster = DaskCluster(scheduler)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def describe(executor: Executor) -> str:
+    """A short description for progress output and manifests."""
+    if isinstance(executor, DaskCluster):
+        return executor.describe()
+    if isinstance(executor, LocalProcesses):
+        return f"{executor.workers} local processes"
+    return "in-process"

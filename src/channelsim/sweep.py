@@ -1,0 +1,335 @@
+"""What a sweep is: a base scenario, swept parameters, a design, replicates and a seed.
+
+A sweep comes from the command line (`--param PATH=SPEC`) or from a sweep file, a YAML
+document with the same content that names its scenario file relative to itself:
+
+    scenario: ../parallel.yaml
+    design: grid
+    replicates: 3
+    seed: 1
+    set: {weeks: 52}
+    params:
+      reps.commission.rate: 0.02:0.10:5
+      engagement.large_accounts: [open, rep_only, rep_assists_dealer]
+
+`plan` turns a definition into design points and per-run seeds, and builds every point's
+scenario with `scenario_with`, so a bad path or value is reported before any run starts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from channelsim.designs import DESIGNS, Design, DesignError, Param, make_design
+from channelsim.metrics import KPIS
+from channelsim.scenario import ScenarioError, load_scenario, scenario_with
+from channelsim.schema import Scenario
+
+RESERVED = {
+    "seed": "each run's seed comes from the sweep seed; use --seed",
+    "replicates": "use --replicates",
+    "name": "the scenario name is not a lever",
+}
+
+
+class SweepError(ScenarioError):
+    """Bad sweep input; the message is meant for the user as it is."""
+
+
+@dataclass(frozen=True)
+class SweepDefinition:
+    """Everything that determines a sweep's results (and so must match to resume it)."""
+
+    scenario: Scenario
+    scenario_file: str
+    params: tuple[Param, ...]
+    design: str = "grid"
+    samples: int | None = None
+    replicates: int = 1
+    seed: int = 0
+    overrides: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        """Plain JSON-ready description; `comparable` of it decides whether a resume matches."""
+        return {
+            "scenario_file": self.scenario_file,
+            "overrides": list(self.overrides),
+            "design": self.design,
+            "samples": self.samples,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "params": {p.path: p.describe() for p in self.params},
+            "kpis": list(KPIS),
+            "scenario": self.scenario.model_dump(mode="json"),
+        }
+
+
+def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a description that change results (not where the files were)."""
+    plain = json.loads(json.dumps(description, default=str))
+    return {k: v for k, v in plain.items() if k not in ("scenario_file", "overrides")}
+
+
+def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Names of the top-level settings that differ between two descriptions."""
+    a, b = comparable(old), comparable(new)
+    return [key for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    """Split `PATH=SPEC` from the command line."""
+    path, sep, spec = text.partition("=")
+    if not sep or not path.strip() or not spec.strip():
+        raise SweepError(
+            f"--param {text!r}: expected PATH=SPEC, e.g. reps.commission.rate=0.02:0.1:5 "
+            "or engagement.large_accounts=open,rep_only"
+        )
+    return path.strip(), spec.strip()
+
+
+def parse_spec(path: str, spec: Any) -> Param:
+    """Read one parameter's SPEC: `a:b:n`, `a,b,c`, `a:b`, `int:a:b`, `log:a:b`, or a list."""
+    where = f"--param {path}={spec}"
+    if path in RESERVED:
+        raise SweepError(f"--param {path}: cannot be swept; {RESERVED[path]}")
+    if isinstance(spec, list):
+        if not spec or any(isinstance(v, dict | list) for v in spec):
+            raise SweepError(f"{where}: expected a non-empty list of numbers or words")
+        return Param(path, values=tuple(spec))
+    if not isinstance(spec, str):
+        return Param(path, values=(spec,))
+    scale = "linear"
+    body = spec
+    for prefix in ("int", "log"):
+        if spec.startswith(prefix + ":"):
+            scale, body = prefix, spec[len(prefix) + 1 :]
+    if ":" in body:
+        parts = body.split(":")
+        if len(parts) == 3 and scale == "linear":
+            return Param(path, values=_spaced(where, *parts))
+        if len(parts) == 2:
+            low, high = _number(where, parts[0]), _number(where, parts[1])
+            return _range(where, path, low, high, scale)
+        raise SweepError(
+            f"{where}: expected a:b:n (n values from a to b), a range a:b, int:a:b, log:a:b, "
+            "or a list a,b,c"
+        )
+    if scale != "linear":
+        raise SweepError(f"{where}: {scale}: needs a range a:b, e.g. {scale}:1:100")
+    items = [item.strip() for item in body.split(",")]
+    if any(not item for item in items):
+        raise SweepError(f"{where}: empty item in the list")
+    return Param(path, values=tuple(_scalar(where, item) for item in items))
+
+
+def _spaced(where: str, a: str, b: str, n: str) -> tuple[Any, ...]:
+    low, high = _number(where, a), _number(where, b)
+    try:
+        count = int(n)
+    except ValueError:
+        raise SweepError(f"{where}: n in a:b:n must be a whole number, found {n!r}") from None
+    if count < 1:
+        raise SweepError(f"{where}: n in a:b:n must be >= 1, found {count}")
+    values = np.linspace(low, high, count)
+    if _is_int(a) and _is_int(b) and all(float(v).is_integer() for v in values):
+        return tuple(int(v) for v in values)
+    return tuple(float(f"{v:.12g}") for v in values)
+
+
+def _range(where: str, path: str, low: float, high: float, scale: str) -> Param:
+    if not low < high:
+        raise SweepError(f"{where}: a range a:b needs a < b, found {low} and {high}")
+    if scale == "log" and low <= 0:
+        raise SweepError(f"{where}: log:a:b needs a > 0, found {low}")
+    if scale == "int" and not (float(low).is_integer() and float(high).is_integer()):
+        raise SweepError(f"{where}: int:a:b needs whole numbers, found {low} and {high}")
+    return Param(path, low=low, high=high, scale=scale)  # type: ignore[arg-type]
+
+
+def _number(where: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SweepError(f"{where}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise SweepError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
+def _is_int(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
+
+
+def _scalar(where: str, text: str) -> Any:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise SweepError(f"{where}: {text!r} is not a number or a word") from None
+    if isinstance(value, dict | list):
+        raise SweepError(f"{where}: {text!r} is not a number or a word")
+    return value
+
+
+# --- sweep files ------------------------------------------------------------------------
+
+
+class SweepFile(BaseModel):
+    """The content of a sweep file (unknown keys are errors, like in scenario files)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field(min_length=1)
+    params: dict[str, str | float | int | bool | list[Any]] = Field(min_length=1)
+    design: str = "grid"
+    samples: int | None = Field(None, ge=1)
+    replicates: int | None = Field(None, ge=1, le=100_000)
+    seed: int | None = Field(None, ge=0)
+    set: dict[str, Any] = {}
+
+
+def is_sweep_file(path: Path) -> bool:
+    """A YAML mapping with `params` is a sweep file (a scenario has no such key)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "params" in data
+
+
+def read_sweep_file(path: Path) -> SweepFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return SweepFile.model_validate(data)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{path}: cannot read sweep file ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise SweepError(f"{path}: malformed YAML: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        found = "" if first["type"] == "missing" else f" (found {first.get('input')!r})"
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise SweepError(f"{path}: {where}: {message}{found}") from None
+
+
+def define(
+    source: Path,
+    params: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    overrides: Iterable[str] = (),
+) -> SweepDefinition:
+    """A definition from a scenario or sweep file plus command-line options (which win)."""
+    specs: dict[str, Any] = {}
+    fixed: list[str] = []
+    scenario_path = source
+    if is_sweep_file(source):
+        content = read_sweep_file(source)
+        scenario_path = source.parent / content.scenario
+        specs.update(content.params)
+        fixed = [f"{k}={json.dumps(v)}" for k, v in content.set.items()]
+        design = design or content.design
+        samples = samples if samples is not None else content.samples
+        replicates = replicates or content.replicates
+        seed = content.seed if seed is None else seed
+    given: set[str] = set()
+    for text in params:
+        path, spec = parse_param(text)
+        if path in given:
+            raise SweepError(f"--param {path}: given twice")
+        given.add(path)
+        specs[path] = spec
+    fixed.extend(overrides)
+    design = design or "grid"
+    if design not in DESIGNS:
+        raise SweepError(f"design {design!r}: expected one of {', '.join(DESIGNS)}")
+    parsed = tuple(parse_spec(path, spec) for path, spec in specs.items())
+    fixed_paths = {text.partition("=")[0].strip() for text in fixed}
+    both = sorted(fixed_paths & set(specs))
+    if both:
+        raise SweepError(f"{', '.join(both)}: both swept (--param) and fixed (--set); choose one")
+    base = load_scenario(scenario_path, fixed)
+    return SweepDefinition(
+        scenario=base,
+        scenario_file=str(scenario_path),
+        params=parsed,
+        design=design,
+        samples=samples,
+        replicates=replicates or base.replicates,
+        seed=base.seed if seed is None else seed,
+        overrides=tuple(fixed),
+    )
+
+
+# --- the plan: points, seeds, validated scenarios -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """The design points, their settings and every run's seed (points x replicates)."""
+
+    definition: SweepDefinition
+    design: Design
+    settings: tuple[dict[str, Any], ...]
+    seeds: np.ndarray
+
+    @property
+    def points(self) -> int:
+        return len(self.settings)
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.definition.replicates
+
+
+def run_seeds(seed: int, points: int, replicates: int) -> np.ndarray:
+    """Seed of (point, replicate): SeedSequence(seed, spawn_key=(point, replicate)), 63 bits.
+
+    The same as `SeedSequence(seed).spawn(points)[point].spawn(replicates)[replicate]`, so a
+    run's seed depends only on the sweep seed and its place in the design, never on which
+    executor or worker runs it.
+    """
+    out = np.empty((points, replicates), dtype=np.int64)
+    for p in range(points):
+        for r in range(replicates):
+            state = np.random.SeedSequence(seed, spawn_key=(p, r)).generate_state(1, np.uint64)
+            out[p, r] = int(state[0] >> np.uint64(1))
+    return out
+
+
+def plan(definition: SweepDefinition) -> SweepPlan:
+    """Make the design, check every point's scenario, and derive the run seeds."""
+    try:
+        design = make_design(
+            list(definition.params), definition.design, definition.samples, definition.seed
+        )
+    except DesignError as exc:
+        raise SweepError(str(exc)) from None
+    settings = tuple(design.settings())
+    checked: set[str] = set()
+    for point, values in enumerate(settings):
+        key = json.dumps(values, sort_keys=True, default=str)
+        if key in checked:
+            continue
+        try:
+            scenario_with(definition.scenario, values)
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise SweepError(f"design point {point} ({shown}): {exc}") from None
+        checked.add(key)
+    seeds = run_seeds(definition.seed, len(settings), definition.replicates)
+    return SweepPlan(definition, design, settings, seeds)
