@@ -321,7 +321,16 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
     _scenario_legend(fig, colours)
     if empty:
         fig.text(0.01, 0.01, "zero or empty in every scenario: " + ", ".join(empty), fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 0.86, 0.95))
+    # Fixed margins in inches: much faster than tight_layout with many panels.
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=0.75 / width,
+        right=1 - 1.5 / width,
+        bottom=0.9 / height,
+        top=1 - 0.75 / height,
+        wspace=0.45,
+        hspace=0.75,
+    )
     return fig
 
 

@@ -33,15 +33,18 @@ FILES = (
 
 @dataclass
 class Comparison:
-    folder: Path
+    """The tables of a comparison; `folder` is where they were written, if they were."""
+
     names: list[str]
     baseline: str
+    base_seed: int
     replicates: int
     seeds: list[int]
     kpis: pd.DataFrame
     weekly: pd.DataFrame
     summary: pd.DataFrame
     differences: pd.DataFrame
+    folder: Path | None = None
 
 
 def load_scenarios(paths: Sequence[Path], overrides: Iterable[str] = ()) -> list[Scenario]:
@@ -62,8 +65,10 @@ def load_scenarios(paths: Sequence[Path], overrides: Iterable[str] = ()) -> list
 
 
 def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
-    """The named baseline, or the first scenario when none is named."""
+    """The named baseline, or the first scenario when none is named; names must be distinct."""
     names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"scenario names must be distinct, found {names}")
     if baseline is None:
         return names[0]
     if baseline not in names:
@@ -76,30 +81,22 @@ def replicates_for(scenarios: Sequence[Scenario], replicates: int | None) -> int
     return replicates or scenarios[0].replicates
 
 
-def compare(
+def run_comparison(
     scenarios: Sequence[Scenario],
-    out: Path,
     replicates: int | None = None,
     seed: int | None = None,
     baseline: str | None = None,
     workers: int = 1,
-    command: str = "",
     on_done: Callable[[], None] | None = None,
 ) -> Comparison:
-    """Run every scenario on the same seeds and write tables, charts and the manifest.
+    """Run every scenario on the same replicate seeds and compute summary and differences.
 
-    `replicates` and `seed` default to the first scenario's. The folder stays marked
-    INCOMPLETE until every file is written.
+    `replicates` and `seed` default to the first scenario's; nothing is written.
     """
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"scenario names must be distinct, found {names}")
     base_name = choose_baseline(scenarios, baseline)
     n = replicates_for(scenarios, replicates)
     base_seed = scenarios[0].seed if seed is None else seed
-
-    folder = results.ResultsDir(out)
-    folder.create()
     seeds = experiment.replicate_seeds(base_seed, n)
     specs = [
         spec
@@ -110,16 +107,44 @@ def compare(
         specs, make_executor(workers), on_done=(lambda _o: on_done()) if on_done else None
     )
     kpis = experiment.kpi_table(outputs)
-    weekly = experiment.weekly_table(outputs)
     kpi_names = [k for k in KPIS if k in kpis.columns]
-    summary = stats.summarise_kpis(kpis, kpi_names, by=["scenario"])
-    differences = stats.paired_differences(kpis, kpi_names, base_name)
+    return Comparison(
+        names=names,
+        baseline=base_name,
+        base_seed=base_seed,
+        replicates=n,
+        seeds=seeds,
+        kpis=kpis,
+        weekly=experiment.weekly_table(outputs),
+        summary=stats.summarise_kpis(kpis, kpi_names, by=["scenario"]),
+        differences=stats.paired_differences(kpis, kpi_names, base_name),
+    )
 
-    results.write_csv(folder.file("kpis.csv"), kpis)
-    results.write_parquet(folder.file("timeseries.parquet"), weekly)
-    results.write_csv(folder.file("summary.csv"), summary)
-    results.write_csv(folder.file("differences.csv"), differences)
-    figures = charts.compare_charts(kpis, weekly, summary, differences)
+
+def compare(
+    scenarios: Sequence[Scenario],
+    out: Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    workers: int = 1,
+    command: str = "",
+    on_done: Callable[[], None] | None = None,
+) -> Comparison:
+    """`run_comparison`, then write tables, charts and the manifest to the folder `out`.
+
+    The folder is created first (so a bad --out fails before any run) and stays marked
+    INCOMPLETE until every file is written.
+    """
+    choose_baseline(scenarios, baseline)
+    folder = results.ResultsDir(out)
+    folder.create()
+    job = run_comparison(scenarios, replicates, seed, baseline, workers, on_done)
+    results.write_csv(folder.file("kpis.csv"), job.kpis)
+    results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
+    results.write_csv(folder.file("summary.csv"), job.summary)
+    results.write_csv(folder.file("differences.csv"), job.differences)
+    figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
     charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(
@@ -128,18 +153,19 @@ def compare(
             versions={**results.versions(), **_versions("scipy", "matplotlib")},
             working_directory=os.getcwd(),
             scenarios=[s.model_dump(mode="json") for s in scenarios],
-            names=names,
-            baseline=base_name,
-            base_seed=base_seed,
-            replicates=n,
-            seeds=seeds,
+            names=job.names,
+            baseline=job.baseline,
+            base_seed=job.base_seed,
+            replicates=job.replicates,
+            seeds=job.seeds,
             workers=workers,
             statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
             "summary intervals are t intervals of the mean",
             files=list(FILES),
         )
     )
-    return Comparison(out, names, base_name, n, seeds, kpis, weekly, summary, differences)
+    job.folder = Path(out)
+    return job
 
 
 def _versions(*packages: str) -> dict[str, str]:
