@@ -108,15 +108,17 @@ def build_population(market: Market, table: SegmentTable, rng: np.random.Generat
     segment = np.concatenate(segments) if segments else np.zeros(0, np.int16)
     value = np.concatenate(values) if values else np.zeros(0)
     risk = np.concatenate(risks) if risks else np.zeros(0)
+    # Start in steady state: buying windows close uniformly over the first cycle, so some
+    # customers are already part-way through their window in week 0.
     cycle = table.cycle[segment]
-    due = (rng.random(region.size) * cycle).astype(np.int32)
-    window_end = due + table.decision_weeks[segment] - 1
+    window_end = (rng.random(region.size) * cycle).astype(np.int32)
+    due = window_end - table.decision_weeks[segment] + 1
     return Population(
         region=region,
         segment=segment,
         value=value,
         risk=risk,
-        due=due,
+        due=due.astype(np.int32),
         window_end=window_end.astype(np.int32),
         incumbent=np.full(region.size, NO_ONE, dtype=np.int8),
         bought_before=np.zeros(region.size, dtype=bool),
