@@ -11,8 +11,12 @@ from channelsim.schema import Market
 
 CHANNELS = ("dealer", "rep", "online", "telesales", "competitor", "none")
 DEALER, REP, ONLINE, TELESALES, COMPETITOR, NONE = range(len(CHANNELS))
-OURS = (DEALER, REP, ONLINE, TELESALES)
 NO_ONE = -1
+
+
+def is_ours(codes: NDArray) -> NDArray[np.bool_]:
+    """Whether each channel code is one of the company's channels (dealer to telesales)."""
+    return (codes >= DEALER) & (codes <= TELESALES)
 
 
 @dataclass

@@ -24,11 +24,11 @@ from channelsim.market import (
     NO_ONE,
     NONE,
     ONLINE,
-    OURS,
     REP,
     TELESALES,
     build_population,
     choose,
+    is_ours,
     segment_table,
     utilities,
 )
@@ -570,7 +570,7 @@ class ChannelModel(mesa.Model):
         sc, pop, st, seg = self.scenario, self.population, self.state, self.segments
         s = pop.segment[idx]
         volume = seg.volume[s]
-        ours = np.isin(choice, OURS)
+        ours = is_ours(choice)
         price = prices[np.arange(idx.size), choice]
         revenue = np.where(ours, price * volume, 0.0)
         units = np.where(ours, volume, 0.0)
@@ -625,7 +625,7 @@ class ChannelModel(mesa.Model):
         self._credit_reps(slot, has_rep & by_dealer, revenue, units, direct=False)
 
         # Customers' new state.
-        was_ours = np.isin(pop.incumbent[idx], OURS)
+        was_ours = is_ours(pop.incumbent[idx])
         repeat_eligible = pop.bought_before[idx] & was_ours
         w["new_customers"] += (ours & ~pop.bought_before[idx]).sum()
         w["repeat_purchases"] += (ours & repeat_eligible).sum()
@@ -885,7 +885,7 @@ class ChannelModel(mesa.Model):
     # --- stage 8: metrics --------------------------------------------------------------------
 
     def _record_stocks(self, w: dict) -> None:
-        w["customers_active"] = float(np.isin(self.population.incumbent, OURS).sum())
+        w["customers_active"] = float(np.count_nonzero(is_ours(self.population.incumbent)))
         w["dealers_active"] = float(self.dealers.active.sum())
         w["reps_active"] = float(self.reps.occupied.sum())
         w["crm_share"] = float(self.state.crm.mean()) if self.state.crm.size else 0.0
