@@ -171,7 +171,7 @@ class PricingPolicy(Strict):
         13, description="weeks between price reviews"
     )
     grid_points: Annotated[int, Field(ge=11, le=5001)] = Field(
-        401, description="points of the price grid a best response searches before refining"
+        201, description="points of the price grid a best response searches before refining"
     )
     sample_customers: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
         2000, description="customers (a systematic sample) whose expected demand is evaluated"
