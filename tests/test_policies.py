@@ -183,13 +183,23 @@ def test_rep_authority_caps_the_discount():
     assert 0.2 - 2 / N <= out.rep_discount <= 0.2
 
 
-def test_company_uses_the_list_price_to_hold_a_revenue_paid_rep_at_its_own_optimum():
+@pytest.mark.parametrize("online", [False, True])
+def test_company_uses_the_list_price_to_hold_a_revenue_paid_rep_at_its_own_optimum(online):
     # The rep would discount to 1/2; the company, which keeps (1 - 0.1) p - c per unit, wants
     # p = (0.9 + 0.2) / 1.8. Anticipating the rep (Stackelberg), it sets the list price so
-    # that the rep's largest allowed discount (90 %) lands on that price.
-    econ = economics(uses_dealers=False, reps_sell=True, rep_max_discount=0.9, commission_rate=0.1)
+    # that the rep's largest allowed discount (90 %) lands on that price. An online channel
+    # at the list price never undercuts the rep (ties go to the rep), so it changes nothing,
+    # but it makes the rep's demand depend on the list price (the nested search).
+    econ = economics(
+        uses_dealers=False,
+        reps_sell=True,
+        rep_max_discount=0.9,
+        commission_rate=0.1,
+        online_enabled=online,
+    )
     policy = PricingPolicy(list_price="best_response", rep="best_response", grid_points=41)
-    out = policies.best_responses(decisions(), econ, policy, sample(offers=(REP,)), full_reach(0))
+    offers = (REP, ONLINE) if online else (REP,)
+    out = policies.best_responses(decisions(), econ, policy, sample(offers=offers), full_reach(0))
     assert out.rep_discount == pytest.approx(0.9)
     assert out.list_price * (1 - out.rep_discount) == pytest.approx(1.1 / 1.8, abs=0.01)
 

@@ -502,7 +502,18 @@ def _direct_chain(
         top = max(choke_price(sample), list_price) / (
             1.0 - max(econ.rep_max_discount, econ.online_discount)
         )
-        if rep_rule == "best_response":
+        if rep_rule == "best_response" and not econ.online_enabled:
+            # Without the online channel the list price moves nothing the rep's demand
+            # depends on: the rep's response is its own best price, clipped to its authority.
+            wanted = best_price(
+                lambda p: outcome(p, np.zeros(p.size))[0], floor, top, policy.grid_points
+            )
+
+            def company(lp: NDArray) -> NDArray:
+                return outcome(lp, np.clip(1.0 - wanted / lp, 0.0, econ.rep_max_discount))[1]
+
+            list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
+        elif rep_rule == "best_response":
             # Anticipated rep responses: a coarse grid of discounts for each list price,
             # refined by a parabola (cheap enough to nest inside the company's search).
             points = min(policy.grid_points, 41)
