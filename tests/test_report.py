@@ -212,3 +212,10 @@ def test_differing_settings_address_named_list_items_by_name():
 def test_a_setting_missing_from_one_scenario_counts_as_differing():
     differing = report.differing_settings([{"a": {"b": 1}}, {"a": {}}])
     assert differing == {"a.b": [1, None]}
+
+
+def test_two_scenarios_without_any_of_a_kpi_are_said_to_have_none():
+    summary, differences = tables(0.0, 0.0, 0.0, 1.0)
+    summary["mean"] = 0.0
+    sentences = report.headlines(summary, differences, ["base", "new"], "base")
+    assert "Neither new nor base has any company profit." in sentences

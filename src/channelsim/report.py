@@ -209,6 +209,7 @@ def headlines(
         best = str(profit.idxmax())
         sentences.append(_best_sentence(best, profit, differences, baseline))
     diffs = differences.set_index(["scenario", "kpi"])
+    means = summary.set_index(["scenario", "kpi"])["mean"]
     for name in names:
         if name == baseline:
             continue
@@ -225,7 +226,12 @@ def headlines(
                 continue
             interval = f"95% CI {_signed(low)} to {_signed(high)}{unit}"
             if diff == 0 and low == 0 and high == 0:
-                sentences.append(f"{name} and {baseline} have the same {label} in every replicate.")
+                none = means.get((baseline, kpi)) == 0
+                sentences.append(
+                    f"Neither {name} nor {baseline} has any {label}."
+                    if none
+                    else f"{name} and {baseline} have the same {label} in every replicate."
+                )
             elif row["p_value"] < ALPHA:
                 phrase = (more if diff > 0 else less).format(x=f"{number(abs(diff))}{unit}")
                 sentences.append(f"{name} {phrase} than {baseline} ({interval}).")
