@@ -27,7 +27,15 @@ YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
 
 
 class ScenarioError(ValueError):
-    """Bad scenario input; the message is meant for the user as it is."""
+    """Bad scenario input; the message is meant for the user as it is, on one line."""
+
+    def __init__(self, message: str, *args: Any) -> None:
+        super().__init__(_one_line(str(message)), *args)
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and other control characters a user's key or value may hold."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -269,8 +277,9 @@ def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
 
 
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, str]]:
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         lines: dict[str, str] = {}
         if node is not None:
@@ -278,12 +287,19 @@ def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, str]]
         data = loader.construct_document(node) if node is not None else None
     except ScenarioError:
         raise
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ScenarioError(
+            f"{source}, line {line}: the control character U+{code:04X} is not allowed in YAML"
+        ) from None
     except YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise ScenarioError(f"{source}{where}: {_yaml_problem(exc)}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
