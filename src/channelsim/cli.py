@@ -285,10 +285,14 @@ def report_command(folder: Path) -> None:
     type=click.IntRange(0),
     help="Sweep seed: the design's samples and every run's seed derive from it.",
 )
-@set_option
 @click.option(
-    "--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1)."
+    "--common-seeds",
+    is_flag=True,
+    help="Give replicate r the same seed at every point (common random numbers), so "
+    "differences between points are not blurred by run-to-run noise.",
 )
+@set_option
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -315,6 +319,7 @@ def sweep_command(
     samples: int | None,
     replicates: int | None,
     seed: int | None,
+    common_seeds: bool,
     overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
@@ -342,7 +347,9 @@ def sweep_command(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
-    definition = sweeps.define(source, params, design, samples, replicates, seed, overrides)
+    definition = sweeps.define(
+        source, params, design, samples, replicates, seed, overrides, common_seeds
+    )
     plan = sweeps.plan(definition)
     out = out or results.default_out("sweep", definition.scenario.name)
     click.echo(
@@ -353,9 +360,7 @@ def sweep_command(
 
     def progress(done: int, total: int) -> None:
         if not bar:
-            bar.append(
-                tqdm(total=total, initial=done, unit="run", disable=quiet, file=sys.stderr)
-            )
+            bar.append(tqdm(total=total, initial=done, unit="run", disable=quiet, file=sys.stderr))
         bar[0].update(done - bar[0].n)
         if done == total:
             bar[0].close()
@@ -398,52 +403,7 @@ def sensitivity_command(folder: Path) -> None:
       channelsim sensitivity results/parallel-sweep-20260101-120000
     """
     from channelsim import sweep_run
-    from channelsim.display import number
 
     table = sweep_run.sensitivity_job(folder)
-    key = "ST" if "ST" in table.columns else "mu_star"
-    for kpi, frame in table.groupby("kpi", sort=False):
-        if kpi not in ("company_profit", "revenue", "market_share"):
-            continue
-        ranked = frame.sort_values(key, ascending=False)
-        shown = ", ".join(
-            f"{r.parameter} {number(getattr(r, key))}" for r in ranked.itertuples(index=False)
-        )
-        click.echo(f"{kpi} ({key}): {shown}")
+    click.echo(sweep_run.sensitivity_text(table))
     click.echo(f"\nWrote {folder / 'sensitivity.csv'}")
-
-
-@main.command("validate-model")
-@click.option(
-    "--case",
-    "cases",
-    multiple=True,
-    metavar="NAME",
-    help="Run only this case (repeatable): stacked_margins, dual_channel, bertrand, logit, "
-    "rep_pricing.",
-)
-@click.option(
-    "--scenarios",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the validation scenarios (default: the bundled scenarios/validation).",
-)
-@click.option("--markdown", is_flag=True, help="Markdown table, with why each tolerance.")
-@friendly
-def validate_model(cases: tuple[str, ...], scenarios: Path | None, markdown: bool) -> None:
-    """Reproduce textbook closed-form results; exit 1 if any check fails.
-
-    Stacked margins, dual-channel demand, a Bertrand conflict, logit shares and how pay
-    shapes a rep's price (docs/validation.md). Takes well under a minute.
-
-    \b
-    Example:
-      channelsim validate-model --case stacked_margins
-    """
-    from channelsim import validation
-
-    checks = validation.run_suite(scenarios or validation.FOLDER, cases or None)
-    click.echo(validation.table(checks, markdown=markdown))
-    failed = sum(not check.passed for check in checks)
-    click.echo(f"\n{len(checks) - failed} of {len(checks)} checks passed")
-    if failed:
-        sys.exit(1)

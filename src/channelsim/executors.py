@@ -115,7 +115,7 @@ class DaskCluster:
         index = {future.key: i for i, future in enumerate(futures)}
         pending = set(futures)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 pending.discard(future)
                 result = future.result()
                 future.release()

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channelsim.designs import DESIGNS, Design, DesignError, Param, make_design
+from channelsim.experiment import replicate_seeds
 from channelsim.metrics import KPIS
 from channelsim.scenario import ScenarioError, load_scenario, scenario_with
 from channelsim.schema import Scenario
@@ -57,6 +58,7 @@ class SweepDefinition:
     replicates: int = 1
     seed: int = 0
     overrides: tuple[str, ...] = ()
+    common_seeds: bool = False
 
     def describe(self) -> dict[str, Any]:
         """Plain JSON-ready description; `comparable` of it decides whether a resume matches."""
@@ -67,6 +69,7 @@ class SweepDefinition:
             "samples": self.samples,
             "replicates": self.replicates,
             "seed": self.seed,
+            "seeds": "common" if self.common_seeds else "independent",
             "params": {p.path: p.describe() for p in self.params},
             "kpis": list(KPIS),
             "scenario": self.scenario.model_dump(mode="json"),
@@ -196,6 +199,7 @@ class SweepFile(BaseModel):
     samples: int | None = Field(None, ge=1)
     replicates: int | None = Field(None, ge=1, le=100_000)
     seed: int | None = Field(None, ge=0)
+    common_seeds: bool = False
     set: dict[str, Any] = {}
 
 
@@ -232,6 +236,7 @@ def define(
     replicates: int | None = None,
     seed: int | None = None,
     overrides: Iterable[str] = (),
+    common_seeds: bool = False,
 ) -> SweepDefinition:
     """A definition from a scenario or sweep file plus command-line options (which win)."""
     specs: dict[str, Any] = {}
@@ -246,6 +251,7 @@ def define(
         samples = samples if samples is not None else content.samples
         replicates = replicates or content.replicates
         seed = content.seed if seed is None else seed
+        common_seeds = common_seeds or content.common_seeds
     given: set[str] = set()
     for text in params:
         path, spec = parse_param(text)
@@ -272,6 +278,7 @@ def define(
         replicates=replicates or base.replicates,
         seed=base.seed if seed is None else seed,
         overrides=tuple(fixed),
+        common_seeds=common_seeds,
     )
 
 
@@ -296,13 +303,16 @@ class SweepPlan:
         return self.points * self.definition.replicates
 
 
-def run_seeds(seed: int, points: int, replicates: int) -> np.ndarray:
+def run_seeds(seed: int, points: int, replicates: int, common: bool = False) -> np.ndarray:
     """Seed of (point, replicate): SeedSequence(seed, spawn_key=(point, replicate)), 63 bits.
 
     The same as `SeedSequence(seed).spawn(points)[point].spawn(replicates)[replicate]`, so a
     run's seed depends only on the sweep seed and its place in the design, never on which
-    executor or worker runs it.
+    executor or worker runs it. With `common`, replicate r has the same seed at every point
+    (common random numbers), the seeds `channelsim run --seed` gives its replicates.
     """
+    if common:
+        return np.tile(np.array(replicate_seeds(seed, replicates), dtype=np.int64), (points, 1))
     out = np.empty((points, replicates), dtype=np.int64)
     for p in range(points):
         for r in range(replicates):
@@ -331,5 +341,7 @@ def plan(definition: SweepDefinition) -> SweepPlan:
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             raise SweepError(f"design point {point} ({shown}): {exc}") from None
         checked.add(key)
-    seeds = run_seeds(definition.seed, len(settings), definition.replicates)
+    seeds = run_seeds(
+        definition.seed, len(settings), definition.replicates, definition.common_seeds
+    )
     return SweepPlan(definition, design, settings, seeds)

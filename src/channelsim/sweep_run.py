@@ -180,8 +180,9 @@ def _execute(
     except (SweepStopped, KeyboardInterrupt):
         raise
     except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise SweepStopped(
-            f"the executor failed ({type(exc).__name__}: {exc}); {done + ran} of "
+            f"the executor failed ({type(exc).__name__}: {reason}); {done + ran} of "
             f"{plan.runs} runs are saved in {folder.path / RUNS}; continue with --resume"
         ) from exc
     finally:
@@ -257,7 +258,12 @@ def _prepare(
         points=plan.points,
         runs=plan.runs,
         seeds=plan.seeds.tolist(),
-        seed_derivation="SeedSequence(seed, spawn_key=(point, replicate)), top 63 bits",
+        seed_derivation=(
+            "SeedSequence(seed, spawn_key=(replicate,)): the same at every point"
+            if plan.definition.common_seeds
+            else "SeedSequence(seed, spawn_key=(point, replicate))"
+        )
+        + ", top 63 bits",
     )
     manifest["versions"].update(_library_versions())
     results.write_json(path / "manifest.json", manifest)
@@ -394,6 +400,11 @@ def _finish(
             files.append("sensitivity.csv")
         except SweepError as exc:
             result.notes.append(f"sensitivity not computed: {exc}")
+        if not plan.definition.common_seeds:
+            result.notes.append(
+                "note: every point has its own seeds, so run-to-run noise adds to every "
+                "parameter's index; --common-seeds removes it"
+            )
     figures = sweep_charts.sweep_figures(runs, params, plan.definition.design, result.sensitivity)
     from channelsim.charts import save_figures
 
@@ -500,11 +511,24 @@ def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
             else ""
         )
         lines += ["", title, shown.to_string(index=False)]
-    if result.sensitivity is not None and kpi:
-        sens = result.sensitivity[result.sensitivity["kpi"] == kpi]
-        key = "ST" if "ST" in sens.columns else "mu_star"
-        lines += ["", f"Sensitivity of {kpi} ({key}):"]
-        for row in sens.sort_values(key, ascending=False).itertuples(index=False):
-            lines.append(f"  {row.parameter}: {number(getattr(row, key))}")
+    if result.sensitivity is not None:
+        lines += ["", sensitivity_text(result.sensitivity)]
     lines += ["", f"Results in {result.folder}"]
+    return "\n".join(lines)
+
+
+def sensitivity_text(table: pd.DataFrame) -> str:
+    """Parameters ranked by ST (Sobol) or mu* (Morris) for the headline KPIs."""
+    from channelsim.display import number
+    from channelsim.sweep_charts import HEADLINE
+
+    key = "ST" if "ST" in table.columns else "mu_star"
+    lines = []
+    for kpi in HEADLINE:
+        frame = table[table["kpi"] == kpi].sort_values(key, ascending=False)
+        if len(frame):
+            ranked = ", ".join(
+                f"{r.parameter} {number(getattr(r, key))}" for r in frame.itertuples(index=False)
+            )
+            lines.append(f"{kpi} ({key}): {ranked}")
     return "\n".join(lines)

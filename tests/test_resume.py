@@ -1,0 +1,188 @@
+"""Resume: a sweep killed at any moment continues with --resume, losing and repeating nothing."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import SMALL
+
+from channelsim import results, sweep_run
+from channelsim.cli import main
+from channelsim.scenario import deep_merge
+from channelsim.sweep import SweepError, define, plan
+
+CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
+PARAMS = ["reps.commission.rate=0.02:0.1:4", "engagement.large_accounts=open,rep_only"]
+ARGS = [arg for p in PARAMS for arg in ("--param", p)]
+ARGS += ["--replicates", "3", "--seed", "3", "--chunk-size", "2", "--quiet"]
+RUNS = 4 * 2 * 3
+
+
+@pytest.fixture
+def scenario_file(tmp_path, make_scenario) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(make_scenario(weeks=13).model_dump(mode="json")))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, sweep_run.SweepResult]:
+    """The uninterrupted sweep every interrupted one must end up equal to."""
+    folder = tmp_path_factory.mktemp("reference")
+    path = folder / "small.yaml"
+    path.write_text(yaml.safe_dump(deep_merge(SMALL, {"weeks": 13})))
+    return path, sweep_run.run_sweep(the_plan(path), folder / "out", chunk=5)
+
+
+def the_plan(scenario_file, replicates=3):
+    return plan(define(scenario_file, params=PARAMS, replicates=replicates, seed=3))
+
+
+def parts(out: Path) -> list[Path]:
+    return sorted((out / "runs").glob("*.parquet")) if (out / "runs").is_dir() else []
+
+
+def saved_runs(out: Path) -> pd.DataFrame:
+    return sweep_run.read_runs(out) if parts(out) else pd.DataFrame(columns=["point", "replicate"])
+
+
+def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_tables(tmp_path, reference):
+    scenario_file, reference = reference
+    out = tmp_path / "killed"
+    rng = random.Random(20261127)
+    kills = 0
+    for attempt in range(3):
+        before = saved_runs(out)
+        target = len(parts(out)) + rng.randint(1, 3)
+        resume = ["--resume"] if attempt else []
+        command = [*CHANNELSIM, "sweep", str(scenario_file), *ARGS, "--out", str(out), *resume]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while len(parts(out)) < target and process.poll() is None:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.1))  # land anywhere: mid-run, mid-write, between chunks
+        process.kill()
+        process.wait()
+        if process.returncode == 0:
+            break  # it finished before the kill landed
+        kills += 1
+        after = saved_runs(out)
+        assert not results.ResultsDir(out).is_complete
+        assert not after.duplicated(["point", "replicate"]).any()
+        kept = set(zip(before["point"], before["replicate"], strict=True))
+        assert kept <= set(zip(after["point"], after["replicate"], strict=True))
+    assert kills >= 2
+    finish = subprocess.run(
+        [*CHANNELSIM, "sweep", str(scenario_file), *ARGS, "--out", str(out), "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finish.returncode == 0, finish.stderr
+    assert results.ResultsDir(out).is_complete
+    final = sweep_run.read_runs(out)
+    assert len(final) == RUNS
+    pd.testing.assert_frame_equal(final, reference.runs, check_exact=True)
+    summary = pd.read_parquet(out / "summary.parquet")
+    pd.testing.assert_frame_equal(summary, reference.summary, check_exact=True)
+
+
+class StopAfter:
+    """A progress callback that interrupts the sweep after `chunks` chunks, as Ctrl-C does."""
+
+    def __init__(self, chunks: int) -> None:
+        self.calls = -1
+        self.chunks = chunks
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls += 1
+        if self.calls == self.chunks:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_sweep_resumes_with_only_the_missing_runs(tmp_path, reference):
+    scenario_file, reference = reference
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(2))
+    assert len(saved_runs(out)) == 8
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete"
+    result = sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+    assert (result.done_before, result.ran) == (8, RUNS - 8)
+    pd.testing.assert_frame_equal(result.runs, reference.runs, check_exact=True)
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert [s["runs_before"] for s in sessions] == [0, 8]
+
+
+def test_a_deleted_part_is_redone_and_a_leftover_temporary_file_ignored(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(3))
+    first = parts(out)[0]
+    first.unlink()
+    (out / "runs" / ".part-000000020.parquet.abc.tmp").write_bytes(b"half a file")
+    result = sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+    assert (result.done_before, result.ran) == (8, RUNS - 8)
+    assert not list((out / "runs").glob(".*.tmp"))
+    assert sorted(result.runs["point"].unique()) == list(range(8))
+
+
+def test_resume_refuses_a_different_definition(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    with pytest.raises(SweepError, match=r"cannot resume: .*differs.*\(replicates\)"):
+        sweep_run.run_sweep(the_plan(scenario_file, replicates=2), out, resume=True)
+
+
+def test_resume_refuses_a_changed_scenario_file(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    raw = yaml.safe_load(scenario_file.read_text())
+    raw["reps"]["capacity"] = 13
+    scenario_file.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SweepError, match=r"differs.*\(scenario\)"):
+        sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+
+
+def test_an_unfinished_sweep_is_not_restarted_without_resume(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    with pytest.raises(SweepError, match="unfinished sweep; add --resume"):
+        sweep_run.run_sweep(the_plan(scenario_file), out)
+
+
+def test_resuming_a_finished_sweep_reruns_nothing(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    first = sweep_run.run_sweep(the_plan(scenario_file), out)
+    again = sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+    assert (again.done_before, again.ran) == (RUNS, 0)
+    pd.testing.assert_frame_equal(first.runs, again.runs, check_exact=True)
+
+
+def test_two_sweeps_never_write_the_same_folder(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    with open(out / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(SweepError, match="another sweep is writing"):
+            sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+
+
+def test_cli_resume_needs_the_folder(scenario_file):
+    result = CliRunner().invoke(main, ["sweep", str(scenario_file), *ARGS, "--resume"])
+    assert result.exit_code == 2
+    assert "--resume needs --out DIR" in result.output
