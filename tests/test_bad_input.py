@@ -437,3 +437,59 @@ def test_our_own_errors_print_nothing_but_the_message(tmp_path: Path) -> None:
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
         assert "weeks: expected a number >= 1, found -52" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --- the other commands: compare, sweep, report, sensitivity ----------------------------------
+
+OTHER_COMMANDS: list[tuple[str, list[str], str]] = [
+    ("compare one file", ["compare", "s.yaml"], "at least two scenario files"),
+    ("compare a bad file", ["compare", "s.yaml", "bad.yaml"], "bad.yaml, line"),
+    ("compare same names", ["compare", "s.yaml", "s.yaml"], "its own 'name:'"),
+    ("compare baseline", ["compare", "s.yaml", "t.yaml", "--baseline", "x"], "no such scenario"),
+    ("compare --set", ["compare", "s.yaml", "t.yaml", "--set", "reps.capcity=1"], "reps.capacity?"),
+    (
+        "compare --out under a file",
+        ["compare", "s.yaml", "t.yaml", "-n", "1", "--out", "s.yaml/out"],
+        "cannot write results here",
+    ),
+    ("sweep without --param", ["sweep", "s.yaml"], "at least one --param"),
+    ("sweep --param typo", ["sweep", "s.yaml", "--param", "reps.capcity=1,2"], "reps.capacity?"),
+    ("sweep --param spec", ["sweep", "s.yaml", "--param", "weeks=a:b:3"], "'a' is not a number"),
+    ("sweep --param no =", ["sweep", "s.yaml", "--param", "weeks"], "expected PATH=SPEC"),
+    ("sweep --param range", ["sweep", "s.yaml", "--param", "weeks=-1,2"], "expected a number >= 1"),
+    (
+        "sweep --param value typo",
+        ["sweep", "s.yaml", "--param", "strategy=direct,paralel"],
+        "did you mean 'parallel'?",
+    ),
+    (
+        "sweep --out under a file",
+        ["sweep", "s.yaml", "--param", "weeks=2,3", "--out", "s.yaml/out"],
+        "cannot write results here",
+    ),
+    ("report on a plain folder", ["report", "."], "not a results folder"),
+    ("report on an incomplete run", ["report", "incomplete"], "incomplete"),
+    ("sensitivity on a plain folder", ["sensitivity", "."], "expected a sweep results folder"),
+]
+
+
+@pytest.mark.parametrize(
+    "args, fragment", [c[1:] for c in OTHER_COMMANDS], ids=[c[0] for c in OTHER_COMMANDS]
+)
+def test_other_commands_report_bad_input_in_one_line_with_exit_code_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], fragment: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(BASE)
+    (tmp_path / "t.yaml").write_text(BASE.replace("name: small", "name: other"))
+    (tmp_path / "bad.yaml").write_text(BASE.replace("reps:\n", "reps:\n  headcont: 3\n"))
+    (tmp_path / "incomplete").mkdir()
+    (tmp_path / "incomplete" / "manifest.json").write_text("{}")
+    (tmp_path / "incomplete" / "INCOMPLETE").write_text("")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and fragment in errors[0], result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
