@@ -273,7 +273,7 @@ def test_hill_climber_stays_within_its_bounds_and_turns_round_at_one():
 
 def test_adapt_moves_only_adaptive_tiers_and_respects_the_reps_authority():
     policy = PricingPolicy(dealer="adaptive", rep="adaptive")
-    econ = economics(flattened=False, rep_max_discount=0.1)
+    econ = economics(flattened=False, reps_sell=True, rep_max_discount=0.1)
     start = decisions(wholesale=0.5, general_agent_markup=0.1, rep_discount=0.1)
     draws = np.tile(NO_EXPLORATION, (len(policies.TIERS), 1))
     profits = dict.fromkeys(policies.TIERS, 1.0)
@@ -283,6 +283,15 @@ def test_adapt_moves_only_adaptive_tiers_and_respects_the_reps_authority():
     assert out.dealer_markup != start.dealer_markup
     assert out.rep_discount == pytest.approx(0.1)  # tried to cut the price below its floor
     assert set(memory) == {"dealer", "rep"}
+
+
+def test_adapt_leaves_tiers_the_channel_does_not_have_alone():
+    policy = PricingPolicy(general_agent="adaptive", rep="adaptive")
+    draws = np.tile(NO_EXPLORATION, (len(policies.TIERS), 1))
+    profits = dict.fromkeys(policies.TIERS, 1.0)
+    # Flattened network (no general agent) and no reps selling.
+    out, memory = policies.adapt(decisions(), economics(), policy, {}, profits, 2.0, draws)
+    assert out == decisions() and memory == {}
 
 
 def test_realised_profits_give_each_tier_its_own_money():

@@ -630,15 +630,22 @@ def adapt(
     default highest price (the market's highest willingness to pay).
     """
     settings = policy.adaptive
+    present = {
+        "wholesale": econ.uses_dealers,
+        "list_price": econ.reps_sell or econ.online_enabled,
+        "general_agent": econ.uses_dealers and not econ.flattened,
+        "dealer": econ.uses_dealers,
+        "rep": econ.reps_sell,
+    }
     out, memory = decisions, dict(climbs)
     for k, tier in enumerate(TIERS):
-        if getattr(policy, tier) != "adaptive":
+        if getattr(policy, tier) != "adaptive" or not present[tier]:
             continue
         price, cost = tier_prices(out, econ)[tier]
         low = max(cost, settings.min_price or 0.0)
         high = settings.max_price if settings.max_price is not None else max(ceiling, price)
         if tier == "rep":
-            high = min(high, decisions.list_price)
+            high = min(high, out.list_price)
         if price <= 0 or (tier in ("general_agent", "dealer") and cost <= 0):
             continue
         new, memory[tier] = hill_climb(
