@@ -7,7 +7,8 @@ import pytest
 
 from channelsim.model import ChannelModel
 from channelsim.rules.dealers import dealer_effort
-from channelsim.scenario import ScenarioError, validate
+from channelsim.scenario import ScenarioError, load_scenario, validate
+from channelsim.validation import FOLDER
 
 ALL_FIXED = {
     "wholesale": "fixed",
@@ -128,3 +129,24 @@ def test_adaptive_bounds_must_be_ordered(small_raw):
     small_raw["pricing"]["policy"] = {"adaptive": {"min_price": 80, "max_price": 70}}
     with pytest.raises(ScenarioError, match="max_price"):
         validate(small_raw, source="test scenario")
+
+
+def test_an_adaptive_dealer_learns_its_way_to_the_textbook_best_response():
+    # Maker -> dealer market of the validation suite, wholesale fixed at 0.6: the dealer's
+    # best response is (1 + 0.6) / 2 = 0.8. Hill climbing weekly with 2 % steps should
+    # hover around it (within a few steps), starting from 0.75.
+    sc = load_scenario(
+        FOLDER / "maker_dealer.yaml",
+        [
+            "pricing.policy.wholesale=fixed",
+            "pricing.policy.dealer=adaptive",
+            "pricing.policy.reprice_weeks=1",
+            "pricing.policy.adaptive.step=0.02",
+            "weeks=300",
+        ],
+    )
+    model, _ = run(sc, seed=1)
+    retail = np.array([p.dealer_to_customer for _, p in model.price_history])
+    assert retail[0] == pytest.approx(0.75)
+    assert retail[-150:].mean() == pytest.approx(0.8, abs=0.01)
+    assert retail[-150:].std() < 3 * 0.02 * 0.8
