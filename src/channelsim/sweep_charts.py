@@ -109,11 +109,9 @@ def sensitivity_bars(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
     """Tornado chart per KPI: parameters ranked by ST (Sobol) or mu* (Morris), with CIs."""
     kpis = [k for k in kpis if k in set(table["kpi"])]
     params = table["parameter"].nunique()
-    fig, axes = plt.subplots(
-        1, len(kpis), figsize=(4.2 * len(kpis), 0.45 * params + 2), squeeze=False
-    )
+    fig, axes = _panels(len(kpis), 5.5, 0.5 * params + 1.8)
     sobol = "ST" in table.columns
-    for ax, kpi in zip(axes[0], kpis, strict=True):
+    for ax, kpi in zip(axes, kpis, strict=True):
         frame = table[table["kpi"] == kpi]
         key = "ST" if sobol else "mu_star"
         frame = frame.sort_values(key, na_position="first")
@@ -129,7 +127,7 @@ def sensitivity_bars(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
         ax.set_title(kpi)
         ax.legend(fontsize=7, loc="lower right")
     method = "Sobol indices" if sobol else "Morris screening"
-    fig.suptitle(f"{method} (replicate means; bars are 95% bootstrap CIs)")
+    fig.suptitle(f"{method} of the replicate means (whiskers: 95% bootstrap CIs)")
     fig.tight_layout()
     return fig
 

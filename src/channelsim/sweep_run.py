@@ -496,7 +496,7 @@ def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
         shown = pd.DataFrame(
             {
                 "point": table["point"],
-                **{p: table[p].astype(str) for p in params},
+                **{p: table[p].map(_short) for p in params},
                 f"{kpi} mean": table["mean"].map(number),
                 "95% CI": [
                     "-" if np.isnan(lo) else f"[{number(lo)}, {number(hi)}]"
@@ -532,3 +532,8 @@ def sensitivity_text(table: pd.DataFrame) -> str:
             )
             lines.append(f"{kpi} ({key}): {ranked}")
     return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    """A swept value for the terminal: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)
