@@ -154,17 +154,7 @@ def test_kpis_lists_every_kpi() -> None:
     assert [line.split(":")[0] for line in result.stdout.splitlines()[: len(KPIS)]] == list(KPIS)
 
 
-def _help_cases() -> list[Any]:
-    cases = []
-    for name in sorted(main.commands):
-        marks = []
-        if name == "kpis":
-            marks.append(pytest.mark.xfail(strict=True, reason="kpis --help has no example yet"))
-        cases.append(pytest.param(name, marks=marks))
-    return cases
-
-
-@pytest.mark.parametrize("command", _help_cases())
+@pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0

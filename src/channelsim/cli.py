@@ -161,7 +161,12 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
 
 @main.command()
 def kpis() -> None:
-    """List every KPI with its definition."""
+    """List every KPI with its definition.
+
+    \b
+    Example:
+      channelsim kpis | grep conflict
+    """
     click.echo(display.kpi_glossary())
 
 
