@@ -3,12 +3,14 @@ valid Scenario or a ScenarioError with a one-line message, never any other excep
 
 Inputs: random text, random nested YAML structures, random edits of the characters of the
 bundled scenarios/base.yaml, structural mutations of it (deleted keys and items, wrong types,
-random values, misspelt keys, duplicated items), and random --set arguments.
+random values, misspelt keys, duplicated items), and random --set arguments. Set
+CHANNELSIM_FUZZ_EXAMPLES (default 200 per test) for a deeper search.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +29,9 @@ from channelsim.schema import Scenario
 
 BASE_TEXT = (SCENARIOS / "base.yaml").read_text()
 BASE = yaml.safe_load(BASE_TEXT)
+EXAMPLES = int(os.environ.get("CHANNELSIM_FUZZ_EXAMPLES", "200"))  # more for a deeper search
 FUZZ = settings(
-    max_examples=200,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -205,8 +208,8 @@ def test_random_set_arguments(folder: Path, overrides: list[str]) -> None:
     outcome(folder / "base.yaml", overrides)
 
 
-def test_every_kind_of_outcome_is_reached(folder: Path) -> None:
-    """The fuzz inputs are not all rejected early: mutations can still give valid scenarios."""
+def test_a_mutated_base_can_be_valid_and_a_bad_set_is_an_error(folder: Path) -> None:
+    """Sanity check of the two outcomes the fuzz tests accept."""
     path = folder / "fuzz.yaml"
     doc = copy.deepcopy(BASE)
     doc["reps"]["capacity"] = 3

@@ -1,0 +1,122 @@
+"""Kill `channelsim run` with SIGKILL at random moments and check what each kill left behind.
+
+Every killed run must leave either no folder, a folder marked INCOMPLETE (no manifest saying
+complete), or a complete folder identical to an uninterrupted run. A folder that looks
+complete but is not is a lost run. Figures for docs/reliability.md:
+
+    python benchmarks/kill_runs.py --kills 40
+    python benchmarks/kill_runs.py --kills 40 --window 0.75:1.05   # around the final writes
+    python benchmarks/kill_runs.py --kills 20 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import SMALL  # noqa: E402
+
+CHARTS = {
+    "revenue_by_channel",
+    "customers_and_churn",
+    "conflicts_and_prices",
+    "where_the_money_goes",
+}
+
+
+def start(scenario: Path, out: Path, replicates: int, workers: int) -> subprocess.Popen[bytes]:
+    code = "from channelsim.cli import main; main()"
+    args = ["run", str(scenario), "-n", str(replicates), "--workers", str(workers), "-q"]
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def state(out: Path, reference: pd.DataFrame) -> str:
+    """absent | incomplete | complete (and identical to the reference) | LOST."""
+    if not out.exists():
+        return "absent"
+    manifest = out / "manifest.json"
+    says_complete = manifest.is_file() and json.loads(manifest.read_text())["status"] == "complete"
+    if (out / "INCOMPLETE").exists():
+        return "incomplete"
+    if not says_complete:
+        return "LOST (no marker, no complete manifest)"
+    try:
+        kpis = pd.read_csv(out / "kpis.csv")
+        weekly = pd.read_parquet(out / "timeseries.parquet")
+        charts = {p.stem for p in (out / "charts").glob("*.png")}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is what we count
+        return f"LOST ({type(exc).__name__})"
+    tmp_files = [p for p in out.rglob("*.tmp")]
+    if not kpis.equals(reference) or weekly.empty or not charts >= CHARTS or tmp_files:
+        return "LOST (complete but different)"
+    return "complete"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=30)
+    parser.add_argument("--replicates", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--window",
+        default="0:1.1",
+        help="kill times as fractions of an uninterrupted run, e.g. 0.75:1.05 for the writing",
+    )
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    low, high = (float(x) for x in args.window.split(":"))
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        scenario = folder / "small.yaml"
+        scenario.write_text(yaml.safe_dump(SMALL))
+        began = time.perf_counter()
+        reference_run = start(scenario, folder / "reference", args.replicates, args.workers)
+        reference_run.wait()
+        duration = time.perf_counter() - began
+        reference = pd.read_csv(folder / "reference" / "kpis.csv")
+        outcomes: Counter[str] = Counter()
+        for k in range(args.kills):
+            out = folder / f"kill-{k}"
+            process = start(scenario, out, args.replicates, args.workers)
+            delay = rng.uniform(low * duration, high * duration)
+            time.sleep(delay)
+            with contextlib.suppress(ProcessLookupError):  # it may have ended just before
+                os.killpg(process.pid, signal.SIGKILL)
+            finished = process.wait() == 0
+            result = state(out, reference)
+            outcomes[result] += 1
+            when = "after it ended" if finished else f"at {delay:.2f} s"
+            print(f"kill {k + 1:3d} {when:>14}: {result}", flush=True)
+    lost = sum(n for key, n in outcomes.items() if key.startswith("LOST"))
+    setting = f"{args.replicates} replicates, {args.workers} worker(s)"
+    print(f"\nuninterrupted run: {duration:.1f} s ({setting}); kills in {args.window} of it")
+    print("| outcome | kills |\n| --- | --- |")
+    for key, n in sorted(outcomes.items()):
+        print(f"| {key} | {n} |")
+    print(f"\nruns lost: {lost}")
+    sys.exit(1 if lost else 0)
+
+
+if __name__ == "__main__":
+    main()
