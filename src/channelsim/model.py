@@ -274,12 +274,9 @@ class ChannelModel(mesa.Model):
         pop.incumbent[existing & via_rep] = REP
         pop.bought_before[existing & (via_dealer | via_rep)] = True
         self.state.tied[existing & via_rep] = True
-        self.state.crm[existing & via_rep] = (
-            draw[existing & via_rep]
-            < (self.scenario.reps.crm_capture * self.segments.initial_share[pop.segment])[
-                existing & via_rep
-            ]
-        )
+        # Given `existing`, draw is uniform on [0, initial_share): P(crm) = crm_capture.
+        crm_cut = self.scenario.reps.crm_capture * self.segments.initial_share[pop.segment]
+        self.state.crm[existing & via_rep] = (draw < crm_cut)[existing & via_rep]
 
     def customer(self, index: int) -> Customer:
         """A Mesa agent view of one customer (made on request; customers live in arrays)."""
@@ -784,7 +781,6 @@ class ChannelModel(mesa.Model):
     def _dealer_dynamics(self, week: int, w: dict) -> None:
         sc, d = self.scenario, self.dealers
         n = d.region.size
-        draw = self._rng_dealers.random(n)
         if n == 0:
             return
         cfg = sc.dealers
@@ -817,7 +813,7 @@ class ChannelModel(mesa.Model):
             )
             leaving = d.active & (d.strikes >= cfg.exit.patience_weeks)
             if leaving.any():
-                self._dealers_leave(np.flatnonzero(leaving), draw)
+                self._dealers_leave(np.flatnonzero(leaving))
                 w["dealers_exited"] += leaving.sum()
         # Replacements arrive after their delay.
         due = ~d.active & (d.replacement == 0)
@@ -849,7 +845,7 @@ class ChannelModel(mesa.Model):
         self.general_agent_purchases_qtd[:] = 0.0
         d.purchases_qtd[:] = 0.0
 
-    def _dealers_leave(self, leaving: NDArray, draw: NDArray) -> None:
+    def _dealers_leave(self, leaving: NDArray) -> None:
         d, st, cfg = self.dealers, self.state, self.scenario.dealers
         self.dealers_exited += leaving.size
         d.active[leaving] = False
