@@ -186,3 +186,28 @@ def test_cli_resume_needs_the_folder(scenario_file):
     result = CliRunner().invoke(main, ["sweep", str(scenario_file), *ARGS, "--resume"])
     assert result.exit_code == 2
     assert "--resume needs --out DIR" in result.output
+
+
+def edit_manifest(out: Path, change) -> None:
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_resume_refuses_when_the_model_code_changed(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    edit_manifest(out, lambda m: m["definition"].update(code="an older model"))
+    with pytest.raises(SweepError, match="code or numpy version changed"):
+        sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+
+
+def test_resume_refuses_when_the_seeds_would_differ(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
+    edit_manifest(out, lambda m: m["seeds"][0].reverse())
+    with pytest.raises(SweepError, match="design points or run seeds computed now differ"):
+        sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)

@@ -18,6 +18,7 @@ scenario with `scenario_with`, so a bad path or value is reported before any run
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,8 +73,32 @@ class SweepDefinition:
             "seeds": "common" if self.common_seeds else "independent",
             "params": {p.path: p.describe() for p in self.params},
             "kpis": list(KPIS),
+            "code": code_fingerprint(),
+            "numpy": np.__version__,
             "scenario": self.scenario.model_dump(mode="json"),
         }
+
+
+PRESENTATION = {
+    "cli.py", "display.py", "charts.py", "sweep_charts.py", "report.py", "results.py",
+    "comparison.py", "validation.py", "workflows.py", "stats.py", "sensitivity.py",
+}  # fmt: skip
+
+
+def code_fingerprint() -> str:
+    """A hash of the channelsim source that computes results (presentation modules left out).
+
+    Resuming with different model code would mix runs of two models in one table, so a
+    sweep records this and refuses to resume when it has changed.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if path.name in PRESENTATION and path.parent == package:
+            continue
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from channelsim.experiment import RunSpec, run_spec
 from channelsim.metrics import KPIS
 from channelsim.scenario import scenario_with
 from channelsim.schema import Scenario
-from channelsim.sweep import SweepError, SweepPlan, differences
+from channelsim.sweep import SweepError, SweepPlan, code_fingerprint, comparable, differences
 
 MAX_CHUNK = 25
 TASKS_PER_WORKER = 4
@@ -123,6 +123,8 @@ def run_sweep(
     """
     folder = results.ResultsDir(out)
     with open_executor(workers, scheduler) as executor:
+        if isinstance(executor, DaskCluster):
+            _check_workers(executor)
         manifest = _prepare(folder, plan, resume, command)
         with _locked(folder.path):
             done = _done_runs(folder.path / RUNS, plan)
@@ -238,11 +240,23 @@ def _prepare(
                 f"{path}: holds {state} sweep; add --resume to continue it, or choose another --out"
             )
         changed = differences(manifest.get("definition", {}), description)
+        if "code" in changed or "numpy" in changed:
+            raise SweepError(
+                f"{path}: cannot resume: the channelsim code or numpy version changed since "
+                "this sweep started, so old and new runs would come from different models; "
+                "start a new sweep with another --out"
+            )
         if changed:
             raise SweepError(
                 f"{path}: cannot resume: the sweep definition differs from the one in "
                 f"{existing.name} ({', '.join(changed)}); use the same scenario, --param, "
                 "--set, --design, --samples, --replicates and --seed, or choose another --out"
+            )
+        same_design = comparable(manifest.get("design", {})) == comparable(plan.design.describe())
+        if not same_design or manifest.get("seeds") != plan.seeds.tolist():
+            raise SweepError(
+                f"{path}: cannot resume: the design points or run seeds computed now differ "
+                f"from those in {existing.name} (a different scipy or SALib version?)"
             )
         results.write_csv(path / "points.csv", plan.design.points().reset_index())
         return manifest
@@ -454,6 +468,24 @@ def sensitivity_job(folder: Path) -> pd.DataFrame:
     table = write_sensitivity(folder, manifest)
     save_figures(sweep_charts.sensitivity_figures(table), folder / "charts")
     return table
+
+
+def _check_workers(cluster: DaskCluster) -> None:
+    """Every Dask worker must run the same channelsim code as this process."""
+    try:
+        found = cluster.client.run(code_fingerprint)
+    except Exception as exc:  # noqa: BLE001 - any failure here means workers cannot run us
+        raise SweepError(
+            f"--scheduler {cluster.address}: the workers cannot run channelsim "
+            f"({type(exc).__name__}: {exc}); install channelsim on every worker"
+        ) from None
+    ours = code_fingerprint()
+    other = sorted(worker for worker, value in found.items() if value != ours)
+    if other:
+        raise SweepError(
+            f"--scheduler {cluster.address}: worker(s) {', '.join(other)} run different "
+            "channelsim code than this machine; install the same version everywhere"
+        )
 
 
 def _executor_report(executor: Executor) -> dict[str, Any]:
