@@ -45,8 +45,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise _cannot_write(path, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
