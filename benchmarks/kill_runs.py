@@ -7,6 +7,7 @@ complete but is not is a lost run. Figures for docs/reliability.md:
     python benchmarks/kill_runs.py --kills 40
     python benchmarks/kill_runs.py --kills 40 --window 0.75:1.05   # around the final writes
     python benchmarks/kill_runs.py --kills 20 --workers 2
+    python benchmarks/kill_runs.py --kills 40 --writing   # the moment a given file appears
 """
 
 from __future__ import annotations
@@ -72,6 +73,31 @@ def state(out: Path, reference: pd.DataFrame) -> str:
     return "complete"
 
 
+# What appears in a run folder while its files are written, in order (".x." is x's temp file).
+WRITING = [
+    ".kpis.csv.",
+    "kpis.csv",
+    ".timeseries.parquet.",
+    "timeseries.parquet",
+    "summary.csv",
+    "charts/.revenue_by_channel.png.",
+    "charts/customers_and_churn.png",
+    "charts/where_the_money_goes.png",
+    ".manifest.json.",
+    "manifest.json",
+]
+
+
+def wait_for(out: Path, target: str, process: subprocess.Popen[bytes]) -> None:
+    """Poll until a file whose path starts with `target` exists in `out` (or the run ends)."""
+    folder, _, prefix = f"{out}/{target}".rpartition("/")
+    while process.poll() is None:
+        with contextlib.suppress(FileNotFoundError):
+            if any(name.startswith(prefix) for name in os.listdir(folder)):
+                return
+        time.sleep(0.0005)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=30)
@@ -82,6 +108,11 @@ def main() -> None:
         "--window",
         default="0:1.1",
         help="kill times as fractions of an uninterrupted run, e.g. 0.75:1.05 for the writing",
+    )
+    parser.add_argument(
+        "--writing",
+        action="store_true",
+        help="kill the moment a randomly chosen result file (or its temp file) appears",
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -99,18 +130,25 @@ def main() -> None:
         for k in range(args.kills):
             out = folder / f"kill-{k}"
             process = start(scenario, out, args.replicates, args.workers)
-            delay = rng.uniform(low * duration, high * duration)
-            time.sleep(delay)
+            began = time.perf_counter()
+            if args.writing:
+                target = rng.choice(WRITING)
+                wait_for(out, target, process)
+            else:
+                time.sleep(rng.uniform(low * duration, high * duration))
+            delay = time.perf_counter() - began
             with contextlib.suppress(ProcessLookupError):  # it may have ended just before
                 os.killpg(process.pid, signal.SIGKILL)
             finished = process.wait() == 0
             result = state(out, reference)
             outcomes[result] += 1
             when = "after it ended" if finished else f"at {delay:.2f} s"
-            print(f"kill {k + 1:3d} {when:>14}: {result}", flush=True)
+            trigger = f" (on {target})" if args.writing else ""
+            print(f"kill {k + 1:3d} {when:>14}{trigger}: {result}", flush=True)
     lost = sum(n for key, n in outcomes.items() if key.startswith("LOST"))
     setting = f"{args.replicates} replicates, {args.workers} worker(s)"
-    print(f"\nuninterrupted run: {duration:.1f} s ({setting}); kills in {args.window} of it")
+    moments = "as result files appear" if args.writing else f"in {args.window} of it"
+    print(f"\nuninterrupted run: {duration:.1f} s ({setting}); kills {moments}")
     print("| outcome | kills |\n| --- | --- |")
     for key, n in sorted(outcomes.items()):
         print(f"| {key} | {n} |")
