@@ -291,3 +291,18 @@ def test_a_run_killed_while_replicating_leaves_a_folder_marked_incomplete(
     assert "incomplete" in (out / INCOMPLETE).read_text()
     assert not looks_complete(out)
     assert not ResultsDir(out).is_complete
+
+
+def test_only_a_complete_manifest_without_the_marker_counts_as_complete(tmp_path: Path) -> None:
+    folder = ResultsDir(tmp_path / "out")
+    folder.create()
+    (folder.path / "kpis.csv").write_text("a\n1\n")
+    folder.complete({"files": ["kpis.csv"]})
+    assert folder.is_complete
+    (folder.path / "manifest.json").write_text('{"status": "incomplete"}')
+    assert not folder.is_complete
+    (folder.path / "manifest.json").write_text("{not json")
+    assert not folder.is_complete
+    (folder.path / "manifest.json").write_text('{"status": "complete"}')
+    (folder.path / INCOMPLETE).write_text("")
+    assert not folder.is_complete

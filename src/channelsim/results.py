@@ -187,7 +187,14 @@ class ResultsDir:
 
     @property
     def is_complete(self) -> bool:
-        return (self.path / "manifest.json").is_file() and not (self.path / INCOMPLETE).exists()
+        """A manifest saying complete and no INCOMPLETE marker: the only state to trust."""
+        if (self.path / INCOMPLETE).exists():
+            return False
+        try:
+            manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(manifest, dict) and manifest.get("status") == "complete"
 
 
 def manifest(command: str, **fields: Any) -> dict[str, Any]:
