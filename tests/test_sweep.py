@@ -378,3 +378,26 @@ def test_bundled_example_sweep_file_is_valid():
     assert files
     for path in files:
         assert plan(define(path)).runs > 0
+
+
+def test_chart_set_follows_the_design():
+    from channelsim import sweep_charts
+
+    runs = pd.DataFrame(
+        {
+            "point": [0, 1, 2, 3],
+            "reps.capacity": [10.0, 12.5, 15.0, 20.0],
+            "engagement.large_accounts": ["open", "rep_only", "open", "rep_only"],
+            "status": ["ok"] * 4,
+            **{kpi: [1.0, 2.0, 3.0, 5.0] for kpi in sweep_charts.HEADLINE},
+        }
+    )
+    params = ["reps.capacity", "engagement.large_accounts"]
+    lhs = sweep_charts.sweep_figures(runs, params, "lhs")
+    assert list(lhs) == ["scatter_matrix_company_profit"]
+    assert len(lhs["scatter_matrix_company_profit"].axes) == 2 * 2 + 1  # and the colour bar
+    grid = sweep_charts.sweep_figures(runs, params, "grid")
+    assert list(grid) == [
+        "kpis_vs_reps_capacity",
+        "heatmap_reps_capacity_engagement_large_accounts",
+    ]

@@ -136,10 +136,14 @@ def scatter_matrix(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figur
     """Pairs of parameters coloured by the point's mean KPI; the diagonal is KPI vs parameter."""
     ok = _ok(runs)
     points = ok.groupby("point").agg({**{p: "first" for p in params}, kpi: "mean"})
-    coded = {
-        p: points[p] if _numeric(points[p]) else points[p].astype("category").cat.codes
-        for p in params
-    }
+    coded, labels = {}, {}
+    for p in params:
+        if _numeric(points[p]):
+            coded[p] = points[p]
+        else:
+            categories = points[p].astype(str).astype("category")
+            coded[p] = categories.cat.codes
+            labels[p] = list(categories.cat.categories)
     n = len(params)
     fig, axes = plt.subplots(n, n, figsize=(2.6 * n + 1.5, 2.4 * n + 0.8), squeeze=False)
     colour = points[kpi].to_numpy()
@@ -149,16 +153,22 @@ def scatter_matrix(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figur
             ax = axes[i][j]
             if i == j:
                 ax.scatter(coded[col_param], colour, s=8, color="#444444")
-                ax.set_ylabel(kpi if j == 0 else "", fontsize=7)
+                ax.set_title(f"y: {kpi}", fontsize=7)
             else:
                 image = ax.scatter(
                     coded[col_param], coded[row_param], c=colour, s=10, cmap="viridis"
                 )
-                if j == 0:
-                    ax.set_ylabel(row_param, fontsize=7)
+                if row_param in labels:
+                    names = labels[row_param] if j == 0 else [""] * len(labels[row_param])
+                    ax.set_yticks(range(len(names)), names)
+            if col_param in labels:
+                ax.set_xticks(range(len(labels[col_param])), labels[col_param], rotation=20)
+            if j == 0:
+                ax.set_ylabel(row_param if i else kpi, fontsize=7)
             if i == n - 1:
                 ax.set_xlabel(col_param, fontsize=7)
             ax.tick_params(labelsize=6)
+    fig.subplots_adjust(hspace=0.4, wspace=0.3)
     if image is not None:
         fig.colorbar(image, ax=axes, label=f"{kpi} (mean over replicates)", shrink=0.8)
     fig.suptitle(f"Design points coloured by {kpi}")
