@@ -147,16 +147,14 @@ class AdaptivePricing(Strict):
 
     @model_validator(mode="after")
     def _bounds(self) -> AdaptivePricing:
-        if self.min_price is not None and self.max_price is not None:
-            if self.max_price <= self.min_price:
-                raise ValueError(
-                    f"max_price ({self.max_price}) must exceed min_price ({self.min_price})"
-                )
+        low, high = self.min_price, self.max_price
+        if low is not None and high is not None and high <= low:
+            raise SettingError("max_price", f"max_price ({high}) must exceed min_price ({low})")
         return self
 
 
 class PricingPolicy(Strict):
-    """How each price-setting tier sets its price: fixed (as configured), best response, adaptive."""
+    """How each price-setting tier sets its price: fixed, best response or adaptive."""
 
     wholesale: PriceRule = Field(
         "fixed", description="the company's price to general agents (to dealers when flattened)"
