@@ -239,7 +239,7 @@ class ChannelModel(mesa.Model):
             Dealer(self, d)
         for g, name in enumerate(self.general_agent_names):
             GeneralAgent(self, g, name)
-        self._update_dealer_effort()
+        self._update_dealer_effort(sc.dealers.markup)
 
     def _build_customers(self) -> None:
         pop, rng = self.population, self._rng_market
@@ -491,7 +491,7 @@ class ChannelModel(mesa.Model):
         prices[:, DEALER] = self.prices.dealer_to_customer
         prices[:, REP] = self.prices.direct
         prices[:, ONLINE] = self.prices.online
-        prices[:, TELESALES] = max(sc.pricing.price_floor, sc.pricing.list_price)
+        prices[:, TELESALES] = max(sc.pricing.price_floor, self.decisions.list_price)
         prices[:, COMPETITOR] = sc.market.competitor.price
         if sc.insurance.enabled and sc.insurance.action == "reprice":
             surcharge = np.where(st.flagged[idx], 1.0 + sc.insurance.surcharge, 1.0)
@@ -585,7 +585,7 @@ class ChannelModel(mesa.Model):
         w["units"] += units.sum()
         w["units_market"] += volume.sum()
         w["cost_of_goods"] += units.sum() * sc.pricing.unit_cost
-        w["revenue_list"] += (units * sc.pricing.list_price).sum()
+        w["revenue_list"] += (units * self.decisions.list_price).sum()
         for code, name in (
             (DEALER, "dealer"),
             (REP, "direct"),
@@ -765,12 +765,12 @@ class ChannelModel(mesa.Model):
         st.stage[affected] = 0
         st.rep_ready[affected] = False
 
-    def _update_dealer_effort(self) -> None:
+    def _update_dealer_effort(self, markup: float) -> None:
         sc, d = self.scenario, self.dealers
         d.effort = (
             dealer_rules.dealer_effort(
                 sc.dealers.effort_base,
-                sc.dealers.markup,
+                markup,
                 sc.dealers.reference_margin,
                 sc.dealers.effort_margin_elasticity,
                 d.dissatisfaction,
@@ -821,7 +821,7 @@ class ChannelModel(mesa.Model):
         if due.any():
             self._dealers_arrive(np.flatnonzero(due))
         d.profit_window[:, (week + 1) % QUARTER] = 0.0
-        self._update_dealer_effort()
+        self._update_dealer_effort(self.decisions.dealer_markup)
 
     def _pay_rebates(self, w: dict) -> None:
         sc, d = self.scenario, self.dealers
@@ -957,17 +957,7 @@ class ChannelModel(mesa.Model):
             self._apply_decisions(decisions)
             self.price_history.append((week, self.prices))
         if policy.dealer != "fixed":
-            sc, d = self.scenario, self.dealers
-            d.effort = (
-                dealer_rules.dealer_effort(
-                    sc.dealers.effort_base,
-                    self.decisions.dealer_markup,
-                    sc.dealers.reference_margin,
-                    sc.dealers.effort_margin_elasticity,
-                    d.dissatisfaction,
-                )
-                * d.active
-            )
+            self._update_dealer_effort(self.decisions.dealer_markup)
 
     def _apply_decisions(self, decisions: policies.Decisions) -> None:
         sc = self.scenario
