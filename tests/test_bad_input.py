@@ -356,6 +356,14 @@ SET_CASES: list[tuple[str, str, str]] = [
     ("through a number", "weeks.x=3", r"--set weeks\.x: weeks is 52, not a mapping"),
     ("value not YAML", "weeks=[1", r"--set weeks: value '\[1' is not valid YAML"),
     (
+        "alias bomb as a value",
+        "reps.commission.tiers=[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "
+        + ", ".join(
+            f"&{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcde", "bcdef", strict=True)
+        ),
+        r"--set reps\.commission\.tiers: the value is too large once aliases are expanded",
+    ),
+    (
         "wrong type",
         "reps.headcount=many",
         r"\(--set reps\.headcount\): reps\.headcount: expected a whole number, found 'many'",

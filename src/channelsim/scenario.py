@@ -105,7 +105,22 @@ def parse_override(text: str) -> tuple[str, Any]:
             f"--set {dotted}: value {value_text!r} is not valid YAML ({problem}); "
             "quote text, e.g. --set name='my run'"
         ) from None
+    if _expanded_size(value) > MAX_YAML_NODES:
+        raise ScenarioError(f"--set {dotted}: the value is too large once aliases are expanded")
     return dotted, value
+
+
+def _expanded_size(value: Any) -> int:
+    """How many values `value` holds with shared parts counted each time (stops past the limit)."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_YAML_NODES:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def set_path(raw: Mapping[str, Any], dotted: str, value: Any, source: str) -> dict[str, Any]:
