@@ -360,7 +360,8 @@ SET_CASES: list[tuple[str, str, str]] = [
         "reps.commission.tiers=[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "
         + ", ".join(
             f"&{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcde", "bcdef", strict=True)
-        ),
+        )
+        + "]",
         r"--set reps\.commission\.tiers: the value is too large once aliases are expanded",
     ),
     (
