@@ -186,11 +186,14 @@ def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame) -> dict[str, Figure]:
 def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
     """Write each figure as PNG (atomically) and close it."""
     paths = []
-    for name, fig in figures.items():
-        path = folder / f"{name}.png"
-        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
-        plt.close(fig)
-        paths.append(path)
+    try:
+        for name, fig in figures.items():
+            path = folder / f"{name}.png"
+            atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
+            paths.append(path)
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
     return paths
 
 

@@ -224,6 +224,7 @@ def compare(
     comparison.choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
+    results.ResultsDir(out).check()
     total = comparison.replicates_for(loaded, replicates) * len(loaded)
     with tqdm(total=total, desc="compare", unit="run", disable=quiet, file=sys.stderr) as bar:
         job = comparison.compare(
