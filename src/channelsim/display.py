@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -82,3 +83,15 @@ def mean_pm(mean: float, low: float, high: float) -> str:
     if math.isnan(low) or math.isnan(high):
         return text
     return f"{text} ± {(high - low) / 2:,.{decimals}f}"
+
+
+def text_table(head: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool = False) -> str:
+    """Left-aligned columns under a ruled header, or the same as a Markdown table."""
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)

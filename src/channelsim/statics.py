@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from channelsim import display
 from channelsim.executors import Executor
 from channelsim.experiment import RunSpec, replicate_seeds, run_all
 from channelsim.scenario import scenario_with
@@ -259,11 +260,4 @@ def table(effects: Sequence[Effect], markdown: bool = False) -> str:
         ]
         for e in effects
     ]
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    return display.text_table(head, rows, markdown)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from channelsim import display
 from channelsim.model import ChannelModel
 from channelsim.scenario import ScenarioError, load_scenario
 from channelsim.schema import Scenario
@@ -396,10 +397,4 @@ def table(checks: Sequence[Check], markdown: bool = False) -> str:
     ]
     if markdown:
         head.append("why this tolerance")
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    return display.text_table(head, rows, markdown)
