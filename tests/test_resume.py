@@ -211,3 +211,26 @@ def test_resume_refuses_when_the_seeds_would_differ(tmp_path, scenario_file):
     edit_manifest(out, lambda m: m["seeds"][0].reverse())
     with pytest.raises(SweepError, match="design points or run seeds computed now differ"):
         sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+
+
+def test_a_full_disk_stops_the_sweep_cleanly_and_resume_finishes(
+    tmp_path, scenario_file, monkeypatch
+):
+    out = tmp_path / "out"
+    real = results.write_parquet
+    calls = []
+
+    def disk_fills(path, frame):
+        calls.append(path)
+        if len(calls) == 3:
+            raise results.ResultsError(f"{path}: cannot write (No space left on device)")
+        real(path, frame)
+
+    monkeypatch.setattr(results, "write_parquet", disk_fills)
+    with pytest.raises(results.ResultsError, match="No space left on device"):
+        sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4)
+    assert len(saved_runs(out)) == 8
+    assert not results.ResultsDir(out).is_complete
+    monkeypatch.setattr(results, "write_parquet", real)
+    result = sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
+    assert (result.done_before, result.ran) == (8, RUNS - 8)

@@ -122,6 +122,8 @@ def run_sweep(
     Raises SweepStopped when stopped early; whatever finished stays in `runs/`.
     """
     folder = results.ResultsDir(out)
+    if not (folder.path / "manifest.json").is_file():
+        folder.check(allow_existing=resume)  # before connecting to anything
     with open_executor(workers, scheduler) as executor:
         if isinstance(executor, DaskCluster):
             _check_workers(executor)
@@ -162,7 +164,17 @@ def _execute(
     ran = 0
     stream = executor.map_unordered(run_chunk, chunks)
     try:
-        for _, rows in stream:
+        while True:
+            try:
+                _, rows = next(stream)
+            except StopIteration:
+                break
+            except Exception as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise SweepStopped(
+                    f"the executor failed ({type(exc).__name__}: {reason}); {done + ran} of "
+                    f"{plan.runs} runs are saved in {folder.path / RUNS}; continue with --resume"
+                ) from exc
             frame = _tidy(rows, points)
             first = int(frame["point"].iloc[0]) * plan.definition.replicates + int(
                 frame["replicate"].iloc[0]
@@ -179,14 +191,6 @@ def _execute(
                     f"{row['seed']}) failed: {row['error']}. Stopped (--fail-fast) with "
                     f"{done + ran} of {plan.runs} runs saved; continue with --resume"
                 )
-    except (SweepStopped, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise SweepStopped(
-            f"the executor failed ({type(exc).__name__}: {reason}); {done + ran} of "
-            f"{plan.runs} runs are saved in {folder.path / RUNS}; continue with --resume"
-        ) from exc
     finally:
         stream.close()
     return ran
