@@ -143,7 +143,14 @@ def run_sweep(
             results.write_json(folder.path / "manifest.json", manifest)
             if on_progress:
                 on_progress(len(done), plan.runs)
-            ran = _execute(plan, folder, executor, todo, size, fail_fast, len(done), on_progress)
+            try:
+                ran = _execute(
+                    plan, folder, executor, todo, size, fail_fast, len(done), on_progress
+                )
+            except (Exception, KeyboardInterrupt):
+                session.update(_executor_report(executor), stopped=_now())
+                results.write_json(folder.path / "manifest.json", manifest)
+                raise
             session.update(_executor_report(executor), finished=_now(), runs_done=ran)
             results.write_json(folder.path / "manifest.json", manifest)
             return _finish(plan, folder, manifest, len(done), ran, describe(executor))
@@ -399,6 +406,7 @@ def _finish(
     executor: str,
 ) -> SweepResult:
     from channelsim import sweep_charts
+    from channelsim.charts import save_figures
 
     runs = read_runs(folder.path)
     if len(runs) != plan.runs or runs.duplicated(KEYS).any():
@@ -411,7 +419,7 @@ def _finish(
     results.write_parquet(folder.file("summary.parquet"), summary)
     failed = runs[runs["status"] == "failed"][[*KEYS, "seed", *params, "error"]]
     result = SweepResult(folder.path, runs, summary, done_before, ran, failed, executor)
-    files = ["points.csv", f"{RUNS}/", "summary.parquet", "charts/"]
+    files = ["points.csv", f"{RUNS}/", "summary.parquet"]
     if plan.definition.design in SENSITIVITY_DESIGNS:
         try:
             result.sensitivity = write_sensitivity(folder.path, manifest, runs)
@@ -424,9 +432,9 @@ def _finish(
                 "parameter's index; --common-seeds removes it"
             )
     figures = sweep_charts.sweep_figures(runs, params, plan.definition.design, result.sensitivity)
-    from channelsim.charts import save_figures
-
-    save_figures(figures, folder.file("charts"))
+    if figures:
+        save_figures(figures, folder.file("charts"))
+        files.append("charts/")
     sessions = manifest.get("sessions", [])
     result.lost_workers = [w for s in sessions for w in s.get("lost_workers", [])]
     result.rescheduled_chunks = sum(s.get("rescheduled_chunks", 0) for s in sessions)
