@@ -7,6 +7,7 @@ row per run. Each scenario keeps one colour in every figure (`scenario_colours`)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -110,44 +111,60 @@ def metric_over_time(
     return fig
 
 
-def customers_and_churn(weekly: pd.DataFrame) -> Figure:
-    """Active customers and weekly churn, mean with a 5-95% band across replicates."""
+@dataclass(frozen=True)
+class Panel:
+    """One weekly metric in a panel: column, title, y label, rolling mean in weeks."""
+
+    column: str
+    title: str
+    ylabel: str
+    rolling: int = 1
+
+
+def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
+    """Weekly metrics side by side: mean and 5-95% band across replicates, a line per scenario."""
     names = _scenarios(weekly)
     colours = scenario_colours(names)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name in names:
-        frame = _per_scenario(weekly, name)
-        _band(left, frame, "customers_active", colours[name], name or "customers active")
-        _band(right, frame, "churned_customers", colours[name], name or "churned", rolling=4)
-    left.set_title("Customers buying from the company")
-    left.set_ylabel("customers")
-    right.set_title("Customers lost to the competitor (4-week mean)")
-    right.set_ylabel("customers per week")
-    for ax in (left, right):
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        for name in names:
+            frame = _per_scenario(weekly, name)
+            _band(ax, frame, panel.column, colours[name], name or panel.column, panel.rolling)
+        ax.set_title(panel.title)
+        ax.set_ylabel(panel.ylabel)
         ax.set_xlabel("week")
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def customers_and_churn(weekly: pd.DataFrame) -> Figure:
+    """Active customers and weekly churn."""
+    return weekly_panels(
+        weekly,
+        [
+            Panel("customers_active", "Customers buying from the company", "customers"),
+            Panel(
+                "churned_customers",
+                "Customers lost to the competitor (4-week mean)",
+                "customers per week",
+                rolling=4,
+            ),
+        ],
+    )
 
 
 def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
-    """Rep-dealer conflicts per week and the average price index, per scenario."""
-    names = _scenarios(weekly)
-    colours = scenario_colours(names)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name in names:
-        frame = _per_scenario(weekly, name)
-        _band(left, frame, "conflicts", colours[name], name or "conflicts", rolling=4)
-        _band(right, frame, "avg_price_index", colours[name], name or "price index", rolling=4)
-    left.set_title("Rep-dealer conflicts (4-week mean)")
-    left.set_ylabel("conflicts per week")
-    right.set_title("Average price paid / list price (4-week mean)")
-    right.set_ylabel("price index")
-    for ax in (left, right):
-        ax.set_xlabel("week")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Rep-dealer conflicts per week and the average price index."""
+    return weekly_panels(
+        weekly,
+        [
+            Panel("conflicts", "Rep-dealer conflicts (4-week mean)", "conflicts per week", 4),
+            Panel(
+                "avg_price_index", "Average price paid / list price (4-week mean)", "price index", 4
+            ),
+        ],
+    )
 
 
 def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
@@ -349,23 +366,14 @@ def kpi_group_charts(summary: pd.DataFrame) -> dict[str, Figure]:
 
 
 def reps_and_dealers(weekly: pd.DataFrame) -> Figure:
-    """Reps in post and dealers trading each week, mean with a 5-95% band across replicates."""
-    names = _scenarios(weekly)
-    colours = scenario_colours(names)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name in names:
-        frame = _per_scenario(weekly, name)
-        _band(left, frame, "reps_active", colours[name], name or "reps")
-        _band(right, frame, "dealers_active", colours[name], name or "dealers")
-    left.set_title("Reps in post")
-    left.set_ylabel("reps")
-    right.set_title("Dealers trading")
-    right.set_ylabel("dealers")
-    for ax in (left, right):
-        ax.set_xlabel("week")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Reps in post and dealers trading each week."""
+    return weekly_panels(
+        weekly,
+        [
+            Panel("reps_active", "Reps in post", "reps"),
+            Panel("dealers_active", "Dealers trading", "dealers"),
+        ],
+    )
 
 
 def differences_to_baseline(
