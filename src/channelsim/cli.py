@@ -302,7 +302,7 @@ def report_command(folder: Path) -> None:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="Run on a Dask cluster through its scheduler, e.g. tcp://10.0.0.5:8786.",
+    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
 )
 @click.option(
     "--chunk-size",
@@ -344,7 +344,7 @@ def sweep_command(
       channelsim sweep scenarios/sweeps/commission_x_engagement.yaml --out results/cxe
       channelsim sweep scenarios/parallel.yaml --design sobol --samples 64 \\
           --param pricing.list_price=90:110 --param dealers.markup=0.1:0.4 \\
-          --scheduler tcp://10.0.0.5:8786
+          --scheduler tcp://scheduler-host:8786
     """
     from channelsim import sweep as sweeps
     from channelsim import sweep_run

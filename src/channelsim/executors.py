@@ -161,7 +161,7 @@ def _check_reachable(address: str, timeout: float) -> None:
     host, _, port = rest.rpartition(":")
     if not host or not port.isdigit():
         raise ExecutorError(
-            f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+            f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://scheduler-host:8786"
         )
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
