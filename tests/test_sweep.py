@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim import results, sweep_run
+from channelsim import results, stats, sweep_run
 from channelsim.cli import main
 from channelsim.metrics import KPIS
 from channelsim.scenario import deep_merge
@@ -243,9 +243,11 @@ def test_summary_mean_is_the_mean_of_the_point_runs(finished):
     runs, summary = result.runs, result.summary
     profit = summary[(summary["kpi"] == "company_profit") & (summary["point"] == 3)].iloc[0]
     point_runs = runs[runs["point"] == 3]["company_profit"]
-    assert profit["mean"] == pytest.approx(point_runs.mean())
+    mean, sd, low, high, n = stats.mean_ci(point_runs.to_numpy())
+    assert (profit["mean"], profit["std"]) == (pytest.approx(mean), pytest.approx(sd))
+    assert (profit["ci_low"], profit["ci_high"]) == (pytest.approx(low), pytest.approx(high))
     assert profit["ci_low"] < profit["mean"] < profit["ci_high"]
-    assert profit["n"] == 2
+    assert profit["n"] == n == 2
 
 
 def test_a_finished_folder_is_not_overwritten(finished):
