@@ -61,6 +61,15 @@ def set_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Local worker processes (results are the same for any number).",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 
 
@@ -93,19 +102,13 @@ def main() -> None:
     "--weeks", type=click.IntRange(1, 5200), help="Weeks to simulate (default: the scenario's)."
 )
 @set_option
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 512),
-    default=1,
-    show_default=True,
-    help="Local worker processes.",
-)
+@workers_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<name>-<timestamp>).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option
 @friendly
 def run(
     scenario: Path,
@@ -187,19 +190,13 @@ def kpis() -> None:
 )
 @click.option("--baseline", metavar="NAME", help="Scenario to compare against (default: first).")
 @set_option
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 512),
-    default=1,
-    show_default=True,
-    help="Local worker processes (results are the same for any number).",
-)
+@workers_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<names>-compare-<timestamp>).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option
 @click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
 @friendly
 def compare(
@@ -316,7 +313,7 @@ def report_command(folder: Path) -> None:
 )
 @click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option
 @friendly
 def sweep_command(
     source: Path,
