@@ -517,17 +517,12 @@ class ChannelModel(mesa.Model):
             np.add.at(d.conflicts_lost, lost, 1.0)
 
         dealer_ok |= assisted
-        service = np.zeros((n, len(CHANNELS)))
         dealer_service = np.full(n, sc.dealers.service_quality)
         if d.region.size:
             has = dealer >= 0
             dealer_service[has] += sc.reps.support.service_boost * support[dealer[has]]
         dealer_service += assisted * sc.engagement.assist_service_boost
-        service[:, DEALER] = np.minimum(1.0, dealer_service)
-        service[:, REP] = sc.reps.service_quality
-        service[:, ONLINE] = sc.online.service_quality
-        service[:, TELESALES] = sc.telesales.service_quality
-        service[:, COMPETITOR] = sc.market.competitor.service
+        service = self._service_levels(dealer_service)
 
         available = np.zeros((n, len(CHANNELS)), bool)
         available[:, DEALER] = dealer_ok & ~declined
@@ -551,6 +546,17 @@ class ChannelModel(mesa.Model):
         choice = choose(u, sc.market.choice.scale, gumbel)
         self._book(idx, choice, prices, erosion, conflict, assisted, capture_draw, claim_noise, w)
         self._close_window(idx)
+
+    def _service_levels(self, dealer_service: NDArray) -> NDArray:
+        """Service of every channel as each customer sees it; only the dealer's varies."""
+        sc = self.scenario
+        service = np.zeros((dealer_service.size, len(CHANNELS)))
+        service[:, DEALER] = np.minimum(1.0, dealer_service)
+        service[:, REP] = sc.reps.service_quality
+        service[:, ONLINE] = sc.online.service_quality
+        service[:, TELESALES] = sc.telesales.service_quality
+        service[:, COMPETITOR] = sc.market.competitor.service
+        return service
 
     def _book(
         self,
@@ -1002,14 +1008,9 @@ class ChannelModel(mesa.Model):
         support = np.zeros(n)
         if d.region.size:
             support[dealer >= 0] = self._channel_support()[dealer[dealer >= 0]]
-        service = np.zeros((n, len(CHANNELS)))
-        service[:, DEALER] = np.minimum(
-            1.0, sc.dealers.service_quality + sc.reps.support.service_boost * support
+        service = self._service_levels(
+            sc.dealers.service_quality + sc.reps.support.service_boost * support
         )
-        service[:, REP] = sc.reps.service_quality
-        service[:, ONLINE] = sc.online.service_quality
-        service[:, TELESALES] = sc.telesales.service_quality
-        service[:, COMPETITOR] = sc.market.competitor.service
         weight = seg.volume[s] / seg.cycle[s] * (pop.size / max(n, 1))
         sample = policies.DemandSample(
             value=pop.value[idx],
