@@ -14,6 +14,8 @@ def number(value: float) -> str:
     """Readable number: thousands separators for big values, 3 significant decimals for small."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if value == 0:
+        return "0"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     if abs(value) >= 10:

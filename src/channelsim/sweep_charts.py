@@ -17,7 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from channelsim.charts import kpi_unit  # noqa: E402
 from channelsim.display import number  # noqa: E402
 from channelsim.results import safe_name  # noqa: E402
 from channelsim.stats import mean_ci  # noqa: E402
@@ -72,6 +74,9 @@ def kpi_vs_param(runs: pd.DataFrame, kpis: Sequence[str], x: str, hue: str | Non
         if not numeric:
             ax.set_xticks(list(position.values()), [str(v) for v in levels])
         ax.set_xlabel(x)
+        ax.set_ylabel(kpi_unit(kpi))
+        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number(value)))
         ax.set_title(kpi)
         if hue:
             ax.legend(fontsize=7)
