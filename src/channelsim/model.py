@@ -169,21 +169,23 @@ class ChannelModel(mesa.Model):
         self.weekly = metrics.WeeklyTable()
         self._quarter_attainments: list[float] = []
         self.dealers_exited = 0
-        self._set_quotas()
+        self._set_quotas(sc.pricing.list_price)
         self._init_pricing_policies()
 
     # --- construction --------------------------------------------------------------------
 
-    def _potential(self) -> NDArray[np.float64]:
-        """Revenue each customer could bring in a quarter at list price."""
+    def _potential(self, list_price: float) -> NDArray[np.float64]:
+        """Revenue each customer could bring in a quarter at the list price."""
         seg = self.population.segment
         per_week = self.segments.volume[seg] / self.segments.cycle[seg]
-        return per_week * QUARTER * self.scenario.pricing.list_price
+        return per_week * QUARTER * list_price
 
     def _build_reps(self) -> None:
         sc = self.scenario
         region_potential = np.bincount(
-            self.population.region, weights=self._potential(), minlength=len(self.region_names)
+            self.population.region,
+            weights=self._potential(sc.pricing.list_price),
+            minlength=len(self.region_names),
         )
         heads = _largest_remainder(sc.reps.headcount, region_potential)
         region = np.repeat(np.arange(len(heads), dtype=np.int16), heads)
@@ -692,14 +694,15 @@ class ChannelModel(mesa.Model):
 
     # --- stage 7: pay, quotas, attrition, hiring, dealers ----------------------------------
 
-    def _set_quotas(self) -> None:
+    def _set_quotas(self, list_price: float) -> None:
+        """Next quarter's quotas, from territory potential at the current list price."""
         reps, sc = self.reps, self.scenario
         n = reps.region.size
         if n == 0:
             return
         potential = np.bincount(
             np.maximum(self.state.rep_slot, 0),
-            weights=self._potential() * (self.state.rep_slot >= 0),
+            weights=self._potential(list_price) * (self.state.rep_slot >= 0),
             minlength=n,
         )
         noise = self._rng_people.standard_normal(n) * sc.reps.quota.noise
@@ -724,7 +727,7 @@ class ChannelModel(mesa.Model):
                 self._quarter_attainments.append(float(attained[reps.occupied].mean()))
             reps.attainment_last = np.where(reps.occupied, attained, reps.attainment_last)
             reps.credit_qtd[:] = 0.0
-            self._set_quotas()
+            self._set_quotas(self.decisions.list_price)
         w["rep_compensation"] += reps.pay_week.sum()
         reps.pay_total += reps.pay_week
         reps.pay_average = np.where(
