@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from channelsim.sweep_run import read_runs
+from channelsim.experiments.sweep_run import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]

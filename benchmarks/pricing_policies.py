@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
-from channelsim.model import ChannelModel
-from channelsim.scenario import load_scenario
+from channelsim.model.channel_model import ChannelModel
+from channelsim.scenario.loading import load_scenario
 
 COMBINATIONS = {
     "all fixed": [],

@@ -39,8 +39,8 @@ CASES = {
 
 CHILD = """
 import json, resource, sys, time
-from channelsim.model import ChannelModel
-from channelsim.scenario import load_scenario
+from channelsim.model.channel_model import ChannelModel
+from channelsim.scenario.loading import load_scenario
 sc = load_scenario(sys.argv[1], sys.argv[3:])
 times = []
 for _ in range(int(sys.argv[2])):

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from channelsim import sweep_run
-from channelsim.experiment import RunSpec, run_spec
-from channelsim.scenario import scenario_with
-from channelsim.sweep import define, plan
+from channelsim.experiments import sweep_run
+from channelsim.experiments.replicates import RunSpec, run_spec
+from channelsim.experiments.sweep import define, plan
+from channelsim.scenario.loading import scenario_with
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from channelsim.scenario import deep_merge, validate
-from channelsim.schema import Scenario
+from channelsim.scenario.loading import deep_merge, validate
+from channelsim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

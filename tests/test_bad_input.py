@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import SMALL
 
 from channelsim.cli import main
-from channelsim.scenario import ScenarioError, deep_merge, load_scenario
+from channelsim.scenario.loading import ScenarioError, deep_merge, load_scenario
 
 # --- the scenario schema -----------------------------------------------------------------
 # (id, settings merged into the small scenario, dotted key path in the message, fragments)

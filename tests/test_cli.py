@@ -16,11 +16,11 @@ import yaml
 from click.testing import CliRunner, Result
 from conftest import SMALL
 
-from channelsim.cli import main
-from channelsim.experiment import replicate_seeds
-from channelsim.metrics import KPIS
-from channelsim.results import INCOMPLETE
-from channelsim.scenario import load_scenario
+from channelsim.cli import COMMANDS, main
+from channelsim.experiments.replicates import replicate_seeds
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import load_scenario
+from channelsim.storage.results import INCOMPLETE
 
 RUN_CHARTS = {"revenue_by_channel", "customers_and_churn", "conflicts_and_prices"}
 RUN_CHARTS |= {"where_the_money_goes"}
@@ -154,7 +154,7 @@ def test_kpis_lists_every_kpi() -> None:
     assert [line.split(":")[0] for line in result.stdout.splitlines()[: len(KPIS)]] == list(KPIS)
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0

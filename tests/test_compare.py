@@ -13,11 +13,13 @@ from click.testing import CliRunner
 from conftest import SCENARIOS, SMALL
 from scipy import stats as scipy_stats
 
-from channelsim import comparison, experiment, results, stats
 from channelsim.cli import main
-from channelsim.metrics import KPIS
-from channelsim.results import INCOMPLETE
-from channelsim.scenario import deep_merge
+from channelsim.experiments import comparison, stats
+from channelsim.experiments import replicates as experiment
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import deep_merge
+from channelsim.storage import results
+from channelsim.storage.results import INCOMPLETE
 
 SEED = 11
 REPLICATES = 3

@@ -20,9 +20,10 @@ import pytest
 import yaml
 from conftest import SMALL
 
-from channelsim import results, sweep_run
-from channelsim.scenario import deep_merge
-from channelsim.sweep import define, plan
+from channelsim.experiments import sweep_run
+from channelsim.experiments.sweep import define, plan
+from channelsim.scenario.loading import deep_merge
+from channelsim.storage import results
 
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
 DASK = [sys.executable, "-m", "dask"]
@@ -62,7 +63,9 @@ class Cluster:
 
         with Client(self.address, timeout=60, set_as_default=False) as client:
             client.wait_for_workers(workers, timeout=120)
-            client.run(importlib.import_module, "channelsim.sweep_run")  # warm, like a real pool
+            client.run(
+                importlib.import_module, "channelsim.experiments.sweep_run"
+            )  # warm, like a real pool
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process

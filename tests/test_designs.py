@@ -8,7 +8,7 @@ from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 from scipy.stats import qmc
 
-from channelsim.designs import DesignError, Param, make_design
+from channelsim.experiments.designs import DesignError, Param, make_design
 
 RATE = Param("reps.commission.rate", low=0.02, high=0.1)
 PRICE = Param("pricing.list_price", low=80.0, high=120.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from test_mechanisms import SEEDS, falls, rises
 
-from channelsim.model import ChannelModel
+from channelsim.model.channel_model import ChannelModel
 
 TURNOVER = {"weeks": 104, "reps": {"attrition": {"base_rate": 0.03}}}
 

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from channelsim.cli import main
-from channelsim.scenario import ScenarioError, load_scenario
-from channelsim.schema import Scenario
+from channelsim.scenario.loading import ScenarioError, load_scenario
+from channelsim.scenario.schema import Scenario
 
 BASE_TEXT = (SCENARIOS / "base.yaml").read_text()
 BASE = yaml.safe_load(BASE_TEXT)

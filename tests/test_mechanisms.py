@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from channelsim.model import ChannelModel
-from channelsim.schema import Scenario
+from channelsim.model.channel_model import ChannelModel
+from channelsim.scenario.schema import Scenario
 
 SEEDS = range(6)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channelsim.agents import Customer, Dealer, GeneralAgent, SalesRep
-from channelsim.market import CHANNELS
-from channelsim.model import ChannelModel
+from channelsim.model.agents import Customer, Dealer, GeneralAgent, SalesRep
+from channelsim.model.channel_model import ChannelModel
+from channelsim.model.market import CHANNELS
 
 
 def run(scenario, seed=1):

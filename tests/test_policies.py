@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channelsim import policies
-from channelsim.market import (
+from channelsim.model import policies
+from channelsim.model.market import (
     CHANNELS,
     COMPETITOR,
     DEALER,
@@ -16,7 +16,7 @@ from channelsim.market import (
     logit_probabilities,
     utilities,
 )
-from channelsim.schema import PricingPolicy
+from channelsim.scenario.schema import PricingPolicy
 
 N = 1000
 VALUES = (np.arange(N) + 0.5) / N  # stratified valuations on [0, 1]

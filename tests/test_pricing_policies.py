@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channelsim.model import ChannelModel
-from channelsim.rules.dealers import dealer_effort
-from channelsim.scenario import ScenarioError, load_scenario, validate
-from channelsim.validation import FOLDER
+from channelsim.experiments.validation import FOLDER
+from channelsim.model.channel_model import ChannelModel
+from channelsim.model.rules.dealers import dealer_effort
+from channelsim.scenario.loading import ScenarioError, load_scenario, validate
 
 ALL_FIXED = {
     "wholesale": "fixed",

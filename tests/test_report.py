@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim import report
 from channelsim.cli import main
-from channelsim.results import ResultsDir
-from channelsim.scenario import deep_merge
+from channelsim.output import report
+from channelsim.scenario.loading import deep_merge
+from channelsim.storage.results import ResultsDir
 
 # Names and descriptions with characters that mean something in HTML.
 TRICKY = 'dealers & "friends" <b>'

@@ -16,10 +16,11 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim import results, sweep_run
 from channelsim.cli import main
-from channelsim.scenario import deep_merge
-from channelsim.sweep import SweepError, define, plan
+from channelsim.experiments import sweep_run
+from channelsim.experiments.sweep import SweepError, define, plan
+from channelsim.scenario.loading import deep_merge
+from channelsim.storage import results
 
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
 PARAMS = ["reps.commission.rate=0.02:0.1:4", "engagement.large_accounts=open,rep_only"]

@@ -1,4 +1,4 @@
-"""Properties of the business rules (channelsim.rules), for any numbers hypothesis can find."""
+"""Properties of the business rules (channelsim.model.rules), for any numbers hypothesis finds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from channelsim.rules import commission, dealers, engagement, pricing, salesforce
-from channelsim.rules.engagement import DEALER, REP
+from channelsim.model.rules import commission, dealers, engagement, pricing, salesforce
+from channelsim.model.rules.engagement import DEALER, REP
 
 money = st.floats(min_value=0.0, max_value=1e7, allow_nan=False)
 any_money = st.floats(min_value=-1e7, max_value=1e7, allow_nan=False)

@@ -20,10 +20,16 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim import results
 from channelsim.cli import main
-from channelsim.results import INCOMPLETE, ResultsDir, ResultsError, atomic_write, default_out
-from channelsim.scenario import ScenarioError, load_scenario
+from channelsim.scenario.loading import ScenarioError, load_scenario
+from channelsim.storage import results
+from channelsim.storage.results import (
+    INCOMPLETE,
+    ResultsDir,
+    ResultsError,
+    atomic_write,
+    default_out,
+)
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

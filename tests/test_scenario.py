@@ -13,7 +13,7 @@ from conftest import SCENARIOS, SMALL
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channelsim.scenario import (
+from channelsim.scenario.loading import (
     ScenarioError,
     deep_merge,
     load_scenario,
@@ -21,7 +21,7 @@ from channelsim.scenario import (
     scenario_with,
     set_path,
 )
-from channelsim.schema import Scenario
+from channelsim.scenario.schema import Scenario
 
 
 def write(folder: Path, name: str, data: dict[str, Any] | str) -> Path:

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from SALib.analyze import morris as salib_morris
 from SALib.analyze import sobol as salib_sobol
 
-from channelsim import sensitivity, sweep_run
 from channelsim.cli import main
-from channelsim.designs import Param, make_design
-from channelsim.sweep import SweepError, define, plan
+from channelsim.experiments import sensitivity, sweep_run
+from channelsim.experiments.designs import Param, make_design
+from channelsim.experiments.sweep import SweepError, define, plan
 
 X1 = Param("x1", low=0.0, high=1.0)
 X2 = Param("x2", low=0.0, high=1.0)

@@ -12,11 +12,19 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim import results, stats, sweep_run
 from channelsim.cli import main
-from channelsim.metrics import KPIS
-from channelsim.scenario import deep_merge
-from channelsim.sweep import SweepError, define, parse_param, parse_spec, plan, run_seeds
+from channelsim.experiments import stats, sweep_run
+from channelsim.experiments.sweep import (
+    SweepError,
+    define,
+    parse_param,
+    parse_spec,
+    plan,
+    run_seeds,
+)
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import deep_merge
+from channelsim.storage import results
 
 # --- SPEC forms -------------------------------------------------------------------------
 
@@ -383,7 +391,7 @@ def test_bundled_example_sweep_file_is_valid():
 
 
 def test_chart_set_follows_the_design():
-    from channelsim import sweep_charts
+    from channelsim.output import sweep_charts
 
     runs = pd.DataFrame(
         {

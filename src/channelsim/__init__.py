@@ -1,8 +1,49 @@
-"""channelsim: compare direct, intermediary and parallel sales-channel strategies."""
+"""channelsim: compare direct, intermediary and parallel sales-channel strategies.
+
+The public API (see docs/api.md) is imported on first use, so `import channelsim` and
+`channelsim --version` stay fast:
+
+    import channelsim
+    results = channelsim.run(channelsim.load_scenario("scenarios/parallel.yaml"), replicates=2)
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("channelsim")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
+
+if TYPE_CHECKING:
+    from channelsim.api import (
+        Comparison,
+        RunResults,
+        Scenario,
+        SweepResults,
+        compare,
+        load_scenario,
+        run,
+        save,
+        sweep,
+    )
+
+__all__ = [
+    "Comparison",
+    "RunResults",
+    "Scenario",
+    "SweepResults",
+    "compare",
+    "load_scenario",
+    "run",
+    "save",
+    "sweep",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from channelsim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'channelsim' has no attribute {name!r}")

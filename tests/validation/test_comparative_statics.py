@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from channelsim import statics
-from channelsim.scenario import load_scenario
-from channelsim.validation import FOLDER
+from channelsim.experiments import statics
+from channelsim.experiments.validation import FOLDER
+from channelsim.scenario.loading import load_scenario
 
 pytestmark = pytest.mark.validation
 

@@ -2,7 +2,7 @@
 
 Each case runs the scenario files in scenarios/validation/ and compares the simulated
 outcome with the closed form, within a tolerance whose reason is stated in
-channelsim.validation (and in docs/validation.md). Select with `pytest -m validation`.
+channelsim.experiments.validation (and in docs/validation.md). Select with `pytest -m validation`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channelsim import validation
-from channelsim.market import logit_probabilities
+from channelsim.experiments import validation
+from channelsim.model.market import logit_probabilities
 
 pytestmark = pytest.mark.validation
 

@@ -8,33 +8,25 @@ measured on pairs (paired t intervals) rather than on two independent samples.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from channelsim import charts, experiment, results, stats
-from channelsim.executors import make_executor
-from channelsim.metrics import KPIS
-from channelsim.scenario import ScenarioError, load_scenario
-from channelsim.schema import Scenario
-
-FILES = (
-    "manifest.json",
-    "kpis.csv",
-    "timeseries.parquet",
-    "summary.csv",
-    "differences.csv",
-    "charts/",
-)
+from channelsim.experiments import replicates as experiment
+from channelsim.experiments import stats
+from channelsim.experiments.executors import Executor, make_executor
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import ScenarioError, load_scenario
+from channelsim.scenario.schema import Scenario
 
 
 @dataclass
 class Comparison:
     """The tables of a comparison; `folder` is where they were written, if they were."""
 
+    scenarios: list[Scenario]
     names: list[str]
     baseline: str
     base_seed: int
@@ -44,6 +36,7 @@ class Comparison:
     weekly: pd.DataFrame
     summary: pd.DataFrame
     differences: pd.DataFrame
+    workers: int = 1
     folder: Path | None = None
 
 
@@ -88,6 +81,7 @@ def run_comparison(
     baseline: str | None = None,
     workers: int = 1,
     on_done: Callable[[], None] | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run every scenario on the same replicate seeds and compute summary and differences.
 
@@ -104,11 +98,14 @@ def run_comparison(
         for spec in experiment.replicate_specs(scenario, seeds, {"scenario": scenario.name})
     ]
     outputs = experiment.run_all(
-        specs, make_executor(workers), on_done=(lambda _o: on_done()) if on_done else None
+        specs,
+        executor or make_executor(workers),
+        on_done=(lambda _o: on_done()) if on_done else None,
     )
     kpis = experiment.kpi_table(outputs)
     kpi_names = [k for k in KPIS if k in kpis.columns]
     return Comparison(
+        scenarios=list(scenarios),
         names=names,
         baseline=base_name,
         base_seed=base_seed,
@@ -118,58 +115,5 @@ def run_comparison(
         weekly=experiment.weekly_table(outputs),
         summary=stats.summarise_kpis(kpis, kpi_names, by=["scenario"]),
         differences=stats.paired_differences(kpis, kpi_names, base_name),
+        workers=workers,
     )
-
-
-def compare(
-    scenarios: Sequence[Scenario],
-    out: Path,
-    replicates: int | None = None,
-    seed: int | None = None,
-    baseline: str | None = None,
-    workers: int = 1,
-    command: str = "",
-    on_done: Callable[[], None] | None = None,
-) -> Comparison:
-    """`run_comparison`, then write tables, charts and the manifest to the folder `out`.
-
-    The folder is created first (so a bad --out fails before any run) and stays marked
-    INCOMPLETE until every file is written.
-    """
-    choose_baseline(scenarios, baseline)
-    folder = results.ResultsDir(out)
-    folder.create()
-    job = run_comparison(scenarios, replicates, seed, baseline, workers, on_done)
-    results.write_csv(folder.file("kpis.csv"), job.kpis)
-    results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
-    results.write_csv(folder.file("summary.csv"), job.summary)
-    results.write_csv(folder.file("differences.csv"), job.differences)
-    figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
-    charts.save_figures(figures, folder.file("charts"))
-    folder.complete(
-        results.manifest(
-            command,
-            kind="compare",
-            versions={**results.versions(), **_versions("scipy", "matplotlib")},
-            working_directory=os.getcwd(),
-            scenarios=[s.model_dump(mode="json") for s in scenarios],
-            names=job.names,
-            baseline=job.baseline,
-            base_seed=job.base_seed,
-            replicates=job.replicates,
-            seeds=job.seeds,
-            workers=workers,
-            statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
-            "summary intervals are t intervals of the mean",
-            files=list(FILES),
-        )
-    )
-    job.folder = Path(out)
-    return job
-
-
-def _versions(*packages: str) -> dict[str, str]:
-    """Versions of the packages that compute the statistics and draw the charts."""
-    from importlib.metadata import version
-
-    return {package: version(package) for package in packages}

@@ -7,7 +7,8 @@ region) live in validators here so that every entry point gets them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -364,6 +365,12 @@ class Scenario(Strict):
     online: Online = Online()
     telesales: Telesales = Telesales()
     insurance: Insurance = Insurance()
+
+    def with_overrides(self, settings: Mapping[str, Any]) -> Scenario:
+        """A copy with dotted-path settings applied, checked like a file's."""
+        from channelsim.scenario.loading import scenario_with
+
+        return scenario_with(self, settings)
 
     @model_validator(mode="after")
     def _cross_field(self) -> Scenario:

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from channelsim import display
-from channelsim.executors import Executor
-from channelsim.experiment import RunSpec, replicate_seeds, run_all
-from channelsim.scenario import scenario_with
-from channelsim.schema import Scenario
-from channelsim.stats import mean_ci
+from channelsim.experiments.executors import Executor
+from channelsim.experiments.replicates import RunSpec, replicate_seeds, run_all
+from channelsim.experiments.stats import mean_ci
+from channelsim.output import display
+from channelsim.scenario.loading import scenario_with
+from channelsim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

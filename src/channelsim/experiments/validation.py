@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from channelsim import display
-from channelsim.model import ChannelModel
-from channelsim.scenario import ScenarioError, load_scenario
-from channelsim.schema import Scenario
+from channelsim.model.channel_model import ChannelModel
+from channelsim.output import display
+from channelsim.scenario.loading import ScenarioError, load_scenario
+from channelsim.scenario.schema import Scenario
 
-FOLDER = Path(__file__).resolve().parents[2] / "scenarios" / "validation"
+FOLDER = Path(__file__).resolve().parents[3] / "scenarios" / "validation"
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,20 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats as scipy_stats
 
-from channelsim import results
-from channelsim.designs import SENSITIVITY_DESIGNS
-from channelsim.executors import DaskCluster, Executor, describe, open_executor
-from channelsim.experiment import RunSpec, run_spec
-from channelsim.metrics import KPIS
-from channelsim.scenario import scenario_with
-from channelsim.schema import Scenario
-from channelsim.sweep import SweepError, SweepPlan, code_fingerprint, comparable, differences
+from channelsim.experiments.designs import SENSITIVITY_DESIGNS
+from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
+from channelsim.experiments.replicates import RunSpec, run_spec
+from channelsim.experiments.sweep import (
+    SweepError,
+    SweepPlan,
+    code_fingerprint,
+    comparable,
+    differences,
+)
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import scenario_with
+from channelsim.scenario.schema import Scenario
+from channelsim.storage import results
 
 MAX_CHUNK = 25
 TASKS_PER_WORKER = 4
@@ -408,8 +414,8 @@ def _finish(
     ran: int,
     executor: str,
 ) -> SweepResult:
-    from channelsim import sweep_charts
-    from channelsim.charts import save_figures
+    from channelsim.output import sweep_charts
+    from channelsim.output.charts import save_figures
 
     runs = read_runs(folder.path)
     if len(runs) != plan.runs or runs.duplicated(KEYS).any():
@@ -456,7 +462,7 @@ def write_sensitivity(
     folder: Path, manifest: dict[str, Any] | None = None, runs: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Sensitivity indices of a sobol or morris sweep into `sensitivity.csv`."""
-    from channelsim import sensitivity
+    from channelsim.experiments import sensitivity
 
     folder = Path(folder)
     manifest = manifest or _read_manifest(folder / "manifest.json")
@@ -471,8 +477,8 @@ def write_sensitivity(
 
 def sensitivity_job(folder: Path) -> pd.DataFrame:
     """`channelsim sensitivity DIR`: indices and their chart for a finished sweep."""
-    from channelsim import sweep_charts
-    from channelsim.charts import save_figures
+    from channelsim.output import sweep_charts
+    from channelsim.output.charts import save_figures
 
     folder = Path(folder)
     if not (folder / "manifest.json").is_file():
@@ -518,7 +524,7 @@ def _now() -> str:
 
 def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
     """What the terminal shows after a sweep: runs, failures, lost workers, best points."""
-    from channelsim.display import number
+    from channelsim.output.display import number
 
     lines = []
     if result.done_before:
@@ -566,8 +572,8 @@ def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
 
 def sensitivity_text(table: pd.DataFrame) -> str:
     """Parameters ranked by ST (Sobol) or mu* (Morris) for the headline KPIs."""
-    from channelsim.display import number
-    from channelsim.sweep_charts import HEADLINE
+    from channelsim.output.display import number
+    from channelsim.output.sweep_charts import HEADLINE
 
     key = "ST" if "ST" in table.columns else "mu_star"
     lines = []

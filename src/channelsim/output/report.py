@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim import results
-from channelsim.display import mean_pm, number
-from channelsim.metrics import KPI_DEFINITIONS
+from channelsim.model.metrics import KPI_DEFINITIONS
+from channelsim.output.display import mean_pm, number
+from channelsim.storage import results
 
 ALPHA = 0.05
 

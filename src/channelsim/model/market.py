@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim.schema import Market
+from channelsim.scenario.schema import Market
 
 CHANNELS = ("dealer", "rep", "online", "telesales", "competitor", "none")
 DEALER, REP, ONLINE, TELESALES, COMPETITOR, NONE = range(len(CHANNELS))

@@ -136,12 +136,17 @@ class ResultsDir:
         self.path = Path(path)
 
     def check(self, allow_existing: bool = False) -> None:
-        """Fail before any work is done if the folder could not be created and written."""
+        """Fail before any work is done if the folder could not be created and written.
+
+        An existing folder must be empty, or hold only the INCOMPLETE marker of a folder
+        prepared (`create`d) for this job, unless `allow_existing` (resuming).
+        """
         try:
             if self.path.exists():
                 if not self.path.is_dir():
                     raise ResultsError(f"{self.path}: exists and is a file; choose another --out")
-                if any(self.path.iterdir()) and not allow_existing:
+                prepared = {p.name for p in self.path.iterdir()} <= {INCOMPLETE}
+                if not prepared and not allow_existing:
                     raise ResultsError(
                         f"{self.path}: output folder exists and is not empty; choose another --out"
                     )

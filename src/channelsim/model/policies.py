@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
 
-from channelsim.market import (
+from channelsim.model.market import (
     CHANNELS,
     COMPETITOR,
     DEALER,
@@ -28,8 +28,8 @@ from channelsim.market import (
     logit_probabilities,
     utilities,
 )
-from channelsim.rules import pricing
-from channelsim.schema import PricingPolicy
+from channelsim.model.rules import pricing
+from channelsim.scenario.schema import PricingPolicy
 
 TIERS = ("wholesale", "list_price", "general_agent", "dealer", "rep")
 OUR_CHANNELS = [DEALER, REP, ONLINE, TELESALES]

@@ -19,8 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from channelsim.metrics import KPI_DEFINITIONS  # noqa: E402
-from channelsim.results import atomic_write  # noqa: E402
+from channelsim.model.metrics import KPI_DEFINITIONS  # noqa: E402
+from channelsim.storage.results import atomic_write  # noqa: E402
 
 CHANNEL_COLUMNS = {
     "revenue_direct": ("Reps (direct)", "#1f77b4"),

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from channelsim.market import CHANNELS
+from channelsim.model.market import CHANNELS
 
 if TYPE_CHECKING:
-    from channelsim.model import ChannelModel
+    from channelsim.model.channel_model import ChannelModel
 
 
 class SalesRep(mesa.Agent):

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from channelsim.executors import Executor, InProcess
-from channelsim.model import ChannelModel
-from channelsim.schema import Scenario
+from channelsim.experiments.executors import Executor, InProcess
+from channelsim.model.channel_model import ChannelModel
+from channelsim.scenario.schema import Scenario
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:

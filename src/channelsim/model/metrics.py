@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from channelsim.model import ChannelModel
+    from channelsim.model.channel_model import ChannelModel
 
 # Weekly flows, summed within a week.
 FLOWS = (

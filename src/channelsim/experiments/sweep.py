@@ -30,11 +30,11 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from channelsim.designs import DESIGNS, Design, DesignError, Param, make_design
-from channelsim.experiment import replicate_seeds
-from channelsim.metrics import KPIS
-from channelsim.scenario import ScenarioError, load_scenario, scenario_with
-from channelsim.schema import Scenario
+from channelsim.experiments.designs import DESIGNS, Design, DesignError, Param, make_design
+from channelsim.experiments.replicates import replicate_seeds
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import ScenarioError, load_scenario, scenario_with
+from channelsim.scenario.schema import Scenario
 
 RESERVED = {
     "seed": "each run's seed comes from the sweep seed; use --seed",
@@ -79,24 +79,24 @@ class SweepDefinition:
         }
 
 
-PRESENTATION = {
-    "cli.py", "display.py", "charts.py", "sweep_charts.py", "report.py", "results.py",
-    "comparison.py", "validation.py", "workflows.py", "stats.py", "sensitivity.py",
-}  # fmt: skip
+# What decides a run's numbers: the model, the schema's defaults, seeds and designs.
+RESULT_CODE = ("model", "scenario", "experiments/replicates.py", "experiments/designs.py",
+               "experiments/sweep.py", "experiments/sweep_run.py")  # fmt: skip
 
 
 def code_fingerprint() -> str:
-    """A hash of the channelsim source that computes results (presentation modules left out).
+    """A hash of the channelsim source that computes results (presentation code left out).
 
     Resuming with different model code would mix runs of two models in one table, so a
     sweep records this and refuses to resume when it has changed.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
-        if path.name in PRESENTATION and path.parent == package:
+        relative = path.relative_to(package).as_posix()
+        if not any(relative == part or relative.startswith(part + "/") for part in RESULT_CODE):
             continue
-        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(relative.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -15,9 +15,9 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim import metrics, policies
-from channelsim.agents import Customer, Dealer, GeneralAgent, SalesRep
-from channelsim.market import (
+from channelsim.model import metrics, policies
+from channelsim.model.agents import Customer, Dealer, GeneralAgent, SalesRep
+from channelsim.model.market import (
     CHANNELS,
     COMPETITOR,
     DEALER,
@@ -32,10 +32,10 @@ from channelsim.market import (
     segment_table,
     utilities,
 )
-from channelsim.rules import commission as pay
-from channelsim.rules import dealers as dealer_rules
-from channelsim.rules import engagement, pricing, salesforce
-from channelsim.schema import Scenario
+from channelsim.model.rules import commission as pay
+from channelsim.model.rules import dealers as dealer_rules
+from channelsim.model.rules import engagement, pricing, salesforce
+from channelsim.scenario.schema import Scenario
 
 QUARTER = 13
 NEVER = np.iinfo(np.int32).max

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from channelsim.schema import Scenario
+from channelsim.scenario.schema import Scenario
 
 MAX_YAML_NODES = 100_000  # after expanding aliases: a scenario is a few hundred settings
 MAX_YAML_DEPTH = 40

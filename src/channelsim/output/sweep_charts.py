@@ -2,7 +2,7 @@
 
 Runs tables have one row per (point, replicate) with a column per swept parameter (its
 dotted path), `status` and every KPI; sensitivity tables are the long tables of
-`channelsim.sensitivity.analyse`.
+`channelsim.experiments.sensitivity.analyse`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from channelsim.charts import kpi_unit  # noqa: E402
-from channelsim.display import number  # noqa: E402
-from channelsim.results import safe_name  # noqa: E402
-from channelsim.stats import mean_ci  # noqa: E402
+from channelsim.experiments.stats import mean_ci  # noqa: E402
+from channelsim.output.charts import kpi_unit  # noqa: E402
+from channelsim.output.display import number  # noqa: E402
+from channelsim.storage.results import safe_name  # noqa: E402
 
 HEADLINE = ("company_profit", "revenue", "market_share", "channel_margin")
 MAX_HUES = 8

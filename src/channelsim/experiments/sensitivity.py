@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from channelsim.sweep import SweepError
+from channelsim.experiments.sweep import SweepError
 
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu", "mu_star", "mu_star_conf", "sigma")

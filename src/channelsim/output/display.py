@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from channelsim.metrics import KPI_DEFINITIONS
+from channelsim.model.metrics import KPI_DEFINITIONS
 
 
 def number(value: float) -> str:

@@ -1,0 +1,204 @@
+"""The public Python API: what the CLI, the dashboard and a notebook all call.
+
+Every function takes and returns plain objects (a `Scenario`, pandas DataFrames); nothing
+is written unless `save` is called or an output folder is given. Results are reproducible:
+a scenario and a seed give the same tables whatever the executor or number of workers.
+
+    >>> import channelsim
+    >>> scenario = channelsim.load_scenario("scenarios/parallel.yaml")
+    >>> results = channelsim.run(scenario, replicates=2, seed=1)
+    >>> results.summary.set_index("kpi").loc["revenue", "mean"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from channelsim.experiments import comparison, stats
+from channelsim.experiments import replicates as replicates_
+from channelsim.experiments.comparison import Comparison
+from channelsim.experiments.executors import Executor, make_executor
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import load_scenario as _load_file
+from channelsim.scenario.loading import scenario_with
+from channelsim.scenario.schema import Scenario
+
+__all__ = [
+    "Comparison",
+    "RunResults",
+    "Scenario",
+    "SweepResults",
+    "compare",
+    "load_scenario",
+    "run",
+    "save",
+    "sweep",
+]
+
+Overrides = Mapping[str, Any] | Iterable[str] | None
+OnDone = Callable[[], None] | None
+
+
+def load_scenario(path: str | Path, overrides: Overrides = None) -> Scenario:
+    """Load a scenario file (with its `extends:`), then apply overrides.
+
+    `overrides` maps dotted paths to values (`{"reps.commission.rate": 0.06}`), or is a list
+    of `PATH=VALUE` texts as `--set` gives them. Bad input raises `ScenarioError` with the
+    file, the key path and what was expected.
+    """
+    if overrides is None or not isinstance(overrides, Mapping):
+        return _load_file(path, tuple(overrides or ()))
+    return scenario_with(_load_file(path), overrides)
+
+
+@dataclass
+class RunResults:
+    """Replicates of one scenario: per-replicate KPIs, weekly series, and KPI intervals."""
+
+    scenario: Scenario
+    base_seed: int
+    seeds: list[int]
+    kpis: pd.DataFrame
+    weekly: pd.DataFrame
+    summary: pd.DataFrame
+    workers: int = 1
+
+
+def run(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    on_done: OnDone = None,
+) -> RunResults:
+    """Run `replicates` (default: the scenario's) of one scenario, in memory.
+
+    Replicate i's seed derives from `seed` (default: the scenario's) alone, so the tables do
+    not depend on `workers` or on the `executor` (in-process, local processes or Dask).
+    """
+    n = scenario.replicates if replicates is None else replicates
+    base_seed = scenario.seed if seed is None else seed
+    seeds = replicates_.replicate_seeds(base_seed, n)
+    outputs = replicates_.run_all(
+        replicates_.replicate_specs(scenario, seeds),
+        executor or make_executor(workers),
+        on_done=(lambda _o: on_done()) if on_done else None,
+    )
+    kpis = replicates_.kpi_table(outputs)
+    return RunResults(
+        scenario=scenario,
+        base_seed=base_seed,
+        seeds=seeds,
+        kpis=kpis,
+        weekly=replicates_.weekly_table(outputs),
+        summary=stats.summarise_kpis(kpis, KPIS),
+        workers=workers,
+    )
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    replicates: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    on_done: OnDone = None,
+) -> Comparison:
+    """Run every scenario on the same replicate seeds and compare with paired statistics.
+
+    `replicates` and `seed` default to the first scenario's, `baseline` to its name.
+    """
+    return comparison.run_comparison(
+        scenarios, replicates, seed, baseline, workers, on_done, executor=executor
+    )
+
+
+def save(results: RunResults | Comparison, folder: str | Path, command: str = "") -> Path:
+    """Write a results folder, as `channelsim run` or `channelsim compare` writes it.
+
+    The folder is marked INCOMPLETE until every file is written; `command` is recorded in
+    its manifest.
+    """
+    from channelsim.output import folders
+
+    if isinstance(results, Comparison):
+        return folders.save_comparison(results, Path(folder), command)
+    return folders.save_run(results, Path(folder), command)
+
+
+@dataclass
+class SweepResults:
+    """A finished sweep: one row per run, per-point statistics, sensitivity indices."""
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    failed: pd.DataFrame
+    sensitivity: pd.DataFrame | None
+    folder: Path | None
+    notes: list[str]
+
+
+def sweep(
+    scenario: Scenario,
+    params: Mapping[str, Any],
+    design: str = "grid",
+    samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    common_seeds: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    fail_fast: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SweepResults:
+    """Run a scenario over a design of parameter values, with replicates.
+
+    `params` maps dotted paths to specs as in sweep files: `"0.02:0.10:5"` (grid values),
+    `[0.02, 0.05]` or `"open,rep_only"` (listed values), `"90:110"`, `"int:1:9"` or
+    `"log:0.01:1"` (ranges for lhs, sobol and morris). Runs go to `out` as Parquet parts
+    (resumable with `resume=True`); without `out` they go to a temporary folder that is
+    removed after the tables are read into memory.
+    """
+    from channelsim.experiments import sweep as sweeps
+    from channelsim.experiments import sweep_run
+
+    definition = sweeps.SweepDefinition(
+        scenario=scenario,
+        scenario_file="(python)",
+        params=tuple(sweeps.parse_spec(path, spec) for path, spec in params.items()),
+        design=design,
+        samples=samples,
+        replicates=scenario.replicates if replicates is None else replicates,
+        seed=scenario.seed if seed is None else seed,
+        common_seeds=common_seeds,
+    )
+    plan = sweeps.plan(definition)
+    with tempfile.TemporaryDirectory(prefix="channelsim-sweep-") as scratch:
+        folder = Path(out) if out is not None else Path(scratch) / "sweep"
+        done = sweep_run.run_sweep(
+            plan,
+            folder,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            fail_fast=fail_fast,
+            on_progress=on_progress,
+        )
+    return SweepResults(
+        runs=done.runs,
+        summary=done.summary,
+        failed=done.failed,
+        sensitivity=done.sensitivity,
+        folder=Path(out) if out is not None else None,
+        notes=done.notes,
+    )

@@ -1,0 +1,51 @@
+"""The `channelsim` command line. It parses, calls the Python API, and prints.
+
+Commands live one module per job and are imported only when used, so `--help` and
+`--version` import nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from channelsim import __version__
+
+COMMANDS = {
+    "run": "channelsim.cli.run:run",
+    "validate": "channelsim.cli.run:validate",
+    "kpis": "channelsim.cli.run:kpis",
+    "compare": "channelsim.cli.compare:compare",
+    "report": "channelsim.cli.compare:report_command",
+    "sweep": "channelsim.cli.sweep:sweep_command",
+    "sensitivity": "channelsim.cli.sweep:sensitivity_command",
+    "validate-model": "channelsim.cli.validate_model:validate_model",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[name].partition(":")
+        command: Any = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="channelsim")
+def main() -> None:
+    """Simulate and compare direct, intermediary and parallel sales-channel strategies.
+
+    \b
+    Examples:
+      channelsim run scenarios/parallel.yaml --replicates 10
+      channelsim validate scenarios/parallel.yaml --show
+    """

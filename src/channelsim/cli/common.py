@@ -1,0 +1,63 @@
+"""What every command shares: the user-error rule, and options spelled the same everywhere.
+
+Every user error (bad scenario, bad option, unwritable output) is one line on stderr and
+exit code 2; no traceback. Only click is imported here, so `--help` and `--version` stay
+fast; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+class UserError(click.ClickException):
+    """Bad input: printed as one 'Error: ...' line (no usage text), exit code 2."""
+
+    exit_code = 2
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn user errors into one message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from channelsim.scenario.loading import ScenarioError
+        from channelsim.storage.results import ResultsError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ScenarioError, ResultsError) as exc:
+            raise UserError(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise UserError(f"{where}{exc.strerror or exc}") from None
+
+    return wrapper
+
+
+def set_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="Override a scenario setting by its dotted path (repeatable), "
+        "e.g. --set reps.capacity=30 --set engagement.large_accounts=rep_only.",
+    )(fn)
+
+
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Local worker processes (results are the same for any number).",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))

@@ -1,0 +1,175 @@
+"""`sweep` and `sensitivity`: many runs over a design."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from channelsim.cli.common import (
+    friendly,
+    quiet_option,
+    set_option,
+)
+
+
+@click.command("sweep")
+@click.argument(
+    "source", metavar="SCENARIO|SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH=SPEC",
+    help="A swept lever (repeatable). SPEC: a:b:n (n values from a to b), a,b,c (numbers or "
+    "words), or for lhs/sobol/morris a range a:b, int:a:b, log:a:b.",
+)
+@click.option(
+    "--design",
+    type=click.Choice(["grid", "lhs", "sobol", "morris"]),
+    help="Design (default: the sweep file's, else grid).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(1),
+    help="lhs: points; sobol: base samples N, a power of 2 (N x (params + 2) points); "
+    "morris: trajectories (N x (params + 1) points).",
+)
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(1, 100_000),
+    help="Replicates per design point (default: the sweep file's, else the scenario's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Sweep seed: the design's samples and every run's seed derive from it.",
+)
+@click.option(
+    "--common-seeds",
+    is_flag=True,
+    help="Give replicate r the same seed at every point (common random numbers), so "
+    "differences between points are not blurred by run-to-run noise.",
+)
+@set_option
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 100_000),
+    help="Runs per task (default: about 4 tasks per worker, at most 25 runs).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default results/<name>-sweep-<timestamp>).",
+)
+@click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
+@quiet_option
+@friendly
+def sweep_command(
+    source: Path,
+    params: tuple[str, ...],
+    design: str | None,
+    samples: int | None,
+    replicates: int | None,
+    seed: int | None,
+    common_seeds: bool,
+    overrides: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int | None,
+    out: Path | None,
+    resume: bool,
+    fail_fast: bool,
+    quiet: bool,
+) -> None:
+    """Run a scenario over a design of parameter values, with replicates, into a folder.
+
+    \b
+    Examples:
+      channelsim sweep scenarios/parallel.yaml --param reps.commission.rate=0.02:0.1:5 \\
+          --param engagement.large_accounts=open,rep_only --replicates 3 --workers 2
+      channelsim sweep scenarios/sweeps/commission_x_engagement.yaml --out results/cxe
+      channelsim sweep scenarios/parallel.yaml --design sobol --samples 64 \\
+          --param pricing.list_price=90:110 --param dealers.markup=0.1:0.4 \\
+          --scheduler tcp://scheduler-host:8786
+    """
+    from tqdm import tqdm
+
+    from channelsim.experiments import sweep as sweeps
+    from channelsim.experiments import sweep_run
+    from channelsim.storage import results
+
+    if workers and scheduler:
+        raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
+    definition = sweeps.define(
+        source, params, design, samples, replicates, seed, overrides, common_seeds
+    )
+    plan = sweeps.plan(definition)
+    out = out or results.default_out("sweep", definition.scenario.name)
+    click.echo(
+        f"{definition.scenario.name}: {definition.design} design, {plan.points} points x "
+        f"{definition.replicates} replicates = {plan.runs} runs"
+    )
+    bar: list[tqdm] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, initial=done, unit="run", disable=quiet, file=sys.stderr))
+        bar[0].update(done - bar[0].n)
+        if done == total:
+            bar[0].close()
+
+    try:
+        result = sweep_run.run_sweep(
+            plan,
+            out,
+            workers=workers or 1,
+            scheduler=scheduler,
+            resume=resume,
+            fail_fast=fail_fast,
+            chunk=chunk_size,
+            command=results.command_line(),
+            on_progress=progress,
+        )
+    except sweep_run.SweepStopped as exc:
+        click.echo(f"\nstopped: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished runs are saved in {out}; add --resume", err=True)
+        sys.exit(130)
+    finally:
+        for b in bar:
+            b.close()
+    click.echo(sweep_run.report_text(result, [p.path for p in definition.params]))
+
+
+@click.command("sensitivity")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@friendly
+def sensitivity_command(folder: Path) -> None:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a finished sobol or morris sweep.
+
+    Writes FOLDER/sensitivity.csv and FOLDER/charts/sensitivity.png (this also runs by
+    itself at the end of a sobol or morris sweep).
+
+    \b
+    Example:
+      channelsim sensitivity results/parallel-sweep-20260101-120000
+    """
+    from channelsim.experiments import sweep_run
+
+    table = sweep_run.sensitivity_job(folder)
+    click.echo(sweep_run.sensitivity_text(table))
+    click.echo(f"\nWrote {folder / 'sensitivity.csv'}")

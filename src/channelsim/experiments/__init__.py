@@ -1,0 +1,1 @@
+"""Many runs: replicate seeds, executors, comparisons, sweeps, designs, statistics."""

@@ -1,0 +1,1 @@
+"""The simulation: customer arrays, agents, the weekly stages, rules and metrics."""

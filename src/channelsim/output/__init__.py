@@ -1,0 +1,1 @@
+"""What users read: charts, terminal tables and the HTML report."""

@@ -1,0 +1,95 @@
+"""Results folders of `run` and `compare`: tables, charts and a manifest, written safely.
+
+The folder is created first (so a bad folder fails before anything is drawn) and stays
+marked INCOMPLETE until every file is written and the manifest says complete.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from channelsim.output import charts
+from channelsim.storage import results
+
+if TYPE_CHECKING:
+    from channelsim.api import RunResults
+    from channelsim.experiments.comparison import Comparison
+
+RUN_FILES = ["kpis.csv", "timeseries.parquet", "summary.csv", "charts/"]
+COMPARE_FILES = [
+    "manifest.json",
+    "kpis.csv",
+    "timeseries.parquet",
+    "summary.csv",
+    "differences.csv",
+    "charts/",
+]
+
+
+def save_run(run: RunResults, out: Path, command: str = "") -> Path:
+    """Write the folder `channelsim run` writes."""
+    folder = results.ResultsDir(out)
+    folder.create()
+    results.write_csv(folder.file("kpis.csv"), run.kpis)
+    results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
+    results.write_csv(folder.file("summary.csv"), run.summary)
+    charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
+    folder.complete(
+        results.manifest(
+            command,
+            kind="run",
+            scenario=run.scenario.model_dump(mode="json"),
+            base_seed=run.base_seed,
+            replicates=len(run.seeds),
+            seeds=run.seeds,
+            workers=run.workers,
+            files=RUN_FILES,
+        )
+    )
+    return Path(out)
+
+
+def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
+    """Write the folder `channelsim compare` writes."""
+    folder = results.ResultsDir(out)
+    folder.create()
+    results.write_csv(folder.file("kpis.csv"), job.kpis)
+    results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
+    results.write_csv(folder.file("summary.csv"), job.summary)
+    results.write_csv(folder.file("differences.csv"), job.differences)
+    figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
+    charts.save_figures(figures, folder.file("charts"))
+    folder.complete(
+        results.manifest(
+            command,
+            kind="compare",
+            versions={**results.versions(), **_versions("scipy", "matplotlib")},
+            working_directory=os.getcwd(),
+            scenarios=[s.model_dump(mode="json") for s in job.scenarios],
+            names=job.names,
+            baseline=job.baseline,
+            base_seed=job.base_seed,
+            replicates=job.replicates,
+            seeds=job.seeds,
+            workers=job.workers,
+            statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
+            "summary intervals are t intervals of the mean",
+            files=COMPARE_FILES,
+        )
+    )
+    job.folder = Path(out)
+    return Path(out)
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    """Versions of the packages that compute the statistics and draw the charts."""
+    found = {}
+    for package in packages:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found

@@ -1,0 +1,1 @@
+"""Scenario files: the schema of every lever, and loading with extends: and --set."""
