@@ -26,12 +26,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from channelsim.scenario.loading import ScenarioError
-        from channelsim.storage.results import ResultsError
+        from channelsim.errors import ChannelsimError
 
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ResultsError) as exc:
+        except ChannelsimError as exc:
             raise UserError(str(exc)) from None
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""

@@ -30,11 +30,13 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from channelsim.errors import InputError, ScenarioError
 from channelsim.experiments.designs import DESIGNS, Design, DesignError, Param, make_design
 from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.metrics import KPIS
-from channelsim.scenario.loading import ScenarioError, load_scenario, scenario_with
+from channelsim.scenario.loading import load_scenario, scenario_with
 from channelsim.scenario.schema import Scenario
+from channelsim.storage import inputs
 
 RESERVED = {
     "seed": "each run's seed comes from the sweep seed; use --seed",
@@ -231,20 +233,16 @@ class SweepFile(BaseModel):
 def is_sweep_file(path: Path) -> bool:
     """A YAML mapping with `params` is a sweep file (a scenario has no such key)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "params" in inputs.read_yaml(path, "sweep file")
+    except InputError:
         return False
-    return isinstance(data, dict) and "params" in data
 
 
 def read_sweep_file(path: Path) -> SweepFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return SweepFile.model_validate(data)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(f"{path}: cannot read sweep file ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise SweepError(f"{path}: malformed YAML: {exc}") from None
+        return SweepFile.model_validate(inputs.read_yaml(path, "sweep file"))
+    except InputError as exc:
+        raise SweepError(str(exc)) from None
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"

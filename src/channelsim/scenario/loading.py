@@ -11,31 +11,16 @@ from __future__ import annotations
 import copy
 import difflib
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from channelsim.errors import InputError, ScenarioError
 from channelsim.scenario.schema import Scenario
-
-MAX_YAML_NODES = 100_000  # after expanding aliases: a scenario is a few hundred settings
-MAX_YAML_DEPTH = 40
-YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
-
-
-class ScenarioError(ValueError):
-    """Bad scenario input; the message is meant for the user as it is, on one line."""
-
-    def __init__(self, message: str, *args: Any) -> None:
-        super().__init__(_one_line(str(message)), *args)
-
-
-def _one_line(text: str) -> str:
-    """Escape line breaks and other control characters a user's key or value may hold."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+from channelsim.storage import inputs
+from channelsim.storage.inputs import describe
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -98,29 +83,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not value_text.strip():
         return dotted, ""
     try:
-        value = yaml.safe_load(value_text)
-    except YAML_ERRORS as exc:
-        problem = _yaml_problem(exc)
-        raise ScenarioError(
-            f"--set {dotted}: value {value_text!r} is not valid YAML ({problem}); "
-            "quote text, e.g. --set name='my run'"
-        ) from None
-    if _expanded_size(value) > MAX_YAML_NODES:
-        raise ScenarioError(f"--set {dotted}: the value is too large once aliases are expanded")
-    return dotted, value
-
-
-def _expanded_size(value: Any) -> int:
-    """How many values `value` holds with shared parts counted each time (stops past the limit)."""
-    count, stack = 0, [value]
-    while stack and count <= MAX_YAML_NODES:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
+        return dotted, inputs.yaml_value(value_text, f"--set {dotted}")
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def set_path(raw: Mapping[str, Any], dotted: str, value: Any, source: str) -> dict[str, Any]:
@@ -156,7 +121,7 @@ def _set_path(
             continue
         if not isinstance(node, dict):
             raise ScenarioError(
-                f"{source} {dotted}: {parent} is {_describe(node)}, not a mapping of settings, "
+                f"{source} {dotted}: {parent} is {describe(node)}, not a mapping of settings, "
                 f"so it has no key {key!r}"
             )
         if model is not None and key not in model.model_fields:
@@ -232,15 +197,10 @@ def _load_with_extends(
 
     `chain` holds (resolved path, path as shown) of the files that led here.
     """
-    if not path.is_file():
-        kind = "is a folder, not a scenario file" if path.is_dir() else "file not found"
-        raise ScenarioError(f"{path}: {kind}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ScenarioError(f"{path}: cannot read the file ({reason})") from None
-    data, lines = _parse_yaml(text, str(path))
+        data, lines = inputs.read_yaml_with_lines(path, "scenario file")
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     if "extends" not in data:
         return data, lines
     parent_name = data.pop("extends")
@@ -249,8 +209,7 @@ def _load_with_extends(
         return data, lines
     if not isinstance(parent_name, str) or not parent_name.strip():
         raise ScenarioError(
-            f"{where}: extends: expected the name of a scenario file, "
-            f"found {_describe(parent_name)}"
+            f"{where}: extends: expected the name of a scenario file, found {describe(parent_name)}"
         )
     parent_path = Path(os.path.normpath(path.parent / parent_name))
     links = (*chain, (path.resolve(), str(path)))
@@ -289,110 +248,6 @@ def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
             yield from _leaf_paths(value, path + ".")
         else:
             yield path
-
-
-def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, str]]:
-    loader = None
-    try:
-        loader = yaml.SafeLoader(text)
-        node = loader.get_single_node()
-        lines: dict[str, str] = {}
-        if node is not None:
-            _record_lines(node, (), source, lines, [0], loader)
-        data = loader.construct_document(node) if node is not None else None
-    except ScenarioError:
-        raise
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise ScenarioError(
-            f"{source}, line {line}: the control character U+{code:04X} is not allowed in YAML"
-        ) from None
-    except YAML_ERRORS as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{source}{where}: {_yaml_problem(exc)}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{source}: expected a mapping of settings at the top (key: value lines), "
-            f"found {_describe(data)}"
-        )
-    bad = [key for key in data if not isinstance(key, str)]
-    if bad:
-        raise ScenarioError(f"{source}: top-level keys must be names (text), found {bad[0]!r}")
-    return data, lines
-
-
-def _yaml_problem(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError):
-        return "the document is nested too deeply"
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if "could not determine a constructor for the tag" in problem:
-        quoted = re.search(r"'([^']*)'", problem)
-        tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")
-        return (
-            f"the tag {tag!r} is not allowed: scenario files hold plain data "
-            "(numbers, text, lists, mappings) and cannot create Python objects"
-        )
-    if isinstance(exc, yaml.YAMLError):
-        return f"malformed YAML: {problem}"
-    return f"invalid value: {problem}"
-
-
-def _record_lines(
-    node: yaml.Node,
-    path: tuple[str, ...],
-    source: str,
-    out: dict[str, str],
-    count: list[int],
-    loader: yaml.SafeLoader,
-) -> None:
-    """Map each dotted key to its line; refuse duplicate keys, alias bombs, impossible dates."""
-    count[0] += 1
-    if count[0] > MAX_YAML_NODES:
-        raise ScenarioError(
-            f"{source}: the document is too large (over {MAX_YAML_NODES:,} values once "
-            "aliases are expanded); a scenario needs a few hundred settings"
-        )
-    if len(path) > MAX_YAML_DEPTH:
-        raise ScenarioError(
-            f"{source}, line {node.start_mark.line + 1}: {'.'.join(path[:5])}...: "
-            f"nested more than {MAX_YAML_DEPTH} levels deep"
-        )
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if isinstance(key_node, yaml.ScalarNode) and key != "<<":
-                dotted = ".".join((*path, key))
-                if key in seen:
-                    raise ScenarioError(
-                        f"{source}, line {line}: {dotted}: key appears twice "
-                        f"(lines {seen[key]} and {line}); keep one"
-                    )
-                seen[key] = line
-                out[dotted] = f"{source}, line {line}"
-                _record_lines(value_node, (*path, key), source, out, count, loader)
-            else:
-                _record_lines(value_node, path, source, out, count, loader)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[".".join((*path, str(i)))] = f"{source}, line {item.start_mark.line + 1}"
-            _record_lines(item, (*path, str(i)), source, out, count, loader)
-    elif node.tag == "tag:yaml.org,2002:timestamp":
-        try:
-            loader.construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise ScenarioError(
-                f"{source}, line {node.start_mark.line + 1}: {'.'.join(path)}: "
-                f"{node.value!r} reads as an impossible date ({exc}); quote it if it is text"
-            ) from None
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -492,7 +347,7 @@ def _after_tag(error: Mapping[str, Any]) -> list[str]:
 def _describe_errors(dotted: str, errors: list[dict[str, Any]]) -> str:
     if len(errors) > 1 and all(e["type"] in TYPE_ERRORS for e in errors):
         kinds = " or ".join(dict.fromkeys(TYPE_ERRORS[e["type"]] for e in errors))
-        return f"expected {kinds}, found {_describe(errors[0].get('input'))}"
+        return f"expected {kinds}, found {describe(errors[0].get('input'))}"
     return "; ".join(dict.fromkeys(_describe_error(dotted, e) for e in errors))
 
 
@@ -535,21 +390,7 @@ def _describe_error(dotted: str, error: Mapping[str, Any]) -> str:
         expected = "non-empty text"
     else:
         expected = str(error["msg"]).removeprefix("Input should be ")
-    return f"expected {expected}, found {_describe(found)}"
-
-
-def _describe(value: Any) -> str:
-    """A short, user-facing description of a found value (YAML words, not Python's)."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return f"expected {expected}, found {describe(found)}"
 
 
 def _where(

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from channelsim.errors import ChannelsimError
+
 INCOMPLETE = "INCOMPLETE"
 INCOMPLETE_TEXT = (
     "These results are incomplete: the run is still going, was stopped, or failed.\n"
@@ -28,7 +30,7 @@ INCOMPLETE_TEXT = (
 MAX_NAME = 80  # characters of a user-given name in a folder name
 
 
-class ResultsError(OSError):
+class ResultsError(ChannelsimError, OSError):
     """An output problem the user can fix (path exists, not writable, disk full)."""
 
 

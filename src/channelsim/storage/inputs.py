@@ -1,0 +1,346 @@
+"""The one hardened reader for every file a command reads: scenario, sweep, optimiser and
+explore files, observed KPIs, CRM exports, tables read back from a results folder.
+
+Every input is hostile until checked: only regular files (a FIFO or device would hang or
+never end), bounded sizes, UTF-8 text, and YAML read as plain data with PyYAML's safe
+loader, refusing tags, duplicate keys, alias bombs, impossible dates and deep nesting.
+Every failure is an `InputError` whose message starts with the file and says what was
+expected, so a command can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from channelsim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_TEXT_BYTES = 4 * 1024**2  # a scenario or sweep file is a few kB
+MAX_TABLE_BYTES = 256 * 1024**2  # a CRM export of a million customers is ~100 MB of CSV
+MAX_TABLE_ROWS = 5_000_000
+MAX_XLSX_UNPACKED = 1024**3  # an .xlsx is a zip: refuse one that unpacks beyond 1 GiB
+MAX_YAML_NODES = 100_000  # after expanding aliases: a scenario is a few hundred settings
+MAX_YAML_DEPTH = 40
+YAML_ERRORS = (yaml.YAMLError, ValueError, OverflowError, RecursionError)
+TABLE_ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), Chinese Excel
+
+
+def regular_file(path: str | Path, what: str = "file") -> Path:
+    """`path` if it is an existing regular file (following links); InputError otherwise."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            f"{path}: not a regular file (a pipe, device or socket); expected a {what}"
+        )
+    return path
+
+
+def read_bytes(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The file's bytes, refusing non-regular files and files larger than `limit`."""
+    path = regular_file(path, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+                raise InputError(f"{path}: not a regular file; expected a {what}")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: the {what} is larger than {_size(limit)}; is it the right file?")
+    return data
+
+
+def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES) -> str:
+    """The file as UTF-8 text (a byte-order mark is allowed)."""
+    data = read_bytes(path, what, limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}, line {line}: the {what} is not UTF-8 text") from None
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
+    """A YAML file whose top level is a mapping of names, read as plain data."""
+    return read_yaml_with_lines(path, what)[0]
+
+
+def read_yaml_with_lines(
+    path: str | Path, what: str = "file"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """`read_yaml`, plus a map from each dotted key to 'file, line N' for error messages."""
+    return parse_yaml(read_text(path, what), str(path), what)
+
+
+def parse_yaml(text: str, source: str, what: str = "file") -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse YAML text safely; `source` names it in messages."""
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        lines: dict[str, str] = {}
+        if node is not None:
+            _record_lines(node, (), source, lines, [0], loader)
+        data = loader.construct_document(node) if node is not None else None
+    except InputError:
+        raise
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise InputError(
+            f"{source}, line {line}: the control character U+{code:04X} is not allowed in YAML"
+        ) from None
+    except YAML_ERRORS as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{source}{where}: {yaml_problem(exc)}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{source}: expected a mapping of settings at the top (key: value lines) of the "
+            f"{what}, found {describe(data)}"
+        )
+    bad = [key for key in data if not isinstance(key, str)]
+    if bad:
+        raise InputError(f"{source}: top-level keys must be names (text), found {bad[0]!r}")
+    return data, lines
+
+
+def yaml_value(text: str, where: str) -> Any:
+    """One value given on the command line (`--set`, `--param`), read as YAML."""
+    try:
+        value = yaml.safe_load(text)
+    except YAML_ERRORS as exc:
+        raise InputError(
+            f"{where}: value {text!r} is not valid YAML ({yaml_problem(exc)}); "
+            "quote text, e.g. name='my run'"
+        ) from None
+    if expanded_size(value) > MAX_YAML_NODES:
+        raise InputError(f"{where}: the value is too large once aliases are expanded")
+    return value
+
+
+def expanded_size(value: Any) -> int:
+    """How many values `value` holds with shared parts counted each time (stops past the limit)."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_YAML_NODES:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def yaml_problem(exc: BaseException) -> str:
+    """What is wrong with a YAML text, in plain words."""
+    if isinstance(exc, RecursionError):
+        return "the document is nested too deeply"
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "could not determine a constructor for the tag" in problem:
+        quoted = re.search(r"'([^']*)'", problem)
+        tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")
+        return (
+            f"the tag {tag!r} is not allowed: these files hold plain data "
+            "(numbers, text, lists, mappings) and cannot create Python objects"
+        )
+    if isinstance(exc, yaml.YAMLError):
+        return f"malformed YAML: {problem}"
+    return f"invalid value: {problem}"
+
+
+def describe(value: Any) -> str:
+    """A short, user-facing description of a found value (YAML words, not Python's)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _record_lines(
+    node: yaml.Node,
+    path: tuple[str, ...],
+    source: str,
+    out: dict[str, str],
+    count: list[int],
+    loader: yaml.SafeLoader,
+) -> None:
+    """Map each dotted key to its line; refuse duplicate keys, alias bombs, impossible dates."""
+    count[0] += 1
+    if count[0] > MAX_YAML_NODES:
+        raise InputError(
+            f"{source}: the document is too large (over {MAX_YAML_NODES:,} values once "
+            "aliases are expanded); these files need a few hundred settings"
+        )
+    if len(path) > MAX_YAML_DEPTH:
+        raise InputError(
+            f"{source}, line {node.start_mark.line + 1}: {'.'.join(path[:5])}...: "
+            f"nested more than {MAX_YAML_DEPTH} levels deep"
+        )
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                dotted = ".".join((*path, key))
+                if key in seen:
+                    raise InputError(
+                        f"{source}, line {line}: {dotted}: key appears twice "
+                        f"(lines {seen[key]} and {line}); keep one"
+                    )
+                seen[key] = line
+                out[dotted] = f"{source}, line {line}"
+                _record_lines(value_node, (*path, key), source, out, count, loader)
+            else:
+                _record_lines(value_node, path, source, out, count, loader)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[".".join((*path, str(i)))] = f"{source}, line {item.start_mark.line + 1}"
+            _record_lines(item, (*path, str(i)), source, out, count, loader)
+    elif node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            loader.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise InputError(
+                f"{source}, line {node.start_mark.line + 1}: {'.'.join(path)}: "
+                f"{node.value!r} reads as an impossible date ({exc}); quote it if it is text"
+            ) from None
+
+
+# --- tables (CSV, Excel) ----------------------------------------------------------------------
+
+
+def read_table(
+    path: str | Path,
+    what: str = "table",
+    limit: int = MAX_TABLE_BYTES,
+    max_rows: int = MAX_TABLE_ROWS,
+) -> pd.DataFrame:
+    """A CSV or .xlsx table as text cells (the caller checks types, naming row and column).
+
+    Every cell is read as a string, empty cells as ''. In a spreadsheet, formulas are data:
+    a formula cell reads as its text ('=SUM(A1:A3)'), never evaluated, and fails the type
+    check of a numeric column. Row numbers in messages count the header as row 1, as a
+    spreadsheet shows them.
+    """
+
+    path = regular_file(path, what)
+    suffix = path.suffix.lower()
+    data = read_bytes(path, what, limit)
+    if suffix == ".xlsx":
+        frame = _xlsx(data, path, what, max_rows)
+    elif suffix in (".csv", ".txt", ""):
+        frame = _csv(data, path, what, max_rows)
+    else:
+        raise InputError(f"{path}: the {what} must be a .csv or .xlsx file, found {suffix!r}")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise InputError(f"{path}: column {duplicated[0]!r} appears twice in the header")
+    return frame.reset_index(drop=True)
+
+
+def _csv(data: bytes, path: Path, what: str, max_rows: int) -> pd.DataFrame:
+    import pandas as pd
+
+    for encoding in TABLE_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError(f"{path}: the {what} is neither UTF-8 nor GB18030 text")
+    if "\x00" in text:
+        raise InputError(f"{path}: the {what} holds NUL bytes; is it a text (CSV) file?")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            nrows=max_rows + 1,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(
+            f"{path}: not a readable CSV {what} ({str(exc).splitlines()[0]})"
+        ) from None
+    if len(frame) > max_rows:
+        raise InputError(f"{path}: the {what} has more than {max_rows:,} rows")
+    return frame
+
+
+def _xlsx(data: bytes, path: Path, what: str, max_rows: int) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise InputError(f"{path}: not an .xlsx workbook (it is not a zip archive)") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise InputError(
+            f"{path}: the workbook unpacks to {_size(unpacked)}, over {_size(MAX_XLSX_UNPACKED)}"
+        )
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except ImportError:
+        raise InputError(f"{path}: reading .xlsx needs openpyxl (pip install openpyxl)") from None
+    except Exception as exc:  # openpyxl raises many types for a malformed workbook
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{path}: the first sheet of the {what} is empty")
+        body = []
+        for row in rows:
+            if len(body) >= max_rows:
+                raise InputError(f"{path}: the {what} has more than {max_rows:,} rows")
+            body.append(["" if cell is None else str(cell) for cell in row])
+    finally:
+        book.close()
+    names = ["" if cell is None else str(cell) for cell in header]
+    width = len(names)
+    body = [(row + [""] * width)[:width] for row in body]
+    return pd.DataFrame(body, columns=names, dtype=str)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**2:,.0f} MiB" if n >= 1024**2 else f"{n:,} bytes"
