@@ -330,7 +330,7 @@ def test_file_errors_are_one_clear_line(
 def test_unreadable_bytes_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_bytes(b"name: \xff\xfe\n")
-    with pytest.raises(ScenarioError, match=r"s\.yaml, line 1: the scenario file is not UTF-8 text"):
+    with pytest.raises(ScenarioError, match=r"s\.yaml, line 1: the scenario file is not UTF-8"):
         load_scenario(path)
 
 

@@ -17,9 +17,11 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 if TYPE_CHECKING:
     from channelsim.api import (
+        ChannelsimError,
         Comparison,
         RunResults,
         Scenario,
+        ScenarioError,
         SweepResults,
         compare,
         load_scenario,
@@ -29,9 +31,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ChannelsimError",
     "Comparison",
     "RunResults",
     "Scenario",
+    "ScenarioError",
     "SweepResults",
     "compare",
     "load_scenario",

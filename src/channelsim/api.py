@@ -20,19 +20,21 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.experiments import comparison, stats
-from channelsim.experiments import replicates as replicates_
+from channelsim.errors import ChannelsimError, ScenarioError
+from channelsim.experiments import comparison
 from channelsim.experiments.comparison import Comparison
 from channelsim.experiments.executors import Executor, make_executor
-from channelsim.model.metrics import KPIS
+from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
 
 __all__ = [
+    "ChannelsimError",
     "Comparison",
     "RunResults",
     "Scenario",
+    "ScenarioError",
     "SweepResults",
     "compare",
     "load_scenario",
@@ -57,19 +59,6 @@ def load_scenario(path: str | Path, overrides: Overrides = None) -> Scenario:
     return scenario_with(_load_file(path), overrides)
 
 
-@dataclass
-class RunResults:
-    """Replicates of one scenario: per-replicate KPIs, weekly series, and KPI intervals."""
-
-    scenario: Scenario
-    base_seed: int
-    seeds: list[int]
-    kpis: pd.DataFrame
-    weekly: pd.DataFrame
-    summary: pd.DataFrame
-    workers: int = 1
-
-
 def run(
     scenario: Scenario,
     replicates: int | None = None,
@@ -83,23 +72,8 @@ def run(
     Replicate i's seed derives from `seed` (default: the scenario's) alone, so the tables do
     not depend on `workers` or on the `executor` (in-process, local processes or Dask).
     """
-    n = scenario.replicates if replicates is None else replicates
-    base_seed = scenario.seed if seed is None else seed
-    seeds = replicates_.replicate_seeds(base_seed, n)
-    outputs = replicates_.run_all(
-        replicates_.replicate_specs(scenario, seeds),
-        executor or make_executor(workers),
-        on_done=(lambda _o: on_done()) if on_done else None,
-    )
-    kpis = replicates_.kpi_table(outputs)
-    return RunResults(
-        scenario=scenario,
-        base_seed=base_seed,
-        seeds=seeds,
-        kpis=kpis,
-        weekly=replicates_.weekly_table(outputs),
-        summary=stats.summarise_kpis(kpis, KPIS),
-        workers=workers,
+    return run_replicates(
+        scenario, replicates, seed, executor or make_executor(workers), on_done, workers
     )
 
 

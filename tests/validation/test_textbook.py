@@ -12,6 +12,7 @@ import pytest
 
 from channelsim.experiments import validation
 from channelsim.model.market import logit_probabilities
+from channelsim.output import check_tables
 
 pytestmark = pytest.mark.validation
 
@@ -100,7 +101,7 @@ def test_revenue_pay_makes_a_rep_price_at_one_half_and_margin_pay_at_the_integra
 
 def test_the_suite_table_lists_every_check_with_its_tolerance(suite):
     checks = [c for case in suite.values() for c in case]
-    text = validation.table(checks, markdown=True)
+    text = check_tables.checks_table(checks, markdown=True)
     assert text.count("\n") == len(checks) + 1
     assert "why this tolerance" in text and "FAIL" not in text
 
@@ -108,4 +109,4 @@ def test_the_suite_table_lists_every_check_with_its_tolerance(suite):
 def test_a_failed_check_is_reported_as_failed():
     check = validation.Check("case", "q", 1.0, 1.2, 0.1, "why")
     assert not check.passed and check.error == pytest.approx(0.2)
-    assert "FAIL" in validation.table([check])
+    assert "FAIL" in check_tables.checks_table([check])

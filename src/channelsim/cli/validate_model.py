@@ -39,9 +39,10 @@ def validate_model(cases: tuple[str, ...], scenarios: Path | None, markdown: boo
       channelsim validate-model --case stacked_margins
     """
     from channelsim.experiments import validation
+    from channelsim.output.check_tables import checks_table
 
     checks = validation.run_suite(scenarios or validation.FOLDER, cases or None)
-    click.echo(validation.table(checks, markdown=markdown))
+    click.echo(checks_table(checks, markdown=markdown))
     failed = sum(not check.passed for check in checks)
     click.echo(f"\n{len(checks) - failed} of {len(checks)} checks passed")
     if failed:

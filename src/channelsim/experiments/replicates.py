@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from channelsim.experiments import stats
 from channelsim.experiments.executors import Executor, InProcess
 from channelsim.model.channel_model import ChannelModel
+from channelsim.model.metrics import KPIS
 from channelsim.scenario.schema import Scenario
 
 
@@ -88,3 +90,45 @@ def weekly_table(outputs: Iterable[RunOutput]) -> pd.DataFrame:
             frame.insert(0, key, value)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@dataclass
+class RunResults:
+    """Replicates of one scenario: per-replicate KPIs, weekly series, and KPI intervals."""
+
+    scenario: Scenario
+    base_seed: int
+    seeds: list[int]
+    kpis: pd.DataFrame
+    weekly: pd.DataFrame
+    summary: pd.DataFrame
+    workers: int = 1
+
+
+def run_replicates(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    on_done: Callable[[], None] | None = None,
+    workers: int = 1,
+) -> RunResults:
+    """`replicates` (default: the scenario's) runs of one scenario on seeds from `seed`."""
+    n = scenario.replicates if replicates is None else replicates
+    base_seed = scenario.seed if seed is None else seed
+    seeds = replicate_seeds(base_seed, n)
+    outputs = run_all(
+        replicate_specs(scenario, seeds),
+        executor,
+        on_done=(lambda _o: on_done()) if on_done else None,
+    )
+    kpis = kpi_table(outputs)
+    return RunResults(
+        scenario=scenario,
+        base_seed=base_seed,
+        seeds=seeds,
+        kpis=kpis,
+        weekly=weekly_table(outputs),
+        summary=stats.summarise_kpis(kpis, KPIS),
+        workers=workers,
+    )

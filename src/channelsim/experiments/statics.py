@@ -18,7 +18,6 @@ import numpy as np
 from channelsim.experiments.executors import Executor
 from channelsim.experiments.replicates import RunSpec, replicate_seeds, run_all
 from channelsim.experiments.stats import mean_ci
-from channelsim.output import display
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
 
@@ -242,22 +241,3 @@ def measure(
         mean, _, ci_low, ci_high, n = mean_ci(high - low)
         effects.append(Effect(lever, mean, ci_low, ci_high, n, float(np.nanmean(low))))
     return effects
-
-
-def table(effects: Sequence[Effect], markdown: bool = False) -> str:
-    """Lever, KPI, expected sign, mean effect with 95% CI, and whether they agree."""
-    head = ["lever", "KPI", "expected", "low arm mean", "effect (high - low)", "95% CI", "agrees"]
-    names = {1: "rise", -1: "fall", 0: "none"}
-    rows = [
-        [
-            e.lever.name,
-            e.lever.kpi,
-            names[e.lever.expected],
-            f"{e.low_mean:,.4g}",
-            f"{e.mean:+,.4g}",
-            f"[{e.ci_low:+,.4g}, {e.ci_high:+,.4g}]",
-            "yes" if e.agrees else f"NO: {names[e.direction]}",
-        ]
-        for e in effects
-    ]
-    return display.text_table(head, rows, markdown)

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from channelsim.model.channel_model import ChannelModel
-from channelsim.output import display
 from channelsim.scenario.loading import ScenarioError, load_scenario
 from channelsim.scenario.schema import Scenario
 
@@ -374,27 +373,3 @@ def run_suite(folder: Path = FOLDER, cases: Iterable[str] | None = None) -> list
     if unknown:
         raise ScenarioError(f"unknown validation case(s) {unknown}; expected some of {list(CASES)}")
     return [check for name in chosen for check in CASES[name](Path(folder))]
-
-
-def table(checks: Sequence[Check], markdown: bool = False) -> str:
-    """The checks as a table: case, quantity, closed form, simulated, error, tolerance, result.
-
-    The Markdown form adds the reason for each tolerance.
-    """
-    head = ["case", "quantity", "closed form", "simulated", "error", "tolerance", "result"]
-    rows = [
-        [
-            c.case,
-            c.quantity,
-            f"{c.closed_form:.6g}",
-            f"{c.simulated:.6g}",
-            f"{c.error:+.2e}",
-            f"{c.tolerance:.2e}",
-            "ok" if c.passed else "FAIL",
-        ]
-        + ([c.why] if markdown else [])
-        for c in checks
-    ]
-    if markdown:
-        head.append("why this tolerance")
-    return display.text_table(head, rows, markdown)

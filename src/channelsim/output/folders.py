@@ -15,8 +15,8 @@ from channelsim.output import charts
 from channelsim.storage import results
 
 if TYPE_CHECKING:
-    from channelsim.api import RunResults
     from channelsim.experiments.comparison import Comparison
+    from channelsim.experiments.replicates import RunResults
 
 RUN_FILES = ["kpis.csv", "timeseries.parquet", "summary.csv", "charts/"]
 COMPARE_FILES = [
