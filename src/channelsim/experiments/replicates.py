@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from channelsim.experiments import stats
 from channelsim.experiments.executors import Executor, InProcess
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.metrics import KPIS
@@ -114,6 +113,8 @@ def run_replicates(
     workers: int = 1,
 ) -> RunResults:
     """`replicates` (default: the scenario's) runs of one scenario on seeds from `seed`."""
+    from channelsim.experiments import stats  # scipy: not needed by worker processes
+
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
     seeds = replicate_seeds(base_seed, n)
