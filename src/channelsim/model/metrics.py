@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from channelsim.model.market import is_ours
+
 if TYPE_CHECKING:
     from channelsim.model.channel_model import ChannelModel
 
@@ -154,6 +156,20 @@ def _ratio(num: NDArray, den: NDArray) -> NDArray:
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def record_stocks(
+    w: dict[str, float],
+    incumbent: NDArray,
+    dealers_active: NDArray[np.bool_],
+    reps_occupied: NDArray[np.bool_],
+    crm: NDArray[np.bool_],
+) -> None:
+    """The week's stocks, read at the end of the week."""
+    w["customers_active"] = float(np.count_nonzero(is_ours(incumbent)))
+    w["dealers_active"] = float(dealers_active.sum())
+    w["reps_active"] = float(reps_occupied.sum())
+    w["crm_share"] = float(crm.mean()) if crm.size else 0.0
+
+
 def summarise(model: ChannelModel) -> dict[str, float]:
     """The run's KPIs from the weekly table and the model's final state."""
     sc = model.scenario
@@ -176,7 +192,7 @@ def summarise(model: ChannelModel) -> dict[str, float]:
     years = sc.weeks / 52.0
     out["rep_quits"] = float(totals["rep_quits"])
     out["rep_attrition"] = float(totals["rep_quits"] / (reps_mean * years)) if reps_mean else 0.0
-    attainments = model._quarter_attainments
+    attainments = model.quarter_attainments
     out["quota_attainment_mean"] = float(np.mean(attainments)) if attainments else float("nan")
     dealers = model.dealers.region.size
     out["dealer_profit_mean"] = (

@@ -1,0 +1,307 @@
+"""The model's state as structs of arrays, the random streams, and the set-up of a run.
+
+Every weekly stage (reps.py, dealers.py, telesales.py, decisions.py, booking.py,
+repricing.py) reads and updates a `World`: the attributes below, which `ChannelModel`
+carries. Stages depend on this protocol, not on the model class, so they import nothing
+above them and can be run on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from channelsim.model.market import DEALER, REP, Population, SegmentTable
+from channelsim.model.policies import Decisions, Economics
+from channelsim.model.rules.pricing import ChainPrices
+from channelsim.scenario.schema import Scenario
+
+QUARTER = 13
+NEVER = np.iinfo(np.int32).max
+
+
+@dataclass
+class RepForce:
+    """Rep territory slots (struct of arrays)."""
+
+    region: NDArray[np.int16]
+    is_manager: NDArray[np.bool_]
+    occupied: NDArray[np.bool_]
+    tenure: NDArray[np.int32]
+    vacancy: NDArray[np.int32]
+    quota: NDArray[np.float64]
+    credit_qtd: NDArray[np.float64]
+    attainment_last: NDArray[np.float64]
+    pay_week: NDArray[np.float64]
+    pay_average: NDArray[np.float64]
+    pay_total: NDArray[np.float64]
+
+    @classmethod
+    def empty(cls, region: NDArray[np.int16], is_manager: NDArray[np.bool_], pay0: float):
+        n = region.size
+        return cls(
+            region=region,
+            is_manager=is_manager,
+            occupied=np.ones(n, bool),
+            tenure=np.full(n, 52, np.int32),
+            vacancy=np.zeros(n, np.int32),
+            quota=np.zeros(n),
+            credit_qtd=np.zeros(n),
+            attainment_last=np.ones(n),
+            pay_week=np.zeros(n),
+            pay_average=np.full(n, pay0),
+            pay_total=np.zeros(n),
+        )
+
+
+@dataclass
+class DealerNetwork:
+    """Dealers (struct of arrays)."""
+
+    region: NDArray[np.int16]
+    general_agent: NDArray[np.int16]
+    active: NDArray[np.bool_]
+    effort: NDArray[np.float64]
+    dissatisfaction: NDArray[np.float64]
+    strikes: NDArray[np.int32]
+    profit_window: NDArray[np.float64]
+    profit_total: NDArray[np.float64]
+    purchases_qtd: NDArray[np.float64]
+    replacement: NDArray[np.int32]
+    conflicts_lost: NDArray[np.float64]
+
+
+@dataclass
+class CustomerState:
+    """Per-customer channel state that changes week to week."""
+
+    dealer: NDArray[np.int32]
+    rep_slot: NDArray[np.int32]
+    crm: NDArray[np.bool_]
+    tied: NDArray[np.bool_]
+    stage: NDArray[np.int8]
+    rep_ready: NDArray[np.bool_]
+    dealer_reached: NDArray[np.bool_]
+    tele_reached: NDArray[np.bool_]
+    contacted: NDArray[np.bool_]
+    rep_first: NDArray[np.int32]
+    dealer_first: NDArray[np.int32]
+    owner: NDArray[np.int8]
+    owner_expires: NDArray[np.int32]
+    premium: NDArray[np.float64]
+    claims: NDArray[np.float64]
+    flagged: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Streams:
+    """One random stream per mechanism, children of the model's seeded Generator.
+
+    The order of the children is fixed: a new mechanism adds a stream at the end, so the
+    draws of the existing ones do not change.
+    """
+
+    market: np.random.Generator
+    choice: np.random.Generator
+    reach: np.random.Generator
+    sales: np.random.Generator
+    people: np.random.Generator
+    claims: np.random.Generator
+    dealers: np.random.Generator
+    pricing: np.random.Generator
+
+    @classmethod
+    def spawn(cls, rng: np.random.Generator) -> Streams:
+        return cls(*rng.spawn(8))
+
+
+class World(Protocol):
+    """What the weekly stages read and update (`ChannelModel` is one)."""
+
+    scenario: Scenario
+    streams: Streams
+    region_names: list[str]
+    segments: SegmentTable
+    population: Population
+    uses_dealers: bool
+    reps_sell: bool
+    reps: RepForce
+    dealers: DealerNetwork
+    state: CustomerState
+    general_agent_margin: NDArray[np.float64]
+    general_agent_purchases_qtd: NDArray[np.float64]
+    decisions: Decisions
+    economics: Economics
+    prices: ChainPrices
+    rep_floor: float
+    dealer_floor: float
+    rep_quits: int
+    dealers_exited: int
+    quarter_attainments: list[float]
+
+
+# --- set-up ----------------------------------------------------------------------------
+
+
+def potential(
+    population: Population, segments: SegmentTable, list_price: float
+) -> NDArray[np.float64]:
+    """Revenue each customer could bring in a quarter at the list price."""
+    seg = population.segment
+    per_week = segments.volume[seg] / segments.cycle[seg]
+    return per_week * QUARTER * list_price
+
+
+def build_reps(
+    scenario: Scenario,
+    population: Population,
+    segments: SegmentTable,
+    regions: int,
+    reps_sell: bool,
+    uses_dealers: bool,
+) -> RepForce:
+    """Rep slots per region in proportion to the region's potential; who is a channel manager."""
+    reps = scenario.reps
+    region_potential = np.bincount(
+        population.region,
+        weights=potential(population, segments, scenario.pricing.list_price),
+        minlength=regions,
+    )
+    heads = largest_remainder(reps.headcount, region_potential)
+    region = np.repeat(np.arange(len(heads), dtype=np.int16), heads)
+    if not reps_sell or reps.role == "channel_manager":
+        is_manager = np.ones(region.size, bool)
+    elif reps.role == "mixed" and uses_dealers:
+        is_manager = np.zeros(region.size, bool)
+        total = int(np.floor(region.size * reps.channel_manager_share + 0.5))
+        managers = largest_remainder(total, heads.astype(float))
+        for r, k in enumerate(managers):
+            start = int(heads[:r].sum())
+            is_manager[start : start + k] = True
+    else:
+        is_manager = np.zeros(region.size, bool)
+    return RepForce.empty(region, is_manager, reps.attrition.market_pay)
+
+
+def build_dealers(scenario: Scenario, region_names: list[str], uses_dealers: bool) -> DealerNetwork:
+    """Each region's dealers, supplied by the general agent that covers the region."""
+    counts = (
+        [scenario.dealer_count(name) for name in region_names]
+        if uses_dealers
+        else [0] * len(region_names)
+    )
+    region = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
+    ga_of_region = np.full(len(region_names), -1, dtype=np.int16)
+    if uses_dealers and not scenario.flattened:
+        for g, agent in enumerate(scenario.general_agents.agents):
+            for name in agent.regions:
+                ga_of_region[region_names.index(name)] = g
+    n = region.size
+    cfg = scenario.dealers
+    return DealerNetwork(
+        region=region,
+        general_agent=ga_of_region[region] if n else np.zeros(0, np.int16),
+        active=np.ones(n, bool),
+        effort=np.full(n, cfg.effort_base),
+        dissatisfaction=np.zeros(n),
+        strikes=np.zeros(n, np.int32),
+        profit_window=np.zeros((n, QUARTER)),
+        profit_total=np.zeros(n),
+        purchases_qtd=np.zeros(n),
+        replacement=np.full(n, -1, np.int32),
+        conflicts_lost=np.zeros(n),
+    )
+
+
+def build_customers(
+    scenario: Scenario,
+    population: Population,
+    segments: SegmentTable,
+    reps: RepForce,
+    dealers: DealerNetwork,
+    reps_sell: bool,
+    rng: np.random.Generator,
+) -> CustomerState:
+    """Each customer's dealer and rep slot, and who already buys from the company at the start.
+
+    Sets the starting incumbents in `population`.
+    """
+    pop, n = population, population.size
+    state = CustomerState(
+        dealer=assign_within_region(pop.region, dealers.region, rng),
+        rep_slot=assign_within_region(pop.region, reps.region, rng),
+        crm=np.zeros(n, bool),
+        tied=np.zeros(n, bool),
+        stage=np.zeros(n, np.int8),
+        rep_ready=np.zeros(n, bool),
+        dealer_reached=np.zeros(n, bool),
+        tele_reached=np.zeros(n, bool),
+        contacted=np.zeros(n, bool),
+        rep_first=np.full(n, NEVER, np.int32),
+        dealer_first=np.full(n, NEVER, np.int32),
+        owner=np.zeros(n, np.int8),
+        owner_expires=np.full(n, -1, np.int32),
+        premium=np.zeros(n),
+        claims=np.zeros(n),
+        flagged=np.zeros(n, bool),
+    )
+    draw = rng.random(n)
+    split = rng.random(n)
+    existing = draw < segments.initial_share[pop.segment]
+    has_dealer = state.dealer >= 0
+    has_rep = (state.rep_slot >= 0) & reps_sell
+    via_dealer = has_dealer & (~has_rep | (split < 0.5))
+    via_rep = has_rep & ~via_dealer
+    pop.incumbent[existing & via_dealer] = DEALER
+    pop.incumbent[existing & via_rep] = REP
+    pop.bought_before[existing & (via_dealer | via_rep)] = True
+    state.tied[existing & via_rep] = True
+    # Given `existing`, draw is uniform on [0, initial_share): P(crm) = crm_capture.
+    crm_cut = scenario.reps.crm_capture * segments.initial_share[pop.segment]
+    state.crm[existing & via_rep] = (draw < crm_cut)[existing & via_rep]
+    return state
+
+
+def declined(world: World, idx: NDArray) -> NDArray[np.bool_]:
+    """Customers the company refuses to serve (insurance that declines flagged accounts)."""
+    ins = world.scenario.insurance
+    if not (ins.enabled and ins.action == "decline"):
+        return np.zeros(idx.size, bool)
+    return world.state.flagged[idx]
+
+
+def largest_remainder(total: int, weights: NDArray) -> NDArray[np.int64]:
+    """Split `total` heads in proportion to `weights`, whole numbers that add up."""
+    if total == 0 or weights.sum() <= 0:
+        return np.zeros(weights.size, np.int64)
+    exact = total * weights / weights.sum()
+    heads = np.floor(exact).astype(np.int64)
+    short = total - heads.sum()
+    heads[np.argsort(-(exact - heads), kind="stable")[:short]] += 1
+    return heads
+
+
+def assign_within_region(
+    customer_region: NDArray,
+    server_region: NDArray,
+    rng: np.random.Generator,
+    server_ids: NDArray | None = None,
+) -> NDArray[np.int32]:
+    """Give each customer a random server (rep slot or dealer) of its region, or -1 if none."""
+    ids = np.arange(server_region.size) if server_ids is None else server_ids
+    draw = rng.random(customer_region.size)
+    out = np.full(customer_region.size, -1, np.int32)
+    if server_region.size == 0:
+        return out
+    order = np.argsort(server_region, kind="stable")
+    sorted_region = server_region[order]
+    first = np.searchsorted(sorted_region, customer_region, side="left")
+    last = np.searchsorted(sorted_region, customer_region, side="right")
+    count = last - first
+    has = count > 0
+    pick = first[has] + np.minimum((draw[has] * count[has]).astype(np.int64), count[has] - 1)
+    out[has] = ids[order[pick]]
+    return out
