@@ -1,0 +1,89 @@
+"""Whole-process times of the commands users type, as ratios to a plain Mesa model.
+
+    python benchmarks/commands.py [--repeat 5] [--old-main DIR]
+
+Each command runs in a fresh process; the cases are interleaved (round robin) so that a
+change of machine load affects them alike, and the median of `--repeat` rounds is shown
+with its ratio to the yardstick (benchmarks/yardstick.py: 10,000 mesa.Agents x 100 steps).
+CPU seconds are user + system of the child. `--old-main DIR` (a checkout of an earlier
+commit with its own `.venv`) adds that checkout's README main command for a before/after
+ratio measured in the same rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN = ["scenarios/direct.yaml", "scenarios/intermediary.yaml", "scenarios/parallel.yaml"]
+
+
+def cases(bin_dir: Path, scratch: Path) -> dict[str, list[str]]:
+    exe = str(bin_dir / "channelsim")
+    return {
+        "yardstick (plain Mesa, 10,000 agents x 100 steps)": [
+            str(bin_dir / "python"),
+            str(ROOT / "benchmarks" / "yardstick.py"),
+        ],
+        "channelsim --version": [exe, "--version"],
+        "channelsim --help": [exe, "--help"],
+        "channelsim run parallel.yaml -n 1 (with charts)": [
+            exe, "run", "scenarios/parallel.yaml", "-n", "1", "-q", "--out", "{out}",
+        ],
+        "README main command (compare 3 x 10 replicates --report)": [
+            exe, "compare", *MAIN, "--report", "-q", "--out", "{out}",
+        ],
+    }  # fmt: skip
+
+
+def timed(command: list[str], cwd: Path, scratch: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one fresh process."""
+    out = tempfile.mkdtemp(dir=scratch)
+    os.rmdir(out)
+    argv = [part.replace("{out}", out) for part in command]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--old-main", type=Path, help="checkout of an earlier commit, with .venv")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        scratch = Path(name)
+        todo = {k: (v, ROOT) for k, v in cases(Path(sys.executable).parent, scratch).items()}
+        if args.old_main:
+            old = cases(args.old_main / ".venv" / "bin", scratch)
+            key = "README main command (compare 3 x 10 replicates --report)"
+            todo["old main: " + key] = (old[key], args.old_main)
+        walls: dict[str, list[float]] = {k: [] for k in todo}
+        cpus: dict[str, list[float]] = {k: [] for k in todo}
+        for _ in range(args.repeat):
+            for name_, (command, cwd) in todo.items():
+                wall, cpu = timed(command, cwd, scratch)
+                walls[name_].append(wall)
+                cpus[name_].append(cpu)
+    yard = statistics.median(cpus[next(iter(todo))])
+    print(f"median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'command':62s} {'wall s':>8s} {'CPU s':>8s} {'CPU / yardstick':>16s}")
+    for name_ in todo:
+        wall, cpu = statistics.median(walls[name_]), statistics.median(cpus[name_])
+        print(f"{name_:62s} {wall:8.2f} {cpu:8.2f} {cpu / yard:16.2f}")
+
+
+if __name__ == "__main__":
+    main()
