@@ -8,8 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from channelsim.model.channels import DEALER, NO_ONE, REP
 from channelsim.model.rules import commission, dealers, engagement, pricing, salesforce
-from channelsim.model.rules.engagement import DEALER, REP
 
 money = st.floats(min_value=0.0, max_value=1e7, allow_nan=False)
 any_money = st.floats(min_value=-1e7, max_value=1e7, allow_nan=False)
@@ -239,7 +239,7 @@ def test_deal_registration_gives_each_account_to_at_most_one(
 ) -> None:
     """Week after week, registration comes first and only its owner (or, unowned, nobody
     else) may quote: never both, never a conflict."""
-    owner = np.zeros(12, dtype=np.int8)
+    owner = np.full(12, NO_ONE, dtype=np.int8)
     expires = np.zeros(12, dtype=np.int32)
     for week, (rep, dealer, tie_to_rep) in enumerate(weeks):
         rep_first = np.where(rep, week, SENTINEL).astype(np.int32)
@@ -255,7 +255,7 @@ def test_deal_registration_gives_each_account_to_at_most_one(
 
 
 def test_the_first_to_register_owns_the_deal_until_it_expires() -> None:
-    owner = np.zeros(2, dtype=np.int8)
+    owner = np.full(2, NO_ONE, dtype=np.int8)
     expires = np.zeros(2, dtype=np.int32)
     no = np.array([False, False])
     owner, expires = engagement.register(
@@ -265,7 +265,7 @@ def test_the_first_to_register_owns_the_deal_until_it_expires() -> None:
     owner, _ = engagement.register(
         owner, expires, 14, np.full(2, SENTINEL, np.int32), np.full(2, SENTINEL, np.int32), no, 10
     )
-    assert owner.tolist() == [0, 0]
+    assert owner.tolist() == [NO_ONE, NO_ONE]
 
 
 def test_unknown_rules_and_missing_registrations_are_errors() -> None:

@@ -29,7 +29,7 @@ from channelsim.model import (
 )
 from channelsim.model.agents import Customer, Dealer, GeneralAgent, SalesRep
 from channelsim.model.market import build_population, segment_table
-from channelsim.model.rules import pricing
+from channelsim.model.rules.pricing import ChainPrices
 from channelsim.scenario.schema import Scenario
 
 
@@ -57,26 +57,6 @@ class ChannelModel(mesa.Model):
         self.population = build_population(sc.market, self.segments, self.streams.market)
         self.uses_dealers = sc.strategy != "direct"
         self.reps_sell = sc.strategy != "intermediary"
-
-        self.decisions = repricing.initial_decisions(sc)
-        self.prices = pricing.chain_prices(
-            list_price=sc.pricing.list_price,
-            wholesale_price=sc.pricing.wholesale_price,
-            general_agent_markup=0.0 if sc.flattened else sc.general_agents.markup,
-            dealer_markup=sc.dealers.markup,
-            price_floor=sc.pricing.price_floor,
-            rep_discount=sc.pricing.rep_discount,
-            online_discount=sc.online.discount,
-            flattened_price=(
-                (sc.pricing.flattened_price or sc.pricing.wholesale_price) if sc.flattened else None
-            ),
-        )
-        self.rep_floor = pricing.rep_floor(
-            sc.pricing.list_price, sc.pricing.rep_max_discount, sc.pricing.price_floor
-        )
-        self.dealer_floor = pricing.dealer_floor(
-            self.prices.general_agent_to_dealer, sc.dealers.min_margin, sc.pricing.price_floor
-        )
 
         regions = len(self.region_names)
         self.reps = state.build_reps(
@@ -116,6 +96,7 @@ class ChannelModel(mesa.Model):
             uses_dealers=self.uses_dealers and self.dealers.region.size > 0,
             reps_sell=self.reps_sell and bool((~self.reps.is_manager).any()),
         )
+        repricing.apply(self, repricing.initial_decisions(sc))
         self.price_reviews = repricing.PriceReviews(self.streams.pricing, self.weekly.totals())
 
     def customer(self, index: int) -> Customer:
@@ -123,7 +104,7 @@ class ChannelModel(mesa.Model):
         return Customer(self, index)
 
     @property
-    def price_history(self) -> list[tuple[int, pricing.ChainPrices]]:
+    def price_history(self) -> list[tuple[int, ChainPrices]]:
         """(week, prices) after every price review."""
         return self.price_reviews.history
 

@@ -5,6 +5,8 @@ The chosen purchases are booked by booking.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,8 +28,7 @@ from channelsim.model.state import NEVER, World, declined
 
 def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> None:
     """The customers `idx`, whose buying window ends this week, choose and buy (or not)."""
-    rng = world.streams.choice
-    sc = world.scenario
+    rng, sc = world.streams.choice, world.scenario
     gumbel = rng.gumbel(size=(idx.size, len(CHANNELS)))
     capture_draw = rng.random(idx.size)
     claim_noise = world.streams.claims.gamma(
@@ -35,41 +36,66 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     )
     if idx.size == 0:
         return
-    pop, st, seg, d = world.population, world.state, world.segments, world.dealers
-    s = pop.segment[idx]
-    n = idx.size
-    refused = declined(world, idx)
-
-    # Who can offer.
-    dealer = st.dealer[idx]
-    dealer_ok = st.dealer_reached[idx] & (dealer >= 0)
-    dealer_ok[dealer_ok] &= d.active[dealer[dealer_ok]]
-    slot = st.rep_slot[idx]
-    rep_ok = st.rep_ready[idx] & (slot >= 0)
-    rep_ok[rep_ok] &= world.reps.occupied[slot[rep_ok]]
-    large = seg.large[s]
-    rule = sc.engagement.large_accounts if world.uses_dealers and world.reps_sell else "open"
+    st = world.state
     if sc.engagement.large_accounts == "deal_registration":
-        st.owner[idx], st.owner_expires[idx] = engagement.register(
-            st.owner[idx],
-            st.owner_expires[idx],
-            week,
-            st.rep_first[idx],
-            st.dealer_first[idx],
-            rng.random(n) < 0.5,
-            sc.engagement.registration_weeks,
-        )
-    quoting = engagement.who_quotes(rule, rep_ok[large], dealer_ok[large], st.owner[idx][large])
-    assisted = np.zeros(n, bool)
-    conflict = np.zeros(n, bool)
-    rep_ok[large] = quoting.rep_quotes
-    dealer_can = dealer >= 0
-    dealer_can[dealer_can] &= d.active[dealer[dealer_can]]
-    dealer_ok[large] = quoting.dealer_quotes & dealer_can[large]
-    assisted[large] = quoting.assisted & dealer_can[large]
-    conflict[large] = quoting.conflict
+        register_deals(world, idx, week, rng.random(idx.size) < 0.5)
+    offer = offers(world, idx, st.rep_ready[idx], st.dealer_reached[idx], st.tele_reached[idx])
+    prices = channel_prices(world, idx)
+    erosion = settle_conflicts(world, idx, offer, prices)
+    dealer_service = np.full(idx.size, sc.dealers.service_quality)
+    if world.dealers.region.size:
+        dealer = st.dealer[idx]
+        has = dealer >= 0
+        dealer_service[has] += sc.reps.support.service_boost * support[dealer[has]]
+    dealer_service += offer.assisted * sc.engagement.assist_service_boost
+    pop, seg = world.population, world.segments
+    s = pop.segment[idx]
+    u = utilities(
+        value=pop.value[idx],
+        prices=prices,
+        service=service_levels(world, dealer_service),
+        direct_acceptance=seg.direct_acceptance[s],
+        price_sensitivity=seg.price_sensitivity[s],
+        service_sensitivity=seg.service_sensitivity[s],
+        loyalty=seg.loyalty[s],
+        incumbent=pop.incumbent[idx],
+        available=offer.available,
+    )
+    choice = choose(u, sc.market.choice.scale, gumbel)
+    booking.book(
+        world,
+        idx,
+        week,
+        choice,
+        prices,
+        erosion,
+        offer.conflict,
+        offer.assisted,
+        capture_draw,
+        claim_noise,
+        w,
+    )
+    close_window(world, idx)
 
-    prices = np.zeros((n, len(CHANNELS)))
+
+def register_deals(world: World, idx: NDArray, week: int, tie_to_rep: NDArray) -> None:
+    """Deal registration: whoever reached a large account first owns it for a while."""
+    st = world.state
+    st.owner[idx], st.owner_expires[idx] = engagement.register(
+        st.owner[idx],
+        st.owner_expires[idx],
+        week,
+        st.rep_first[idx],
+        st.dealer_first[idx],
+        tie_to_rep,
+        world.scenario.engagement.registration_weeks,
+    )
+
+
+def channel_prices(world: World, idx: NDArray) -> NDArray:
+    """Each channel's price to each customer (customers x channels), with any surcharge."""
+    sc, st = world.scenario, world.state
+    prices = np.zeros((idx.size, len(CHANNELS)))
     prices[:, DEALER] = world.prices.dealer_to_customer
     prices[:, REP] = world.prices.direct
     prices[:, ONLINE] = world.prices.online
@@ -78,58 +104,89 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     if sc.insurance.enabled and sc.insurance.action == "reprice":
         surcharge = np.where(st.flagged[idx], 1.0 + sc.insurance.surcharge, 1.0)
         prices[:, :COMPETITOR] *= surcharge[:, None]
+    return prices
 
-    # Open conflicts: Bertrand undercutting down to the floors.
-    erosion = np.zeros(n)
-    if conflict.any():
-        c = np.flatnonzero(conflict)
-        theta = seg.direct_acceptance[s[c]]
-        rep_wins = world.rep_floor < world.dealer_floor
-        value = pop.value[idx[c]] * (theta if rep_wins else 1.0)
-        rep_won, price = pricing.bertrand(
-            world.rep_floor, world.dealer_floor, value, prices[c, REP], prices[c, DEALER]
-        )
-        normal = np.where(rep_won, prices[c, REP], prices[c, DEALER])
-        erosion[c] = (normal - price) * seg.volume[s[c]]
-        prices[c, REP] = np.where(rep_won, price, prices[c, REP])
-        prices[c, DEALER] = np.where(rep_won, prices[c, DEALER], price)
-        rep_ok[c] = rep_won
-        dealer_ok[c] = ~rep_won
-        lost = dealer[c][rep_won]
-        np.add.at(d.conflicts_lost, lost, 1.0)
 
-    dealer_ok |= assisted
-    dealer_service = np.full(n, sc.dealers.service_quality)
-    if d.region.size:
-        has = dealer >= 0
-        dealer_service[has] += sc.reps.support.service_boost * support[dealer[has]]
-    dealer_service += assisted * sc.engagement.assist_service_boost
-    service = service_levels(world, dealer_service)
+def settle_conflicts(world: World, idx: NDArray, offer: Offers, prices: NDArray) -> NDArray:
+    """Open conflicts: Bertrand undercutting down to the floors; only the winner offers.
 
+    Updates `prices` and `offer.available` in place, counts the dealers' lost conflicts,
+    and returns the money each customer's deal lost to undercutting.
+    """
+    erosion = np.zeros(idx.size)
+    if not offer.conflict.any():
+        return erosion
+    pop, seg, d = world.population, world.segments, world.dealers
+    c = np.flatnonzero(offer.conflict)
+    s = pop.segment[idx[c]]
+    theta = seg.direct_acceptance[s]
+    rep_wins = world.rep_floor < world.dealer_floor
+    value = pop.value[idx[c]] * (theta if rep_wins else 1.0)
+    rep_won, price = pricing.bertrand(
+        world.rep_floor, world.dealer_floor, value, prices[c, REP], prices[c, DEALER]
+    )
+    normal = np.where(rep_won, prices[c, REP], prices[c, DEALER])
+    erosion[c] = (normal - price) * seg.volume[s]
+    prices[c, REP] = np.where(rep_won, price, prices[c, REP])
+    prices[c, DEALER] = np.where(rep_won, prices[c, DEALER], price)
+    refused = declined(world, idx[c])
+    offer.available[c, REP] = rep_won & ~refused
+    offer.available[c, DEALER] = ~rep_won & ~refused
+    np.add.at(d.conflicts_lost, world.state.dealer[idx[c]][rep_won], 1.0)
+    return erosion
+
+
+@dataclass(frozen=True)
+class Offers:
+    """Which channels make each customer an offer, and what happened on large accounts."""
+
+    available: NDArray[np.bool_]  # customers x channels (the order of channels.CHANNELS)
+    conflict: NDArray[np.bool_]  # a rep and a dealer both quote (resolved by Bertrand)
+    assisted: NDArray[np.bool_]  # the rep handed the account to the dealer
+
+
+def offers(
+    world: World,
+    idx: NDArray,
+    rep_ready: NDArray[np.bool_],
+    dealer_reached: NDArray[np.bool_],
+    telesales_reached: NDArray[np.bool_],
+) -> Offers:
+    """Who may offer to the customers `idx`: the one rule for purchases and price reviews.
+
+    A rep may offer if it is ready to quote and its slot is a seller in post; a dealer if
+    it reached the customer and is trading; the engagement rule then decides large
+    accounts; customers the company declines get only the competitor (or no purchase).
+    Price reviews pass "could be reached" flags to anticipate the offers.
+    """
+    sc, st, seg, d, reps = world.scenario, world.state, world.segments, world.dealers, world.reps
+    n = idx.size
+    dealer = st.dealer[idx]
+    dealer_can = (dealer >= 0) & world.uses_dealers
+    dealer_can[dealer_can] &= d.active[dealer[dealer_can]]
+    slot = st.rep_slot[idx]
+    rep_can = (slot >= 0) & world.reps_sell
+    rep_can[rep_can] &= reps.occupied[slot[rep_can]] & ~reps.is_manager[slot[rep_can]]
+    rep_ok = rep_ready & rep_can
+    dealer_ok = dealer_reached & dealer_can
+    large = seg.large[world.population.segment[idx]]
+    rule = sc.engagement.large_accounts if world.uses_dealers and world.reps_sell else "open"
+    quoting = engagement.who_quotes(rule, rep_ok[large], dealer_ok[large], st.owner[idx][large])
+    rep_ok[large] = quoting.rep_quotes
+    dealer_ok[large] = quoting.dealer_quotes & dealer_can[large]
+    assisted = np.zeros(n, bool)
+    assisted[large] = quoting.assisted & dealer_can[large]
+    conflict = np.zeros(n, bool)
+    conflict[large] = quoting.conflict
+    refused = declined(world, idx)
     available = np.zeros((n, len(CHANNELS)), bool)
-    available[:, DEALER] = dealer_ok & ~refused
+    available[:, DEALER] = (dealer_ok | assisted) & ~refused
     available[:, REP] = rep_ok & ~refused
     available[:, ONLINE] = sc.online.enabled & ~refused
-    available[:, TELESALES] = st.tele_reached[idx] & ~refused
+    available[:, TELESALES] = telesales_reached & ~refused
     available[:, COMPETITOR] = sc.market.competitor.enabled
     available[:, NONE] = True
-
-    u = utilities(
-        value=pop.value[idx],
-        prices=prices,
-        service=service,
-        direct_acceptance=seg.direct_acceptance[s],
-        price_sensitivity=seg.price_sensitivity[s],
-        service_sensitivity=seg.service_sensitivity[s],
-        loyalty=seg.loyalty[s],
-        incumbent=pop.incumbent[idx],
-        available=available,
-    )
-    choice = choose(u, sc.market.choice.scale, gumbel)
-    booking.book(
-        world, idx, week, choice, prices, erosion, conflict, assisted, capture_draw, claim_noise, w
-    )
-    close_window(world, idx)
+    return Offers(available, conflict, assisted)
 
 
 def service_levels(world: World, dealer_service: NDArray) -> NDArray:

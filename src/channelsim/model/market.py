@@ -7,16 +7,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+# The channel codes live in channels.py; importers of market.py still find them here.
+from channelsim.model.channels import (  # noqa: F401
+    CHANNELS,
+    COMPETITOR,
+    DEALER,
+    NO_ONE,
+    NONE,
+    ONLINE,
+    REP,
+    TELESALES,
+    is_ours,
+)
 from channelsim.scenario.schema import Market
-
-CHANNELS = ("dealer", "rep", "online", "telesales", "competitor", "none")
-DEALER, REP, ONLINE, TELESALES, COMPETITOR, NONE = range(len(CHANNELS))
-NO_ONE = -1
-
-
-def is_ours(codes: NDArray) -> NDArray[np.bool_]:
-    """Whether each channel code is one of the company's channels (dealer to telesales)."""
-    return (codes >= DEALER) & (codes <= TELESALES)
 
 
 @dataclass

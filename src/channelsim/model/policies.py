@@ -1,6 +1,6 @@
 """Pricing policies: how each price-setting tier picks its price when it is not fixed.
 
-Pure functions over numpy arrays (no Mesa), called by `ChannelModel._reprice`:
+Pure functions over numpy arrays (no Mesa), called by the price reviews in repricing.py:
 - `expected_units`: expected weekly units by channel of a customer sample under the model's
   random-utility choice, for many price vectors at once;
 - `best_responses`: Stackelberg prices by backward induction; each tier maximises its own
@@ -28,7 +28,7 @@ from channelsim.model.market import (
     logit_probabilities,
     utilities,
 )
-from channelsim.model.rules import pricing
+from channelsim.model.rules import commission, pricing
 from channelsim.scenario.schema import PricingPolicy
 
 TIERS = ("wholesale", "list_price", "general_agent", "dealer", "rep")
@@ -435,10 +435,8 @@ def _company_margins(prices: NDArray, econ: Economics) -> NDArray:
 
 
 def _commission_base(price: ArrayLike, econ: Economics) -> NDArray:
-    price = np.asarray(price, dtype=float)
-    if econ.commission_basis == "gross_margin":
-        return np.maximum(0.0, price - econ.unit_cost)
-    return price
+    """The commission base of one unit sold by a rep at `price`."""
+    return commission.commission_base(econ.commission_basis, price, econ.unit_cost, 1.0)
 
 
 def _direct_chain(

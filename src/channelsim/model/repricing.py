@@ -8,22 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from channelsim.model import metrics, policies
+from channelsim.model import decisions, metrics, policies
+from channelsim.model.channels import DEALER
 from channelsim.model.dealers import channel_support, update_effort
-from channelsim.model.decisions import service_levels
-from channelsim.model.market import (
-    CHANNELS,
-    COMPETITOR,
-    DEALER,
-    NONE,
-    ONLINE,
-    REP,
-    TELESALES,
-    Population,
-    SegmentTable,
-)
-from channelsim.model.rules import engagement, pricing
-from channelsim.model.state import World, declined
+from channelsim.model.market import Population, SegmentTable
+from channelsim.model.rules import pricing
+from channelsim.model.state import World
 from channelsim.scenario.schema import Scenario
 
 
@@ -133,29 +123,16 @@ def demand_sample(world: World) -> tuple[policies.DemandSample, policies.DealerR
     d = world.dealers
     idx = policies.systematic_sample(pop.size, sc.pricing.policy.sample_customers)
     s, n = pop.segment[idx], idx.size
-    refused = declined(world, idx)
+    # Anticipated offers: every seller who could reach the customer in its window.
+    could = np.ones(n, bool)
+    eligible = sc.telesales.enabled & st.crm[idx] & pop.bought_before[idx]
+    offers = decisions.offers(world, idx, could, could, eligible).available
+    has_dealer = offers[:, DEALER]
     dealer = st.dealer[idx]
-    has_dealer = (dealer >= 0) & world.uses_dealers & ~refused
-    has_dealer[has_dealer] &= d.active[dealer[has_dealer]]
-    slot = st.rep_slot[idx]
-    has_rep = (slot >= 0) & world.reps_sell & ~refused
-    has_rep[has_rep] &= world.reps.occupied[slot[has_rep]] & ~world.reps.is_manager[slot[has_rep]]
-    large = seg.large[s]
-    rule = sc.engagement.large_accounts if world.uses_dealers and world.reps_sell else "open"
-    quoting = engagement.who_quotes(rule, has_rep[large], has_dealer[large], st.owner[idx][large])
-    has_rep[large] = quoting.rep_quotes
-    has_dealer[large] &= quoting.dealer_quotes
-    offers = np.zeros((n, len(CHANNELS)), bool)
-    offers[:, DEALER] = has_dealer
-    offers[:, REP] = has_rep
-    offers[:, ONLINE] = sc.online.enabled & ~refused
-    offers[:, TELESALES] = sc.telesales.enabled & st.crm[idx] & pop.bought_before[idx] & ~refused
-    offers[:, COMPETITOR] = sc.market.competitor.enabled
-    offers[:, NONE] = True
     support = np.zeros(n)
     if d.region.size:
         support[dealer >= 0] = channel_support(world)[dealer[dealer >= 0]]
-    service = service_levels(
+    service = decisions.service_levels(
         world, sc.dealers.service_quality + sc.reps.support.service_boost * support
     )
     weight = seg.volume[s] / seg.cycle[s] * (pop.size / max(n, 1))

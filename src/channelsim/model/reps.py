@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim.model.market import COMPETITOR, REP
+from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
 from channelsim.model.state import QUARTER, World, declined, potential
@@ -48,13 +48,14 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
     if rule == "dealer_only" and world.uses_dealers:
         ok &= ~large
     if rule == "deal_registration":
-        held = (st.owner[in_market] == engagement.DEALER) & (st.owner_expires[in_market] >= week)
+        held = (st.owner[in_market] == DEALER) & (st.owner_expires[in_market] >= week)
         ok &= ~(large & held)
     cand = in_market[ok]
     if cand.size == 0:
         return
-    unit = world.prices.direct - (
-        sc.pricing.unit_cost if sc.reps.commission.basis == "gross_margin" else 0.0
+    # Reps see first the customers that earn them the most commission, their own ones twice.
+    unit = pay_rules.commission_base(
+        sc.reps.commission.basis, world.prices.direct, sc.pricing.unit_cost, 1.0
     )
     priority = seg.volume[pop.segment[cand]] * unit * (1.0 + st.tied[cand])
     jitter = rng.random(cand.size)

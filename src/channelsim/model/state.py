@@ -14,7 +14,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim.model.market import DEALER, REP, Population, SegmentTable
+from channelsim.model.channels import DEALER, NO_ONE, REP
+from channelsim.model.market import Population, SegmentTable
 from channelsim.model.policies import Decisions, Economics
 from channelsim.model.rules.pricing import ChainPrices
 from channelsim.scenario.schema import Scenario
@@ -242,7 +243,7 @@ def build_customers(
         contacted=np.zeros(n, bool),
         rep_first=np.full(n, NEVER, np.int32),
         dealer_first=np.full(n, NEVER, np.int32),
-        owner=np.zeros(n, np.int8),
+        owner=np.full(n, NO_ONE, np.int8),
         owner_expires=np.full(n, -1, np.int32),
         premium=np.zeros(n),
         claims=np.zeros(n),

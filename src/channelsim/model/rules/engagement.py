@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-REP = 1
-DEALER = 2
+from channelsim.model.channels import DEALER, NO_ONE, REP
+
 # Rules under which dealers tell reps about the large accounts they are working on.
 SHARING_RULES = frozenset({"rep_assists_dealer", "deal_registration"})
 
@@ -31,7 +31,8 @@ def who_quotes(
 ) -> Quoting:
     """Apply an engagement rule to large accounts.
 
-    `registered_owner` (REP, DEALER or 0) is only read by `deal_registration`.
+    `registered_owner` (REP, DEALER or NO_ONE: the channel codes of channels.py) is only
+    read by `deal_registration`.
     Under `rep_assists_dealer` a ready rep hands the account to the dealer (who then
     counts as having reached it) and the sale is booked through the dealer.
     """
@@ -71,16 +72,16 @@ def register(
     `rep_first`/`dealer_first` are the weeks each first reached the account in this
     buying window (a large sentinel when it did not). Expired registrations are cleared.
     """
-    owner = np.where(expires < week, 0, owner).astype(np.int8)
-    unowned = owner == 0
+    owner = np.where(expires < week, NO_ONE, owner).astype(np.int8)
+    unowned = owner == NO_ONE
     rep_reached = rep_first < np.iinfo(np.int32).max
     dealer_reached = dealer_first < np.iinfo(np.int32).max
     rep_wins = rep_reached & (
         ~dealer_reached | (rep_first < dealer_first) | ((rep_first == dealer_first) & tie_to_rep)
     )
     dealer_wins = dealer_reached & ~rep_wins
-    new_owner = np.where(rep_wins, REP, np.where(dealer_wins, DEALER, 0)).astype(np.int8)
-    claim = unowned & (new_owner > 0)
+    new_owner = np.where(rep_wins, REP, np.where(dealer_wins, DEALER, NO_ONE)).astype(np.int8)
+    claim = unowned & (new_owner != NO_ONE)
     owner = np.where(claim, new_owner, owner).astype(np.int8)
     expires = np.where(claim, week + hold_weeks, expires).astype(np.int32)
     return owner, expires
