@@ -18,7 +18,7 @@ from conftest import SMALL
 
 from channelsim.cli import COMMANDS, main
 from channelsim.experiments.replicates import replicate_seeds
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import load_scenario
 from channelsim.storage.results import INCOMPLETE
 

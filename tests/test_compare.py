@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 from channelsim.cli import main
 from channelsim.experiments import comparison, stats
 from channelsim.experiments import replicates as experiment
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage import results
 from channelsim.storage.results import INCOMPLETE

@@ -22,7 +22,7 @@ from channelsim.experiments.sweep import (
     plan,
     run_seeds,
 )
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage import results
 

@@ -17,7 +17,7 @@ import pandas as pd
 from channelsim.experiments import replicates as experiment
 from channelsim.experiments import stats
 from channelsim.experiments.executors import Executor, make_executor
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import ScenarioError, load_scenario
 from channelsim.scenario.schema import Scenario
 

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from channelsim.errors import InputError, ScenarioError
 from channelsim.experiments.designs import DESIGNS, Design, DesignError, Param, make_design
 from channelsim.experiments.replicates import replicate_seeds
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import load_scenario, scenario_with
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import inputs

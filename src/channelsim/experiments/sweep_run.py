@@ -41,7 +41,7 @@ from channelsim.experiments.sweep import (
     comparable,
     differences,
 )
-from channelsim.model.metrics import KPIS
+from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import results

@@ -3,25 +3,22 @@
 The model decides in vectorised batches over arrays (a million customers cannot be looped
 over weekly in Python), so each agent holds only its index and reads its state from the
 model. This keeps Mesa's agent registry, `agents_by_type` and AgentSet tools usable for
-inspection and data collection, with one source of truth for every number.
+inspection and data collection, with one source of truth for every number. An agent's
+model is a `state.World` (the model's arrays), so this module does not import the model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
-from channelsim.model.market import CHANNELS
-
-if TYPE_CHECKING:
-    from channelsim.model.channel_model import ChannelModel
+from channelsim.model.channels import CHANNELS
+from channelsim.model.state import World
 
 
 class SalesRep(mesa.Agent):
     """A territory slot of the rep force; the person in it may quit and be replaced."""
 
-    def __init__(self, model: ChannelModel, slot: int) -> None:
+    def __init__(self, model: World, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
 
@@ -49,7 +46,7 @@ class SalesRep(mesa.Agent):
 class Dealer(mesa.Agent):
     """A dealer in one region, supplied by its region's general agent (or the company)."""
 
-    def __init__(self, model: ChannelModel, index: int) -> None:
+    def __init__(self, model: World, index: int) -> None:
         super().__init__(model)
         self.index = index
 
@@ -77,7 +74,7 @@ class Dealer(mesa.Agent):
 class GeneralAgent(mesa.Agent):
     """A master distributor that buys from the company and wholesales to its regions' dealers."""
 
-    def __init__(self, model: ChannelModel, index: int, name: str) -> None:
+    def __init__(self, model: World, index: int, name: str) -> None:
         super().__init__(model)
         self.index = index
         self.name = name
@@ -88,9 +85,9 @@ class GeneralAgent(mesa.Agent):
 
 
 class Customer(mesa.Agent):
-    """One customer, made on request by `ChannelModel.customer` for inspection."""
+    """One customer, made on request by the model's `customer` method for inspection."""
 
-    def __init__(self, model: ChannelModel, index: int) -> None:
+    def __init__(self, model: World, index: int) -> None:
         super().__init__(model)
         self.index = index
 

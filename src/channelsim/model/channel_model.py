@@ -135,4 +135,10 @@ class ChannelModel(mesa.Model):
         """Run every week of the scenario and summarise."""
         for _ in range(self.scenario.weeks):
             self.step()
-        return RunResult(kpis=metrics.summarise(self), weekly=self.weekly.columns())
+        end = metrics.EndOfRun(
+            weeks=self.scenario.weeks,
+            insurance=self.scenario.insurance.enabled,
+            quarter_attainments=tuple(self.quarter_attainments),
+            dealer_profit_total=self.dealers.profit_total,
+        )
+        return RunResult(kpis=metrics.summarise(self.weekly, end), weekly=self.weekly.columns())

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from channelsim.model.metrics import KPI_DEFINITIONS  # noqa: E402
+from channelsim.model import kpis  # noqa: E402
 from channelsim.storage.results import atomic_write  # noqa: E402
 
 CHANNEL_COLUMNS = {
@@ -271,18 +271,12 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("ga_margin", "dealer_margin", "dealers_active", "dealers_exited", "dealer_profit_mean"),
     ),
 }
-RATIO_SUFFIXES = ("_rate", "_share", "_index", "_ratio", "attainment_mean")
 
 
 def kpi_unit(name: str) -> str:
-    """The unit of a KPI for axis labels, read from its definition and name."""
-    if "money" in KPI_DEFINITIONS.get(name, ""):
-        return "money"
-    if name == "rep_attrition":
-        return "quits per rep-year"
-    if name.endswith(RATIO_SUFFIXES):
-        return "ratio"
-    return "count"
+    """The unit of a KPI for axis labels, from its record (kpis.py); "" for other names."""
+    record = kpis.BY_NAME.get(name)
+    return record.unit if record else ""
 
 
 def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from channelsim.model.metrics import KPI_DEFINITIONS
+from channelsim.model import kpis
 
 
 def number(value: float) -> str:
@@ -23,12 +23,25 @@ def number(value: float) -> str:
     return f"{value:.3f}"
 
 
+def kpi_number(kpi: str, value: float) -> str:
+    """A KPI's value printed as its record says (`kpis.KPI.format`); other names as `number`."""
+    record = kpis.BY_NAME.get(kpi)
+    return number(value) if record is None else record.format(value)
+
+
+def kpi_decimals(kpi: str, value: float) -> int | None:
+    """Decimals the KPI's record prints `value` with (None for a name that is not a KPI)."""
+    record = kpis.BY_NAME.get(kpi)
+    return None if record is None or math.isnan(value) else record.decimals(value)
+
+
 def summary_table(summary: pd.DataFrame) -> str:
     """KPI, mean and 95% confidence interval, one line per KPI."""
     rows = [("KPI", "mean", "95% CI")]
     for row in summary.itertuples():
-        ci = "-" if math.isnan(row.ci_low) else f"[{number(row.ci_low)}, {number(row.ci_high)}]"
-        rows.append((row.kpi, number(row.mean), ci))
+        low, high = kpi_number(row.kpi, row.ci_low), kpi_number(row.kpi, row.ci_high)
+        ci = "-" if math.isnan(row.ci_low) else f"[{low}, {high}]"
+        rows.append((row.kpi, kpi_number(row.kpi, row.mean), ci))
     return _columns(rows)
 
 
@@ -46,7 +59,8 @@ def _columns(rows: list[tuple[str, ...]]) -> str:
 
 
 def kpi_glossary() -> str:
-    return "\n".join(f"{name}: {text}" for name, text in KPI_DEFINITIONS.items())
+    """Every KPI in column order: `name: definition [unit; kind]`."""
+    return "\n".join(f"{k.name}: {k.definition} [{k.unit}; {k.kind}]" for k in kpis.CATALOGUE)
 
 
 def comparison_table(
@@ -65,7 +79,10 @@ def comparison_table(
         for name in names:
             row = means.loc[(kpi, name)]
             mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
-            cells.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
+            text = mean_pm(
+                row["mean"], row["ci_low"], row["ci_high"], kpi_decimals(kpi, row["mean"])
+            )
+            cells.append(f"{text} {mark}")
         rows.append((kpi, *cells))
     n = int(summary["n"].max())
     legend = (
@@ -76,11 +93,13 @@ def comparison_table(
     return _columns(rows) + "\n" + legend
 
 
-def mean_pm(mean: float, low: float, high: float) -> str:
-    """`mean ± half-width` of an interval, both to the mean's precision; `-` for no value."""
+def mean_pm(mean: float, low: float, high: float, decimals: int | None = None) -> str:
+    """`mean ± half-width` of an interval, both to the mean's precision (or `decimals`,
+    a KPI's: see `kpi_decimals`); `-` for no value."""
     if math.isnan(mean):
         return "-"
-    decimals = 0 if abs(mean) >= 1000 or mean == 0 else 1 if abs(mean) >= 10 else 3
+    if decimals is None:
+        decimals = 0 if abs(mean) >= 1000 or mean == 0 else 1 if abs(mean) >= 10 else 3
     text = f"{mean:,.{decimals}f}"
     if math.isnan(low) or math.isnan(high):
         return text

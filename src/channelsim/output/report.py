@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.model.metrics import KPI_DEFINITIONS
-from channelsim.output.display import mean_pm, number
+from channelsim.model.kpis import KPI_DEFINITIONS
+from channelsim.output.display import kpi_decimals, mean_pm, number
 from channelsim.storage import results
 
 ALPHA = 0.05
@@ -286,7 +286,8 @@ def _summary_table(
         cells = []
         for name in names:
             row = means.loc[(kpi, name)]
-            text = escape(mean_pm(row["mean"], row["ci_low"], row["ci_high"]))
+            decimals = kpi_decimals(kpi, row["mean"])
+            text = escape(mean_pm(row["mean"], row["ci_low"], row["ci_high"], decimals))
             if name != baseline and p_values.get((kpi, name), 1.0) < ALPHA:
                 text += ' <span class="sig" title="differs from the baseline at 5%">*</span>'
             cells.append(f'<td class="num">{text}</td>')
