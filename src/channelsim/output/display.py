@@ -59,8 +59,10 @@ def _columns(rows: list[tuple[str, ...]]) -> str:
 
 
 def kpi_glossary() -> str:
-    """Every KPI in column order: `name: definition [unit; kind]`."""
-    return "\n".join(f"{k.name}: {k.definition} [{k.unit}; {k.kind}]" for k in kpis.CATALOGUE)
+    """Every KPI in column order: `name: definition [unit: ...; kind: ...]`."""
+    return "\n".join(
+        f"{k.name}: {k.definition} [unit: {k.unit}; kind: {k.kind}]" for k in kpis.CATALOGUE
+    )
 
 
 def comparison_table(

@@ -1,0 +1,142 @@
+"""The KPI records (model/kpis.py) and what is derived from them: the column list, the
+glossary, chart axis units and printed numbers."""
+
+from __future__ import annotations
+
+import math
+from typing import get_args
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from channelsim.cli import main
+from channelsim.model import kpis
+from channelsim.model.channel_model import ChannelModel
+from channelsim.output import charts, display
+
+# The columns of kpis.csv, in order: a contract with every results folder already written.
+COLUMNS = [
+    "revenue",
+    "company_revenue",
+    "company_profit",
+    "channel_margin",
+    "ga_margin",
+    "dealer_margin",
+    "rep_compensation",
+    "cost_of_goods",
+    "telesales_cost",
+    "online_cost",
+    "claims",
+    "revenue_direct",
+    "revenue_dealer",
+    "revenue_online",
+    "revenue_telesales",
+    "units",
+    "market_share",
+    "customers_active",
+    "new_customers",
+    "repeat_purchase_rate",
+    "churned_customers",
+    "conflicts",
+    "conflict_price_erosion",
+    "avg_price_index",
+    "dealers_active",
+    "revenue_telesales_share",
+    "customers_lost_rep_departure",
+    "rep_attrition",
+    "rep_quits",
+    "reps_active",
+    "quota_attainment_mean",
+    "pipeline_advance_rate",
+    "dealers_exited",
+    "dealer_profit_mean",
+    "idle_customers",
+    "loss_ratio",
+    "crm_share",
+]
+
+
+def test_the_kpi_list_is_the_records_in_the_order_of_the_kpis_csv_columns():
+    assert list(kpis.KPIS) == COLUMNS
+    assert [k.name for k in kpis.CATALOGUE] == COLUMNS
+
+
+@pytest.mark.parametrize("kpi", kpis.CATALOGUE, ids=lambda k: k.name)
+def test_every_kpi_has_a_definition_a_unit_a_kind_and_a_measure(kpi):
+    assert kpi.definition and kpi.unit
+    assert kpi.kind in get_args(kpis.Kind)
+    assert kpi.measure in get_args(kpis.Measure)
+    assert (kpi.unit == "money") == (kpi.measure == "amount")
+
+
+def test_a_run_gives_every_kpi_a_value_its_record_allows(make_scenario):
+    """Counts are whole and never negative, shares lie in [0, 1], rates are not negative."""
+    scenario = make_scenario(
+        telesales={"enabled": True},
+        online={"enabled": True},
+        insurance={"enabled": True},
+        engagement={"large_accounts": "open"},
+    )
+    values = ChannelModel(scenario, seed=3).run().kpis
+    assert list(values) == list(kpis.KPIS)
+    for kpi in kpis.CATALOGUE:
+        value = values[kpi.name]
+        if math.isnan(value):
+            continue
+        low, high = kpi.bounds
+        assert value >= low, kpi.name
+        assert high is None or value <= high, kpi.name
+        if kpi.measure == "count":
+            assert value == round(value), kpi.name
+
+
+def test_channelsim_kpis_lists_every_kpi_with_its_unit_and_kind():
+    result = CliRunner().invoke(main, ["kpis"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(kpis.CATALOGUE)
+    for line, kpi in zip(lines, kpis.CATALOGUE, strict=True):
+        assert line == f"{kpi.name}: {kpi.definition} [unit: {kpi.unit}; kind: {kpi.kind}]"
+
+
+def test_chart_axes_carry_the_units_of_the_records():
+    names = ["rep_attrition", "revenue", "market_share", "customers_active"]
+    summary = pd.DataFrame(
+        {
+            "scenario": "a",
+            "kpi": names,
+            "mean": [0.2, 500.0, 0.4, 300.0],
+            "ci_low": [0.1, 400.0, 0.3, 250.0],
+            "ci_high": [0.3, 600.0, 0.5, 350.0],
+        }
+    )
+    figure = charts.kpi_bars(summary, names, "test")
+    labels = [ax.get_ylabel() for ax in figure.axes if ax.get_visible()][: len(names)]
+    assert labels == [kpis.BY_NAME[n].unit for n in names]
+    assert labels[0] == "quits per rep-year"
+    assert charts.kpi_unit("not_a_kpi") == ""
+
+
+@pytest.mark.parametrize(
+    ("kpi", "value", "text"),
+    [
+        ("company_profit", 1_234_567.8, "1,234,568"),
+        ("company_profit", 5.678, "5.68"),
+        ("company_profit", -12.5, "-12.50"),
+        ("units", 3.45, "3.5"),
+        ("units", 0.0, "0"),
+        ("market_share", 0.5, "0.500"),
+        ("rep_attrition", 0.21, "0.210"),
+        ("loss_ratio", float("nan"), "-"),
+    ],
+)
+def test_numbers_print_as_their_kpi_record_says(kpi, value, text):
+    assert display.kpi_number(kpi, value) == text
+
+
+def test_a_mean_and_interval_print_at_the_kpi_precision():
+    decimals = display.kpi_decimals("company_profit", 5.5)
+    assert display.mean_pm(5.5, 4.5, 6.5, decimals) == "5.50 ± 1.00"
+    assert display.kpi_decimals("not_a_kpi", 5.5) is None
+    assert display.kpi_decimals("units", float("nan")) is None
