@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -259,3 +262,31 @@ def test_price_reviews_anticipate_the_offers_purchases_get(make_scenario):
     assert sample.offers.shape[0] == idx.size == 2000
     assert not sample.offers[large, REP].any() and sample.offers[large, DEALER].any()
     assert sample.offers[~large, REP].any()
+
+
+# --- imports -----------------------------------------------------------------------------
+
+
+def test_no_module_of_the_model_imports_the_model_class_or_forms_a_cycle():
+    """Stages, agents and metrics depend on `state.World`, not on `ChannelModel`."""
+    package = Path(__file__).resolve().parents[1] / "src" / "channelsim" / "model"
+    graph: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        name = "channelsim.model." + ".".join(path.relative_to(package).with_suffix("").parts)
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "channelsim.model":
+                deps |= {f"channelsim.model.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                deps.add(node.module)
+        graph[name] = {d for d in deps if d.startswith("channelsim.model")}
+    model_class = "channelsim.model.channel_model"
+    assert [n for n, deps in graph.items() if model_class in deps] == []
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for dep in graph.get(start, ()):
+            if dep == goal or (dep not in seen and reaches(dep, goal, seen | {dep})):
+                return True
+        return False
+
+    assert [n for n in graph if reaches(n, n, set())] == []
