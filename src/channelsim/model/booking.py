@@ -4,6 +4,8 @@ new state, and insurance claims.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,6 +23,24 @@ from channelsim.model.rules import pricing
 from channelsim.model.state import QUARTER, World
 
 
+@dataclass(frozen=True)
+class Sales:
+    """The week's purchases of the customers `idx`, and each unit's split along the channel."""
+
+    idx: NDArray
+    choice: NDArray  # channel codes
+    revenue: NDArray  # what each customer paid the company's channels (0 if not ours)
+    units: NDArray  # units bought from the company's channels (0 if not ours)
+    company: NDArray  # per unit: what the company invoiced
+    general_agent: NDArray  # per unit: the general agent's margin
+    dealer: NDArray  # per unit: the dealer's margin
+    dealer_cost: NDArray  # per unit: what the dealer paid
+
+    @property
+    def by_dealer(self) -> NDArray[np.bool_]:
+        return self.choice == DEALER
+
+
 def book(
     world: World,
     idx: NDArray,
@@ -35,22 +55,40 @@ def book(
     w: dict,
 ) -> None:
     """Book the choices of the customers `idx` (channel codes in `choice`) at `prices`."""
-    sc, pop, st, seg = world.scenario, world.population, world.state, world.segments
-    s = pop.segment[idx]
-    volume = seg.volume[s]
+    volume = world.segments.volume[world.population.segment[idx]]
     ours = is_ours(choice)
     price = prices[np.arange(idx.size), choice]
-    revenue = np.where(ours, price * volume, 0.0)
-    units = np.where(ours, volume, 0.0)
     by_dealer = choice == DEALER
-
     company_price = np.where(by_dealer, world.prices.company_to_general_agent, price)
     dealer_cost = np.where(by_dealer, world.prices.general_agent_to_dealer, price)
     company, general_agent, dealer_margin = pricing.money_split(price, company_price, dealer_cost)
+    sales = Sales(
+        idx=idx,
+        choice=choice,
+        revenue=np.where(ours, price * volume, 0.0),
+        units=np.where(ours, volume, 0.0),
+        company=company,
+        general_agent=general_agent,
+        dealer=dealer_margin,
+        dealer_cost=dealer_cost,
+    )
+    record_sales(world, sales, volume, w)
+    w["conflicts"] += conflict.sum()
+    w["conflict_price_erosion"] += erosion[ours].sum()
+    w["assisted_sales"] += (assisted & by_dealer).sum()
+    pay_channel(world, sales, week)
+    update_customers(world, sales, capture_draw, w)
+    if world.scenario.insurance.enabled:
+        book_claims(world, idx, ours, sales.revenue, claim_noise, w)
+
+
+def record_sales(world: World, sales: Sales, volume: NDArray, w: dict) -> None:
+    """The week's money and units: who was paid what, revenue by channel."""
+    sc, units, revenue = world.scenario, sales.units, sales.revenue
     w["revenue"] += revenue.sum()
-    w["company_revenue"] += (company * units).sum()
-    w["ga_margin"] += (general_agent * units).sum()
-    w["dealer_margin"] += (dealer_margin * units).sum()
+    w["company_revenue"] += (sales.company * units).sum()
+    w["ga_margin"] += (sales.general_agent * units).sum()
+    w["dealer_margin"] += (sales.dealer * units).sum()
     w["units"] += units.sum()
     w["units_market"] += volume.sum()
     w["cost_of_goods"] += units.sum() * sc.pricing.unit_cost
@@ -61,34 +99,47 @@ def book(
         (ONLINE, "online"),
         (TELESALES, "telesales"),
     ):
-        w[f"revenue_{name}"] += revenue[choice == code].sum()
-    w["online_cost"] += sc.online.cost_per_order * (choice == ONLINE).sum()
-    w["conflicts"] += conflict.sum()
-    w["conflict_price_erosion"] += erosion[ours].sum()
-    w["assisted_sales"] += (assisted & by_dealer).sum()
+        w[f"revenue_{name}"] += revenue[sales.choice == code].sum()
+    w["online_cost"] += sc.online.cost_per_order * (sales.choice == ONLINE).sum()
 
-    # Who gets paid what.
-    d = world.dealers
-    dealer = st.dealer[idx]
+
+def pay_channel(world: World, sales: Sales, week: int) -> None:
+    """Dealers' and general agents' margins and purchases; the reps' credit and commission."""
+    d, st, units, by_dealer = world.dealers, world.state, sales.units, sales.by_dealer
     if d.region.size and by_dealer.any():
-        dd = dealer[by_dealer]
-        np.add.at(d.profit_window[:, week % QUARTER], dd, (dealer_margin * units)[by_dealer])
-        np.add.at(d.purchases_qtd, dd, (dealer_cost * units)[by_dealer])
+        dd = st.dealer[sales.idx][by_dealer]
+        np.add.at(d.profit_window[:, week % QUARTER], dd, (sales.dealer * units)[by_dealer])
+        np.add.at(d.purchases_qtd, dd, (sales.dealer_cost * units)[by_dealer])
         ga = d.general_agent[dd]
         has_ga = ga >= 0
         np.add.at(
-            world.general_agent_margin, ga[has_ga], (general_agent * units)[by_dealer][has_ga]
+            world.general_agent_margin,
+            ga[has_ga],
+            (sales.general_agent * units)[by_dealer][has_ga],
         )
         np.add.at(
-            world.general_agent_purchases_qtd, ga[has_ga], (company * units)[by_dealer][has_ga]
+            world.general_agent_purchases_qtd,
+            ga[has_ga],
+            (sales.company * units)[by_dealer][has_ga],
         )
-    slot = st.rep_slot[idx]
+    slot = st.rep_slot[sales.idx]
     has_rep = slot >= 0
     has_rep[has_rep] &= world.reps.occupied[slot[has_rep]]
-    credit_reps(world, slot, has_rep & (choice == REP), revenue, units, direct=True)
-    credit_reps(world, slot, has_rep & by_dealer, revenue, units, direct=False)
+    direct = has_rep & (sales.choice == REP)
+    credit_reps(world, slot, direct, sales.revenue, units, direct=True)
+    credit_reps(world, slot, has_rep & by_dealer, sales.revenue, units, direct=False)
 
-    # Customers' new state.
+
+def update_customers(world: World, sales: Sales, capture_draw: NDArray, w: dict) -> None:
+    """Incumbents, CRM records and rep ties after the purchases; new, repeat and lost buyers."""
+    sc, pop, st, idx, choice = (
+        world.scenario,
+        world.population,
+        world.state,
+        sales.idx,
+        sales.choice,
+    )
+    ours = is_ours(choice)
     was_ours = is_ours(pop.incumbent[idx])
     repeat_eligible = pop.bought_before[idx] & was_ours
     w["new_customers"] += (ours & ~pop.bought_before[idx]).sum()
@@ -97,7 +148,7 @@ def book(
     w["churned_customers"] += (~ours & was_ours).sum()
     w["idle_customers"] += (repeat_eligible & ~st.contacted[idx]).sum()
     capture = np.select(
-        [choice == REP, by_dealer, (choice == ONLINE) | (choice == TELESALES)],
+        [choice == REP, choice == DEALER, (choice == ONLINE) | (choice == TELESALES)],
         [sc.reps.crm_capture, sc.dealers.crm_share, 1.0],
         0.0,
     )
@@ -107,9 +158,6 @@ def book(
     pop.incumbent[idx] = np.where(
         ours, choice, np.where(choice == COMPETITOR, COMPETITOR, NO_ONE)
     ).astype(np.int8)
-
-    if sc.insurance.enabled:
-        book_claims(world, idx, ours, revenue, claim_noise, w)
 
 
 def credit_reps(

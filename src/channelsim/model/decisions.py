@@ -42,18 +42,12 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     offer = offers(world, idx, st.rep_ready[idx], st.dealer_reached[idx], st.tele_reached[idx])
     prices = channel_prices(world, idx)
     erosion = settle_conflicts(world, idx, offer, prices)
-    dealer_service = np.full(idx.size, sc.dealers.service_quality)
-    if world.dealers.region.size:
-        dealer = st.dealer[idx]
-        has = dealer >= 0
-        dealer_service[has] += sc.reps.support.service_boost * support[dealer[has]]
-    dealer_service += offer.assisted * sc.engagement.assist_service_boost
     pop, seg = world.population, world.segments
     s = pop.segment[idx]
     u = utilities(
         value=pop.value[idx],
         prices=prices,
-        service=service_levels(world, dealer_service),
+        service=service_levels(world, dealer_service(world, idx, support, offer.assisted)),
         direct_acceptance=seg.direct_acceptance[s],
         price_sensitivity=seg.price_sensitivity[s],
         service_sensitivity=seg.service_sensitivity[s],
@@ -187,6 +181,19 @@ def offers(
     available[:, COMPETITOR] = sc.market.competitor.enabled
     available[:, NONE] = True
     return Offers(available, conflict, assisted)
+
+
+def dealer_service(
+    world: World, idx: NDArray, support: NDArray, assisted: NDArray
+) -> NDArray[np.float64]:
+    """The dealer's service to each customer: its base quality, raised by channel-manager
+    support and by a rep's assistance (before the cap at full service)."""
+    sc, dealer = world.scenario, world.state.dealer[idx]
+    service = np.full(idx.size, sc.dealers.service_quality)
+    if world.dealers.region.size:
+        has = dealer >= 0
+        service[has] += sc.reps.support.service_boost * support[dealer[has]]
+    return service + assisted * sc.engagement.assist_service_boost
 
 
 def service_levels(world: World, dealer_service: NDArray) -> NDArray:

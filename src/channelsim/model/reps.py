@@ -32,25 +32,7 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
         return
     pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
     rng = world.streams.sales
-    slot = st.rep_slot[in_market]
-    ok = slot >= 0
-    ok[ok] &= world.reps.occupied[slot[ok]] & ~world.reps.is_manager[slot[ok]]
-    ok &= ~st.rep_ready[in_market]
-    ok &= ~declined(world, in_market)
-    large = seg.large[pop.segment[in_market]]
-    rule = sc.engagement.large_accounts
-    # A rep learns of a large account that is not its own by prospecting, or because
-    # the dealer shares it (only the cooperative rules make dealers share).
-    discovered = rng.random(in_market.size) < sc.reps.prospecting
-    shared = rule in engagement.SHARING_RULES and world.uses_dealers
-    known = st.tied[in_market] | discovered | (shared & st.dealer_reached[in_market])
-    ok &= ~large | known
-    if rule == "dealer_only" and world.uses_dealers:
-        ok &= ~large
-    if rule == "deal_registration":
-        held = (st.owner[in_market] == DEALER) & (st.owner_expires[in_market] >= week)
-        ok &= ~(large & held)
-    cand = in_market[ok]
+    cand = candidates(world, in_market, week)
     if cand.size == 0:
         return
     # Reps see first the customers that earn them the most commission, their own ones twice.
@@ -77,6 +59,34 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
     st.rep_ready[visited] = st.stage[visited] >= stages
     w["pipeline_visits"] += float(multi.sum())
     w["pipeline_advances"] += float((advance & multi).sum())
+
+
+def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
+    """In-market customers a seller in post may visit: not yet ready to quote, and, for a
+    large account, known to the rep and allowed by the rules of engagement.
+
+    Draws one prospecting number per in-market customer.
+    """
+    pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
+    slot = st.rep_slot[in_market]
+    ok = slot >= 0
+    ok[ok] &= world.reps.occupied[slot[ok]] & ~world.reps.is_manager[slot[ok]]
+    ok &= ~st.rep_ready[in_market]
+    ok &= ~declined(world, in_market)
+    large = seg.large[pop.segment[in_market]]
+    rule = sc.engagement.large_accounts
+    # A rep learns of a large account that is not its own by prospecting, or because
+    # the dealer shares it (only the cooperative rules make dealers share).
+    discovered = world.streams.sales.random(in_market.size) < sc.reps.prospecting
+    shared = rule in engagement.SHARING_RULES and world.uses_dealers
+    known = st.tied[in_market] | discovered | (shared & st.dealer_reached[in_market])
+    ok &= ~large | known
+    if rule == "dealer_only" and world.uses_dealers:
+        ok &= ~large
+    if rule == "deal_registration":
+        held = (st.owner[in_market] == DEALER) & (st.owner_expires[in_market] >= week)
+        ok &= ~(large & held)
+    return in_market[ok]
 
 
 def set_quotas(world: World, list_price: float) -> None:
