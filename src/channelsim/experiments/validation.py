@@ -82,17 +82,24 @@ def stacked_margins(folder: Path = FOLDER) -> list[Check]:
     three = simulate(folder, "maker_agent_dealer")
     n, c = _market(integrated)
     a = n * (1.0 - c)  # A = a - b c with a = b = N (uniform valuations on [0, 1])
-    dp = 2.0 / n
-    dq = n * dp + 1.0
-    why_p = (
-        f"demand steps once per 1/N = {1 / n:g} of price (stratified valuations); each tier's "
-        "discrete optimum lies within a step of the continuous one, a leader's within two"
-    )
-    why_q = f"N x (price tolerance) + 1 customer = {dq:g} units"
-    why_pi = "price error x quantity + margin x quantity error, from the two lines above"
+    step = 1.0 / n  # demand falls by one customer per 1/N of the retail price
+    dq = 1.0
+    why_q = "one customer: each tier's price is exact for the step demand it faces"
 
-    def profit_tol(margin: float, quantity: float) -> float:
-        return 2 * dp * quantity + margin * dq
+    def dp(below: int) -> float:
+        """One step of the demand a tier faces with `below` best-responding tiers below it."""
+        return step * 2**below
+
+    def why_p(below: int) -> str:
+        return (
+            f"one step of the demand this tier faces: it loses a customer every "
+            f"2^{below}/N = {dp(below):g} of its price (exact best response on step demand)"
+        )
+
+    why_pi = "price error x quantity + margin x quantity error, from the lines above"
+
+    def profit_tol(margin: float, quantity: float, below: int = 0) -> float:
+        return dp(below) * quantity + margin * dq
 
     def ratio_tol(ratio: float, parts: Sequence[tuple[float, float]], base: float) -> float:
         total = sum(a**2 / (4 * n) * r for r, _ in parts)
@@ -102,7 +109,9 @@ def stacked_margins(folder: Path = FOLDER) -> list[Check]:
     case = "1 stacked margins"
     pi = a**2 / (4 * n)
     checks = [
-        Check(case, "integrated: price", (1 + c) / 2, integrated.model.prices.online, dp, why_p),
+        Check(
+            case, "integrated: price", (1 + c) / 2, integrated.model.prices.online, dp(0), why_p(0)
+        ),
         Check(case, "integrated: units/week", a / 2, integrated.per_week("units"), dq, why_q),
         Check(
             case,
@@ -116,16 +125,16 @@ def stacked_margins(folder: Path = FOLDER) -> list[Check]:
     base = integrated.per_week("company_profit")
     w = two.model.prices.general_agent_to_dealer
     maker2, dealer2 = two.per_week("company_profit"), two.per_week("dealer_margin")
-    tol_m2, tol_d2 = profit_tol((1 - c) / 2, a / 4), profit_tol((1 - c) / 4, a / 4)
+    tol_m2, tol_d2 = profit_tol((1 - c) / 2, a / 4, 1), profit_tol((1 - c) / 4, a / 4)
     checks += [
-        Check(case, "maker->dealer: wholesale w", (1 + c) / 2, w, dp, why_p),
+        Check(case, "maker->dealer: wholesale w", (1 + c) / 2, w, dp(1), why_p(1)),
         Check(
             case,
             "maker->dealer: retail p",
             (3 + c) / 4,
             two.model.prices.dealer_to_customer,
-            dp,
-            why_p,
+            dp(0),
+            why_p(0),
         ),
         Check(case, "maker->dealer: units/week", a / 4, two.per_week("units"), dq, why_q),
         Check(case, "maker->dealer: maker profit/week", a**2 / (8 * n), maker2, tol_m2, why_pi),
@@ -142,14 +151,26 @@ def stacked_margins(folder: Path = FOLDER) -> list[Check]:
     p3 = three.model.prices
     maker3 = three.per_week("company_profit")
     agent3, dealer3 = three.per_week("ga_margin"), three.per_week("dealer_margin")
-    tol_m3 = profit_tol((1 - c) / 2, a / 8)
-    tol_a3, tol_d3 = profit_tol((1 - c) / 4, a / 8), profit_tol((1 - c) / 8, a / 8)
+    tol_m3 = profit_tol((1 - c) / 2, a / 8, 2)
+    tol_a3, tol_d3 = profit_tol((1 - c) / 4, a / 8, 1), profit_tol((1 - c) / 8, a / 8)
     checks += [
         Check(
-            case, "maker->agent->dealer: w1", (1 + c) / 2, p3.company_to_general_agent, dp, why_p
+            case,
+            "maker->agent->dealer: w1",
+            (1 + c) / 2,
+            p3.company_to_general_agent,
+            dp(2),
+            why_p(2),
         ),
-        Check(case, "maker->agent->dealer: w2", (3 + c) / 4, p3.general_agent_to_dealer, dp, why_p),
-        Check(case, "maker->agent->dealer: p", (7 + c) / 8, p3.dealer_to_customer, dp, why_p),
+        Check(
+            case,
+            "maker->agent->dealer: w2",
+            (3 + c) / 4,
+            p3.general_agent_to_dealer,
+            dp(1),
+            why_p(1),
+        ),
+        Check(case, "maker->agent->dealer: p", (7 + c) / 8, p3.dealer_to_customer, dp(0), why_p(0)),
         Check(case, "maker->agent->dealer: units/week", a / 8, three.per_week("units"), dq, why_q),
         Check(case, "maker->agent->dealer: maker profit", a**2 / (16 * n), maker3, tol_m3, why_pi),
         Check(case, "maker->agent->dealer: agent profit", a**2 / (32 * n), agent3, tol_a3, why_pi),
@@ -335,7 +356,7 @@ def rep_pricing(folder: Path = FOLDER) -> list[Check]:
         run = simulate(folder, "rep_pricing", [f"reps.commission.basis={basis}"])
         n, c = _market(run)
         price = 0.5 if basis == "revenue" else (1 + c) / 2
-        dp = 2.0 / n
+        dp = 1.0 / n
         checks += [
             Check(
                 case,
@@ -343,15 +364,15 @@ def rep_pricing(folder: Path = FOLDER) -> list[Check]:
                 price,
                 run.model.prices.direct,
                 dp,
-                f"demand steps once per 1/N = {1 / n:g} of price; optimum within two steps",
+                f"one demand step, 1/N = {1 / n:g} (exact best response on step demand)",
             ),
             Check(
                 case,
                 f"{basis} commission: units/week",
                 n * (1 - price),
                 run.per_week("units"),
-                n * dp + 1,
-                "N x (price tolerance) + 1 customer",
+                1.0,
+                "one customer (exact best response on step demand)",
             ),
         ]
     return checks

@@ -68,6 +68,8 @@ class Economics:
     competitor_price: float
     commission_basis: str
     commission_rate: float
+    general_agent_cost: float = 0.0  # the general agents' own cost per unit (money)
+    dealer_cost: float = 0.0  # the dealers' own cost per unit (money)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def price_vector(prices: pricing.ChainPrices, econ: Economics) -> NDArray:
     out[DEALER] = prices.dealer_to_customer
     out[REP] = prices.direct
     out[ONLINE] = prices.online
-    out[TELESALES] = econ.telesales_price
+    out[TELESALES] = prices.telesales
     out[COMPETITOR] = econ.competitor_price
     return out
 
@@ -312,7 +314,7 @@ class _Response:
         return np.interp(cost, self.grid, self.retail), np.interp(cost, self.grid, self.markup)
 
 
-def _dealer_chain(
+def _dealer_chain_smooth(
     decisions: Decisions,
     econ: Economics,
     policy: PricingPolicy,
@@ -320,7 +322,7 @@ def _dealer_chain(
     reach: DealerReach,
     current: NDArray,
 ) -> Decisions:
-    """Backward induction down the chain company -> (general agent ->) dealer -> customer.
+    """Backward induction down the dealer chain on a price grid (logit demand).
 
     Everything the chain decides moves only the dealer's retail price (and, through the
     dealer's markup, its effort), so demand is tabulated once on a grid of retail prices
@@ -354,17 +356,17 @@ def _dealer_chain(
         mixed = share[..., None] * a + (1.0 - share[..., None]) * unreached
         return share * a[..., DEALER], mixed @ margins
 
-    def respond(q: NDArray) -> NDArray:
+    def respond(q: NDArray, own_cost: float) -> NDArray:
         """Each row's best own price y >= cost x (rows: x on the grid; q: units at each y)."""
-        profit = np.where(
-            grid[None, :] >= grid[:, None], (grid[None, :] - grid[:, None]) * q, -np.inf
-        )
+        margin = grid[None, :] - grid[:, None]
+        profit = np.where(margin >= 0, (margin - own_cost) * q, -np.inf)
         return _grid_argmax(profit, grid, fallback=grid)
 
     safe = np.maximum(grid, 1e-12)
+    c_ga, c_d = econ.general_agent_cost, econ.dealer_cost
     if rules["dealer"] == "best_response":
         q, _ = units(np.maximum(floor, grid)[None, :], grid[None, :] / safe[:, None] - 1.0)
-        own = respond(q)
+        own = respond(q, c_d)
         dealer = _Response(grid, np.maximum(floor, own), own / safe - 1.0)
     else:
         m = decisions.dealer_markup
@@ -372,7 +374,7 @@ def _dealer_chain(
     below = dealer
     if not econ.flattened:
         if rules["general_agent"] == "best_response":
-            below = _Response(grid, *dealer.at(respond(units(*dealer.at(grid))[0][None, :])))
+            below = _Response(grid, *dealer.at(respond(units(*dealer.at(grid))[0][None, :], c_ga)))
         else:
             below = _Response(grid, *dealer.at(grid * (1.0 + decisions.general_agent_markup)))
 
@@ -389,14 +391,17 @@ def _dealer_chain(
         if rules["general_agent"] == "best_response":
             was = cost * (1.0 + out.general_agent_markup)
             y = best_price(
-                lambda y: (y - cost) * units(*dealer.at(y))[0], cost, high, grid.size, was
+                lambda y: (y - cost - c_ga) * units(*dealer.at(y))[0], cost, high, grid.size, was
             )
             out = replace(out, general_agent_markup=_markup(y, cost, out.general_agent_markup))
         cost = cost * (1.0 + out.general_agent_markup)
     if rules["dealer"] == "best_response":
         was = cost * (1.0 + out.dealer_markup)
         y = best_price(
-            lambda y: (y - cost) * units(np.maximum(floor, y), y / max(cost, 1e-12) - 1.0)[0],
+            lambda y: (
+                (np.maximum(floor, y) - cost - c_d)
+                * units(np.maximum(floor, y), y / max(cost, 1e-12) - 1.0)[0]
+            ),
             cost,
             high,
             grid.size,
@@ -404,6 +409,258 @@ def _dealer_chain(
         )
         out = replace(out, dealer_markup=_markup(y, cost, out.dealer_markup))
     return out
+
+
+# --- exact best responses on step demand (deterministic choice) -------------------------
+# With logit scale 0 each customer buys from the channel with the highest utility, so as one
+# price moves demand changes only where a customer switches: demand is a step function and
+# a seller's profit (price - cost) x units rises along each step and falls at its end. The
+# best price is therefore the end of one of the steps; evaluating profit there (just below
+# each switching price, by `_NUDGE` of the price scale) is exact. Equations:
+# docs/pricing-policies.md, "Exact best responses".
+
+# How far below a switching price a candidate sits (relative to the price scale): far
+# above float rounding, far below one demand step.
+_NUDGE = 1e-9
+# With exact candidates, the current price is kept only if no candidate beats it by more
+# than float rounding.
+_EXACT_TOLERANCE = 1e-12
+
+
+def switch_prices(demand: Demand, prices: NDArray, channel: int) -> NDArray:
+    """Each customer's highest price of `channel` at which it still buys there, others held.
+
+    V_ij(y) = V_ij(0) + slope_ij y crosses the customer's best other option
+    max_{k != j} V_ik(p_k) at y_i = (V_ij(0) - max_{k != j} V_ik) / (-slope_ij); for a
+    dealer facing an online offer at p_d that is v or p_d + (1 - theta) v. Customers
+    without an offer from `channel` have none.
+    """
+    u = demand.base + demand.slope * np.asarray(prices, dtype=float)[None, :]
+    others = np.delete(u, channel, axis=1).max(axis=1)
+    own, slope = demand.base[:, channel], demand.slope[:, channel]
+    ok = np.isfinite(own) & (slope < 0) & np.isfinite(others)
+    return (own[ok] - others[ok]) / -slope[ok]
+
+
+class Steps:
+    """Demand as one channel's price moves, the others held, under deterministic choice.
+
+    Each customer offered the channel buys there up to its switching price y_i
+    (`switch_prices`) and from its best other option above it; the others' choices do not
+    change. Sorting the y_i turns units at any price into a search and a cumulative sum:
+    exact and O(log n) per price instead of a pass over every customer.
+    """
+
+    def __init__(self, demand: Demand, prices: NDArray, channel: int) -> None:
+        u = demand.base + demand.slope * np.asarray(prices, dtype=float)[None, :]
+        others = u.copy()
+        others[:, channel] = -np.inf
+        best = np.argmax(others, axis=1)
+        best_value = others[np.arange(u.shape[0]), best]
+        own, slope = demand.base[:, channel], demand.slope[:, channel]
+        moves = np.isfinite(own) & (slope < 0) & np.isfinite(best_value)
+        weight = demand.sample.weight
+        k = len(CHANNELS)
+        self.channel = channel
+        self.fixed = np.bincount(np.argmax(u[~moves], axis=1), weight[~moves], minlength=k)
+        switch = (own[moves] - best_value[moves]) / -slope[moves]
+        order = np.argsort(switch, kind="stable")
+        self.switch = switch[order]
+        moved = np.zeros((order.size + 1, k))
+        np.add.at(moved[1:], (np.arange(order.size), best[moves][order]), weight[moves][order])
+        self.moved = np.cumsum(moved, axis=0)  # units gone to other options below each y_i
+        self.total = float(weight[moves].sum())
+
+    def units(self, price: ArrayLike) -> NDArray:
+        """Expected units by channel (columns) at each price of the moving channel."""
+        gone = np.searchsorted(self.switch, np.asarray(price, dtype=float), side="left")
+        out = self.fixed[None, :] + self.moved[gone]
+        out[:, self.channel] += self.total - self.moved[gone].sum(axis=1)
+        return out
+
+
+def step_units(demand: Demand, rows: NDArray) -> NDArray:
+    """Units for rows of channel prices; by `Steps` when choice is deterministic and only
+    one offered channel's price differs between the rows (the same numbers, faster)."""
+    rows = np.atleast_2d(np.asarray(rows, dtype=float))
+    if demand.sample.scale != 0 or rows.shape[0] < 4:
+        return demand.units(rows)
+    offered = np.isfinite(demand.base).any(axis=0)
+    varies = offered & (rows != rows[0]).any(axis=0)
+    if varies.sum() > 1:
+        return demand.units(rows)
+    j = int(np.argmax(varies)) if varies.any() else DEALER
+    return Steps(demand, rows[0], j).units(rows[:, j])
+
+
+def best_candidate(
+    objective: Callable[[NDArray], NDArray], candidates: ArrayLike, current: float | None = None
+) -> float:
+    """The candidate with the highest objective; the current price if none beats it."""
+    x = np.unique(np.asarray(candidates, dtype=float))
+    values = objective(x)
+    k = int(np.argmax(values))
+    if current is not None:
+        kept = float(objective(np.array([current]))[0])
+        if values[k] <= kept + _EXACT_TOLERANCE * abs(kept):
+            return float(current)
+    return float(x[k])
+
+
+def envelope(price: NDArray, units: NDArray) -> tuple[NDArray, NDArray]:
+    """Which of a follower's options is best for each cost x it may face.
+
+    Option k earns (price_k - x) units_k at cost x: a line in x. The follower's best profit
+    is the upper envelope of these lines; returns the options on it in order of rising x
+    (falling units) and the costs at which each gives way to the next. A leader's profit
+    (x - c) units rises along each segment, so its best prices are just below these cuts.
+    """
+    order = np.lexsort((-price, -units))  # most units first; equal units: highest price
+    hull: list[int] = []
+    cuts: list[float] = []
+    for k in order:
+        if hull and units[hull[-1]] == units[k]:
+            continue  # same units at a lower price: never better
+        while hull:
+            j = hull[-1]
+            x = (price[j] * units[j] - price[k] * units[k]) / (units[j] - units[k])
+            if cuts and x <= cuts[-1]:
+                hull.pop()
+                cuts.pop()
+            else:
+                cuts.append(x)
+                break
+        hull.append(int(k))
+    return np.array(hull, dtype=np.int64), np.array(cuts)
+
+
+def _dealer_chain_exact(
+    decisions: Decisions,
+    econ: Economics,
+    policy: PricingPolicy,
+    sample: DemandSample,
+    reach: DealerReach,
+    current: NDArray,
+) -> Decisions:
+    """Backward induction down the dealer chain, exact on step demand.
+
+    The dealer's options are the retail prices just below each customer's switching price
+    (and the floor, and a price nobody pays). Each tier above faces the follower's best
+    response, a step function of its price with steps where the follower's best option
+    changes (`envelope`); its options are the prices just below those steps. The company
+    picks among its options by its own profit, then each best-responding tier below picks
+    among its options against the actual price above (top down).
+    """
+    rules = {
+        "wholesale": policy.wholesale,
+        "general_agent": "fixed" if econ.flattened else policy.general_agent,
+        "dealer": policy.dealer,
+    }
+    if "best_response" not in rules.values():
+        return decisions
+    c, floor = econ.unit_cost, econ.price_floor
+    c_ga, c_d = econ.general_agent_cost, econ.dealer_cost
+    high = max(choke_price(sample), float(current[DEALER]) * 1.05, c + 1e-9)
+    nudge = _NUDGE * high
+    share = float(_reach_curve(reach)(np.array(decisions.dealer_markup)))
+    reached = Demand(sample)
+    unreached = expected_units(sample, current, _without_dealer(sample))[0]
+    margins = _company_margins(current, econ)
+
+    steps = Steps(reached, current, DEALER)
+
+    def units(retail: NDArray) -> NDArray:
+        """Expected units by channel (columns) at each retail price, other prices held."""
+        return share * steps.units(np.maximum(floor, retail)) + (1.0 - share) * unreached
+
+    # The dealer's options: just below each switching price, the floor, and no sale.
+    switches = steps.switch - nudge
+    retail = np.unique(np.concatenate([np.maximum(floor, switches), [max(floor, high)]]))
+    table = units(retail)
+    sold = table[:, DEALER]
+
+    # Responses of the chain below each tier, as functions of the price that tier charges.
+    def dealer_retail(cost: NDArray) -> NDArray:
+        cost = np.asarray(cost, dtype=float)
+        if rules["dealer"] != "best_response":
+            return np.maximum(floor, cost * (1.0 + decisions.dealer_markup))
+        profit = (retail[None, :] - c_d - cost[:, None]) * sold[None, :]
+        return retail[np.argmax(profit, axis=1)]
+
+    if rules["dealer"] == "best_response":
+        _, cuts = envelope(retail - c_d, sold)
+        dealer_options = cuts - nudge  # the dealer's cost just below each change of its price
+    else:
+        m = decisions.dealer_markup
+        dealer_options = np.concatenate([switches, [floor]]) / (1.0 + m)
+
+    ga_options = dealer_options  # general agent's prices worth charging (its best response)
+    if rules["general_agent"] == "best_response":
+        ga_sold = units(dealer_retail(ga_options))[:, DEALER]
+        _, ga_cuts = envelope(ga_options - c_ga, ga_sold)
+
+    def ga_price(w1: NDArray) -> NDArray:
+        w1 = np.asarray(w1, dtype=float)
+        if econ.flattened:
+            return w1
+        if rules["general_agent"] != "best_response":
+            return w1 * (1.0 + decisions.general_agent_markup)
+        profit = (ga_options[None, :] - c_ga - w1[:, None]) * ga_sold[None, :]
+        return ga_options[np.argmax(profit, axis=1)]
+
+    out = decisions
+    if rules["wholesale"] == "best_response":
+        if econ.flattened:
+            options = dealer_options
+        elif rules["general_agent"] == "best_response":
+            options = ga_cuts - nudge
+        else:
+            options = dealer_options / (1.0 + decisions.general_agent_markup)
+        options = options[(options >= c) & (options <= high)]
+
+        def company(w: NDArray) -> NDArray:
+            q = units(dealer_retail(ga_price(w)))
+            return (w - c) * q[:, DEALER] + q @ margins
+
+        w1 = best_candidate(company, np.concatenate([options, [c]]), out.wholesale)
+        out = replace(out, wholesale=w1)
+    cost = out.wholesale
+    if not econ.flattened:
+        if rules["general_agent"] == "best_response":
+            was = cost * (1.0 + out.general_agent_markup)
+            mine = ga_options[ga_options >= cost]
+
+            def agent(y: NDArray) -> NDArray:
+                return (y - cost - c_ga) * units(dealer_retail(y))[:, DEALER]
+
+            y = best_candidate(agent, np.concatenate([mine, [cost]]), was)
+            out = replace(out, general_agent_markup=_markup(y, cost, out.general_agent_markup))
+        cost = cost * (1.0 + out.general_agent_markup)
+    if rules["dealer"] == "best_response":
+        was = max(floor, cost * (1.0 + out.dealer_markup))
+        mine = retail[retail >= cost]
+
+        def dealer(y: NDArray) -> NDArray:
+            return (y - cost - c_d) * units(y)[:, DEALER]
+
+        y = best_candidate(dealer, np.concatenate([mine, [max(cost, floor)]]), was)
+        out = replace(out, dealer_markup=_markup(y, cost, out.dealer_markup))
+    return out
+
+
+def _dealer_chain(
+    decisions: Decisions,
+    econ: Economics,
+    policy: PricingPolicy,
+    sample: DemandSample,
+    reach: DealerReach,
+    current: NDArray,
+) -> Decisions:
+    """Exact on step demand when the dealers' reach does not depend on their markup;
+    a grid search for logit demand (or markup-dependent reach)."""
+    exact = sample.scale == 0 and (reach.elasticity == 0 or reach.weight.sum() <= 0)
+    solve = _dealer_chain_exact if exact else _dealer_chain_smooth
+    return solve(decisions, econ, policy, sample, reach, current)
 
 
 def _reach_curve(reach: DealerReach) -> Callable[[NDArray], NDArray]:
@@ -451,29 +708,40 @@ def _direct_chain(
 
     The rep maximises its expected commission rate x base(price) x units within its
     authority; the company maximises its expected profit over all channels. Dealer-chain
-    prices are held at their current values.
+    prices are held at their current values. On step demand (logit scale 0) both are exact
+    (candidates just below the switching prices); for logit demand a grid search.
     """
     list_rule = policy.list_price if (econ.reps_sell or econ.online_enabled) else "fixed"
     rep_rule = policy.rep if econ.reps_sell and econ.commission_rate > 0 else "fixed"
     if "best_response" not in (list_rule, rep_rule):
         return decisions
     c, floor = econ.unit_cost, econ.price_floor
+    exact = sample.scale == 0
     share = float(reach.share(np.array(decisions.dealer_markup)))
-    with_dealer = Demand(sample) if share > 0 else None
-    without_dealer = Demand(sample, _without_dealer(sample)) if share < 1 else None
+    demands = [
+        (weight, Demand(sample, offers))
+        for weight, offers in ((share, None), (1.0 - share, _without_dealer(sample)))
+        if weight > 0
+    ]
     wholesale_margin = decisions.wholesale - c
+    nudge = _NUDGE * max(choke_price(sample), decisions.list_price)
+    telesales_moves = bool(sample.offers[:, TELESALES].any())
+
+    def rows_at(list_price: NDArray, rep_price: NDArray) -> NDArray:
+        """Channel prices for pairs (list price, rep price); online and telesales follow P."""
+        list_price, rep_price = np.broadcast_arrays(list_price, rep_price)
+        rows = np.repeat(current[None, :], list_price.size, axis=0)
+        rows[:, REP] = np.maximum(floor, rep_price.ravel())
+        rows[:, ONLINE] = np.maximum(floor, list_price.ravel() * (1.0 - econ.online_discount))
+        rows[:, TELESALES] = np.maximum(floor, list_price.ravel())
+        return rows
 
     def outcome(list_price: NDArray, discount: NDArray) -> tuple[NDArray, NDArray]:
         """Rep commission and company profit for pairs (list price, rep discount)."""
         list_price, discount = np.broadcast_arrays(list_price, discount)
-        rows = np.repeat(current[None, :], list_price.size, axis=0)
-        rows[:, REP] = np.maximum(floor, list_price.ravel() * (1.0 - discount.ravel()))
-        rows[:, ONLINE] = np.maximum(floor, list_price.ravel() * (1.0 - econ.online_discount))
-        q = np.zeros((rows.shape[0], len(CHANNELS)))
-        if with_dealer is not None:
-            q += share * with_dealer.units(rows)
-        if without_dealer is not None:
-            q += (1.0 - share) * without_dealer.units(rows)
+        rows = rows_at(list_price, list_price * (1.0 - discount))
+        units = step_units if exact else Demand.units
+        q = sum(weight * units(demand, rows) for weight, demand in demands)
         commission = econ.commission_rate * _commission_base(rows[:, REP], econ) * q[:, REP]
         profit = (
             wholesale_margin * q[:, DEALER]
@@ -484,36 +752,75 @@ def _direct_chain(
         )
         return commission.reshape(list_price.shape), profit.reshape(list_price.shape)
 
+    def rep_switches(list_price: float) -> NDArray:
+        """Rep prices just below each customer's switching price, at this list price."""
+        rows = rows_at(np.array([list_price]), np.array([list_price]))[0]
+        found = [switch_prices(demand, rows, REP) for _, demand in demands]
+        return np.concatenate(found) - nudge
+
+    def rep_best_price(list_price: float, low: float, high: float, was: float | None) -> float:
+        """The rep's best own price in [low, high] (its commission), on step demand."""
+
+        def pay(p: NDArray) -> NDArray:
+            return outcome(np.full(p.size, list_price), 1.0 - p / list_price)[0]
+
+        options = rep_switches(list_price)
+        options = options[(options >= low) & (options <= high)]
+        return best_candidate(pay, np.concatenate([options, [high]]), was)
+
     def rep_response(list_price: float, current_discount: float | None) -> float:
         if rep_rule != "best_response" or econ.rep_max_discount <= 0:
             return decisions.rep_discount
-        return best_price(
-            lambda d: outcome(np.full(d.size, list_price), d)[0],
-            0.0,
-            econ.rep_max_discount,
-            policy.grid_points,
-            current_discount,
-        )
+        if not exact:
+            return best_price(
+                lambda d: outcome(np.full(d.size, list_price), d)[0],
+                0.0,
+                econ.rep_max_discount,
+                policy.grid_points,
+                current_discount,
+            )
+        low = max(floor, list_price * (1.0 - econ.rep_max_discount))
+        high = max(floor, list_price)
+        was = None if current_discount is None else list_price * (1.0 - current_discount)
+        price = rep_best_price(list_price, low, high, was)
+        return float(np.clip(1.0 - price / list_price, 0.0, econ.rep_max_discount))
 
     list_price = decisions.list_price
     if list_rule == "best_response":
         top = max(choke_price(sample), list_price) / (
             1.0 - max(econ.rep_max_discount, econ.online_discount)
         )
-        if rep_rule == "best_response" and not econ.online_enabled:
-            # Without the online channel the list price moves nothing the rep's demand
-            # depends on: the rep's response is its own best price, clipped to its authority.
-            wanted = best_price(
-                lambda p: outcome(p, np.zeros(p.size))[0], floor, top, policy.grid_points
-            )
+        if rep_rule == "best_response" and not econ.online_enabled and not telesales_moves:
+            # The list price moves nothing the rep's demand depends on: the rep's response
+            # is its own best price, clipped to its authority [P (1 - delta_max), P].
+            if exact:
+                wanted = best_candidate(
+                    lambda p: outcome(p, np.zeros(p.size))[0],
+                    np.concatenate([rep_switches(list_price), [floor, top]]).clip(floor, top),
+                )
+            else:
+                wanted = best_price(
+                    lambda p: outcome(p, np.zeros(p.size))[0], floor, top, policy.grid_points
+                )
 
             def company(lp: NDArray) -> NDArray:
                 return outcome(lp, np.clip(1.0 - wanted / lp, 0.0, econ.rep_max_discount))[1]
 
-            list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
+            if exact:
+                # The rep's price is P below `wanted`, `wanted` up to wanted / (1 - delta_max),
+                # P (1 - delta_max) above: it crosses a switching price y at P = y or
+                # P = y / (1 - delta_max).
+                y = rep_switches(list_price)
+                kinks = [wanted, wanted / (1.0 - econ.rep_max_discount), c, top]
+                options = np.concatenate([y, y / (1.0 - econ.rep_max_discount), kinks])
+                options = options[(options >= c) & (options <= top)]
+                list_price = best_candidate(company, options, decisions.list_price)
+            else:
+                list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
         elif rep_rule == "best_response":
             # Anticipated rep responses: a coarse grid of discounts for each list price,
             # refined by a parabola (cheap enough to nest inside the company's search).
+            # Not exact on step demand (see docs/pricing-policies.md).
             points = min(policy.grid_points, 41)
             discounts = np.linspace(0.0, econ.rep_max_discount, points)
 
@@ -524,15 +831,73 @@ def _direct_chain(
 
             list_price = best_price(company, c, top, points, decisions.list_price)
         else:
-            list_price = best_price(
-                lambda lp: outcome(lp, np.full(lp.size, decisions.rep_discount))[1],
-                c,
-                top,
-                policy.grid_points,
-                decisions.list_price,
-            )
+
+            def company(lp: NDArray) -> NDArray:
+                return outcome(lp, np.full(lp.size, decisions.rep_discount))[1]
+
+            if exact:
+                options = _list_price_switches(
+                    demands, rows_at, decisions.rep_discount, econ, telesales_moves, nudge
+                )
+                options = options[(options >= c) & (options <= top)]
+                list_price = best_candidate(
+                    company, np.concatenate([options, [c, top]]), decisions.list_price
+                )
+            else:
+                list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
     discount = rep_response(list_price, decisions.rep_discount)
     return replace(decisions, list_price=list_price, rep_discount=discount)
+
+
+def _list_price_switches(
+    demands: list[tuple[float, Demand]],
+    rows_at: Callable[[NDArray, NDArray], NDArray],
+    rep_discount: float,
+    econ: Economics,
+    telesales_moves: bool,
+    nudge: float,
+) -> NDArray:
+    """List prices just below which some customer changes channel (rep discount held).
+
+    The rep, online and telesales prices are a_j P (a_j = 1 - discount, 1 - online
+    discount, 1), or the floor F below F / a_j; the other prices are held. A customer's
+    utilities are linear in P between these kinks, so its choice can change only where two
+    of them cross: a moving channel and the best held one, two moving channels, or a moving
+    channel and one held at the floor. Of those crossings, the ones where the customer's
+    own choice does change are kept.
+    """
+    floor = econ.price_floor
+    coef = {REP: 1.0 - rep_discount, ONLINE: 1.0 - econ.online_discount}
+    if telesales_moves:
+        coef[TELESALES] = 1.0
+    moving = [j for j in coef if coef[j] > 0]
+    found = []
+    for _, demand in demands:
+        base, slope = demand.base, demand.slope
+        held = np.delete(base + slope * rows_at(np.zeros(1), np.zeros(1))[0], moving, axis=1)
+        best_held = held.max(axis=1)
+        points = [floor / coef[j] for j in moving]
+        for j in moving:
+            a = slope[:, j] * coef[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                points.append((best_held - base[:, j]) / a)
+                for k in moving:
+                    if k > j:
+                        points.append((base[:, k] - base[:, j]) / (a - slope[:, k] * coef[k]))
+                    if k != j:
+                        points.append((base[:, k] + slope[:, k] * floor - base[:, j]) / a)
+        customer = np.concatenate([np.arange(base.shape[0])] * (len(points) - len(moving)))
+        x = np.concatenate([p for p in points if np.ndim(p)])
+        ok = np.isfinite(x) & (x > 0)
+        x, customer = x[ok], customer[ok]
+
+        below, above = (
+            np.argmax(base[customer] + slope[customer] * rows_at(at, at * coef[REP]), axis=1)
+            for at in (x - nudge, x + nudge)
+        )
+        changed = below != above
+        found += [x[changed] - nudge, np.array([floor / coef[j] for j in moving])]
+    return np.concatenate(found) if found else np.zeros(0)
 
 
 def _without_dealer(sample: DemandSample) -> NDArray[np.bool_]:

@@ -17,6 +17,7 @@ class ChainPrices:
     dealer_to_customer: float
     direct: float
     online: float
+    telesales: float  # telesales sells at the (current) list price, never below the floor
 
 
 def chain_prices(
@@ -43,7 +44,8 @@ def chain_prices(
     retail = max(price_floor, dealer_cost * (1.0 + dealer_markup))
     direct = max(price_floor, list_price * (1.0 - rep_discount))
     online = max(price_floor, list_price * (1.0 - online_discount))
-    return ChainPrices(ga_cost, dealer_cost, retail, direct, online)
+    telesales = max(price_floor, list_price)
+    return ChainPrices(ga_cost, dealer_cost, retail, direct, online, telesales)
 
 
 def money_split(
