@@ -218,6 +218,12 @@ class GeneralAgentSpec(Strict):
 
 class GeneralAgents(Strict):
     markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    unit_cost: Money = Field(
+        0.0,
+        description="the general agents' own cost per unit they pass on (money per unit, >= 0; "
+        "handling, logistics, finance): it comes out of their margin, is reported as "
+        "ga_costs and enters their best response",
+    )
     agents: list[GeneralAgentSpec] = []
     volume_rebate: VolumeRebate = VolumeRebate()
 
@@ -238,6 +244,12 @@ class DealerExit(Strict):
 class Dealers(Strict):
     per_region: int | dict[str, Annotated[int, Field(ge=0)]] = 2
     markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
+    unit_cost: Money = Field(
+        0.0,
+        description="the dealers' own cost per unit they sell (money per unit, >= 0; "
+        "delivery, installation, finance): it comes out of their margin, is reported as "
+        "dealer_unit_costs, raises their floor and enters their best response",
+    )
     min_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     service_quality: Probability = 0.8
     reach: Probability = Field(0.3, description="weekly chance to reach an in-market customer")
@@ -297,6 +309,43 @@ class ChannelSupport(Strict):
     visits_per_dealer: Positive = Field(5.0, description="weekly visits for full support")
 
 
+class RepEffort(Strict):
+    """How many visits a rep makes a week (docs/model.md, "Rep effort")."""
+
+    model: Literal["fixed", "incentive"] = Field(
+        "fixed",
+        description="fixed: every rep makes reps.capacity visits a week (less during ramp-up); "
+        "incentive: each rep chooses e* = beta h / k visits a week, at most reps.capacity, "
+        "with beta its marginal pay per unit of commission base and h its commission base per "
+        "visit, re-measured every quarter",
+    )
+    cost: Positive = Field(
+        1.0,
+        description="k: the rep's cost of effort, k e^2 / 2 money per week for e visits a week "
+        "(money per visit^2; > 0)",
+    )
+    risk_aversion: NonNegative = Field(
+        0.0, description="r: the rep's absolute risk aversion (per unit of money; >= 0)"
+    )
+    sales_noise: NonNegative = Field(
+        0.0,
+        description="sigma: standard deviation of a rep's weekly commission base not explained "
+        "by its effort (money per week; >= 0); the risk premium is r sigma^2 beta^2 / 2",
+    )
+    participation: bool = Field(
+        False,
+        description="true: each quarter the weekly base salary is set so that the rep's "
+        "certainty equivalent equals attrition.market_pay (the company pays for the effort "
+        "and risk it asks for; replaces reps.base_salary)",
+    )
+    initial_productivity: Money | None = Field(
+        None,
+        description="h for the first quarter (commission base per visit, money per visit); "
+        "default: the commission base of one purchase by the territory's average account "
+        "at list price",
+    )
+
+
 class Reps(Strict):
     headcount: Annotated[int, Field(ge=0, le=100_000)] = 20
     capacity: Annotated[float, Field(ge=0.0)] = 25.0
@@ -313,6 +362,7 @@ class Reps(Strict):
     attrition: Attrition = Attrition()
     pipeline: Pipeline = Pipeline()
     support: ChannelSupport = ChannelSupport()
+    effort: RepEffort = RepEffort()
 
 
 class Engagement(Strict):
@@ -321,6 +371,15 @@ class Engagement(Strict):
     ] = "open"
     registration_weeks: Annotated[int, Field(ge=1, le=520)] = 26
     assist_service_boost: Probability = 0.15
+    conflict_pricing: Literal["floors", "utility"] = Field(
+        "floors",
+        description="how an open conflict between a rep and a dealer is priced. floors: the "
+        "seller with the lower floor wins at the other's floor, capped by the value; "
+        "utility: asymmetric Bertrand, the offer the customer values more at the sellers' "
+        "floors wins, priced so the customer is indifferent to the loser's floor offer "
+        "(service, direct acceptance and loyalty count; identical offers give the floors "
+        "answer)",
+    )
 
 
 class Online(Strict):
