@@ -100,14 +100,26 @@ def test_attainment_is_sales_over_quota_and_a_zero_quota_counts_as_met(
 # --- pricing -----------------------------------------------------------------------------------
 
 
-@given(price=vectors(any_money), company=vectors(any_money), dealer_cost=vectors(any_money))
+@given(
+    price=vectors(any_money),
+    company=vectors(any_money),
+    dealer_cost=vectors(any_money),
+    own=st.tuples(money, money),
+)
 def test_money_adds_up_for_any_prices(
-    price: np.ndarray, company: np.ndarray, dealer_cost: np.ndarray
+    price: np.ndarray, company: np.ndarray, dealer_cost: np.ndarray, own: tuple[float, float]
 ) -> None:
-    """What the customer pays = the company's part + the general agent's + the dealer's."""
-    to_company, to_agent, to_dealer = pricing.money_split(price, company, dealer_cost)
-    assert np.allclose(to_company + to_agent + to_dealer, price, rtol=1e-12, atol=1e-6)
-    assert np.array_equal(to_company, company)
+    """What the customer pays = the company's part + each tier's margin + its own costs."""
+    split = pricing.money_split(price, company, dealer_cost, *own)
+    assert np.allclose(sum(split), price, rtol=1e-12, atol=1e-5)
+    assert np.array_equal(split.company, company)
+    assert np.array_equal(split.general_agent_costs, np.full(price.size, own[0]))
+
+
+def test_own_costs_come_out_of_the_intermediaries_margins() -> None:
+    split = pricing.money_split(1.0, 0.5, 0.7, 0.05, 0.1)
+    assert split.general_agent == pytest.approx(0.15) and split.dealer == pytest.approx(0.2)
+    assert pricing.dealer_floor(0.7, 0.1, 0.0, own_cost=0.1) == pytest.approx(0.88)
 
 
 @given(
@@ -193,6 +205,41 @@ def test_bertrand_price_is_the_higher_floor_capped_by_value(
 def test_bertrand_ties_go_to_the_dealer() -> None:
     a_wins, price = pricing.bertrand(80.0, 80.0, 120.0, 95.0, 100.0)
     assert not a_wins and price == 80.0
+
+
+@given(floor_a=money, floor_b=money, value=money, normal_a=money, normal_b=money)
+def test_asymmetric_bertrand_with_identical_offers_is_exactly_bertrand(
+    floor_a: float, floor_b: float, value: float, normal_a: float, normal_b: float
+) -> None:
+    same = pricing.bertrand(floor_a, floor_b, value, normal_a, normal_b)
+    asym = pricing.asymmetric_bertrand(floor_a, floor_b, 0.0, value, value, normal_a, normal_b)
+    assert bool(same[0]) == bool(asym[0]) and float(same[1]) == float(asym[1])
+
+
+def test_asymmetric_bertrand_closed_form() -> None:
+    # The dealer (b) is worth 0.1 more to the buyer; rep floor 0.45, dealer floor 0.5: the
+    # dealer at its floor (worth 0.5 - 0.1 = 0.4 in rep terms) beats the rep at 0.45 and
+    # prices at 0.45 + 0.1 = 0.55, where the buyer is indifferent.
+    a_wins, price = pricing.asymmetric_bertrand(0.45, 0.5, -0.1, 0.9, 1.0, 1.0, 0.75)
+    assert not a_wins and price == pytest.approx(0.55)
+    # With the rep's floor at 0.3 the rep wins at 0.5 - 0.1 = 0.4.
+    a_wins, price = pricing.asymmetric_bertrand(0.3, 0.5, -0.1, 0.9, 1.0, 1.0, 0.75)
+    assert a_wins and price == pytest.approx(0.4)
+
+
+@given(
+    floors=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+    edge=st.tuples(st.floats(-0.5, 0.5), st.floats(-0.5, 0.5)),
+)
+def test_a_bigger_dealer_advantage_never_loses_it_a_conflict_or_lowers_its_price(
+    floors: tuple[float, float], edge: tuple[float, float]
+) -> None:
+    small, large = sorted(edge)  # the dealer's (b's) advantage over the rep
+    wins_small, price_small = pricing.asymmetric_bertrand(*floors, -small, 2.0, 2.0, 3.0, 3.0)
+    wins_large, price_large = pricing.asymmetric_bertrand(*floors, -large, 2.0, 2.0, 3.0, 3.0)
+    assert bool(wins_large) <= bool(wins_small)  # the rep wins less often
+    if not wins_small:
+        assert price_large >= price_small
 
 
 # --- engagement --------------------------------------------------------------------------------
@@ -407,3 +454,60 @@ def test_strikes_count_bad_weeks_and_reset_on_a_good_one(
     dissatisfaction = np.zeros(8)
     after = dealers.update_strikes(strikes, profit, dissatisfaction, 0.6)
     assert np.array_equal(after, np.where(profit < 0, strikes + 1, 0))
+
+
+# --- effort that follows pay -------------------------------------------------------------------
+
+
+@given(rate=share, h=st.floats(0.0, 1e4), k=st.floats(0.01, 1e4), cap=st.floats(0.0, 1e3))
+def test_incentive_effort_is_beta_h_over_k_within_capacity(
+    rate: float, h: float, k: float, cap: float
+) -> None:
+    effort = float(salesforce.incentive_effort(rate, h, k, cap))
+    assert effort == pytest.approx(min(cap, rate * h / k))
+    assert 0.0 <= effort <= cap
+
+
+def test_with_linear_pay_the_chosen_effort_is_beta_h_over_k() -> None:
+    effort = salesforce.choose_effort(
+        [0.1, 0.2], [400.0, 400.0], [400.0] * 2, [0.0] * 2, [], 0.0, [0.0] * 2, 2.0, [100.0, 100.0]
+    )
+    np.testing.assert_allclose(effort, [20.0, 40.0])
+
+
+def test_a_quota_bonus_raises_the_effort_of_reps_near_their_quota_only() -> None:
+    # Linear pay alone asks for 10 visits a week: 13 x 100 x 10 = 13,000 of quarterly credit.
+    # Quotas: just above that (near), far above (out of reach), below (already made).
+    quota = np.array([14_000.0, 60_000.0, 5_000.0])
+    args = dict(
+        rate=[0.1] * 3,
+        productivity=[100.0] * 3,
+        credit_per_visit=[100.0] * 3,
+        quota=quota,
+        tiers=[],
+        spread=[500.0] * 3,
+        cost=1.0,
+        maximum=[40.0] * 3,
+    )
+    without = salesforce.choose_effort(bonus=0.0, **args)
+    with_bonus = salesforce.choose_effort(bonus=2_000.0, **args)
+    np.testing.assert_allclose(without, 10.0)
+    assert with_bonus[0] > without[0] + 0.5  # near quota: works harder to make it
+    assert abs(with_bonus[1] - without[1]) < 0.2 and abs(with_bonus[2] - without[2]) < 0.2
+
+
+@given(
+    rate=share,
+    output=st.floats(0.0, 1e5),
+    effort=st.floats(0.0, 100.0),
+    k=st.floats(0.01, 10.0),
+    r=st.floats(0.0, 1.0),
+    sigma=st.floats(0.0, 100.0),
+)
+def test_participation_salary_leaves_the_rep_its_market_pay(
+    rate: float, output: float, effort: float, k: float, r: float, sigma: float
+) -> None:
+    market = 1e7  # high enough that the salary is never clipped at zero
+    alpha = float(salesforce.participation_salary(market, rate, output, effort, k, r, sigma))
+    certainty_equivalent = alpha + rate * output - k * effort**2 / 2 - r * sigma**2 * rate**2 / 2
+    assert certainty_equivalent == pytest.approx(market, rel=1e-9)

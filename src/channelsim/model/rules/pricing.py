@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -48,20 +49,38 @@ def chain_prices(
     return ChainPrices(ga_cost, dealer_cost, retail, direct, online, telesales)
 
 
-def money_split(
-    price: ArrayLike, company_price: ArrayLike, dealer_cost: ArrayLike
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Split what a customer pays into company, general-agent and dealer shares.
+class MoneySplit(NamedTuple):
+    """Where each unit's price goes; the five parts add up to the price."""
 
-    `company_price` is what the company invoices per unit and `dealer_cost` what the dealer
-    paid. The three parts add up to `price` exactly (up to float rounding) for any inputs.
+    company: NDArray
+    general_agent: NDArray  # the general agent's margin after its own costs
+    dealer: NDArray  # the dealer's margin after its own costs
+    general_agent_costs: NDArray
+    dealer_costs: NDArray
+
+
+def money_split(
+    price: ArrayLike,
+    company_price: ArrayLike,
+    dealer_cost: ArrayLike,
+    general_agent_unit_cost: ArrayLike = 0.0,
+    dealer_unit_cost: ArrayLike = 0.0,
+) -> MoneySplit:
+    """Split what a customer pays into the company's part, each tier's margin and own costs.
+
+    `company_price` is what the company invoices per unit, `dealer_cost` what the dealer
+    paid, the unit costs what each intermediary spends per unit (0 on direct sales). The
+    parts add up to `price` exactly (up to float rounding) for any inputs.
     """
     price = np.asarray(price, dtype=float)
-    company = np.asarray(company_price, dtype=float) * np.ones_like(price)
-    dealer_cost = np.asarray(dealer_cost, dtype=float) * np.ones_like(price)
-    general_agent = dealer_cost - company
-    dealer = price - dealer_cost
-    return company, general_agent, dealer
+    ones = np.ones_like(price)
+    company = np.asarray(company_price, dtype=float) * ones
+    dealer_cost = np.asarray(dealer_cost, dtype=float) * ones
+    ga_costs = np.asarray(general_agent_unit_cost, dtype=float) * ones
+    dealer_costs = np.asarray(dealer_unit_cost, dtype=float) * ones
+    general_agent = dealer_cost - company - ga_costs
+    dealer = price - dealer_cost - dealer_costs
+    return MoneySplit(company, general_agent, dealer, ga_costs, dealer_costs)
 
 
 def rep_floor(list_price: float, max_discount: float, price_floor: float) -> float:
@@ -69,9 +88,12 @@ def rep_floor(list_price: float, max_discount: float, price_floor: float) -> flo
     return max(price_floor, list_price * (1.0 - max_discount))
 
 
-def dealer_floor(dealer_cost: float, min_margin: float, price_floor: float) -> float:
-    """The lowest price a dealer will quote: its cost plus its minimum margin, or the floor."""
-    return max(price_floor, dealer_cost * (1.0 + min_margin))
+def dealer_floor(
+    dealer_cost: float, min_margin: float, price_floor: float, own_cost: float = 0.0
+) -> float:
+    """The lowest price a dealer will quote: its full cost (purchase price plus its own cost
+    per unit) plus its minimum margin on it, or the floor."""
+    return max(price_floor, (dealer_cost + own_cost) * (1.0 + min_margin))
 
 
 def bertrand(
@@ -95,4 +117,37 @@ def bertrand(
     winner_normal = np.where(a_wins, normal_a, normal_b)
     contested = np.minimum(np.maximum(floor_a, floor_b), np.asarray(value, dtype=float))
     price = np.maximum(winner_floor, np.minimum(contested, winner_normal))
+    return a_wins, price
+
+
+def asymmetric_bertrand(
+    floor_a: ArrayLike,
+    floor_b: ArrayLike,
+    advantage: ArrayLike,
+    ceiling_a: ArrayLike,
+    ceiling_b: ArrayLike,
+    normal_a: ArrayLike,
+    normal_b: ArrayLike,
+) -> tuple[NDArray, NDArray]:
+    """Two sellers whose offers the buyer values differently undercut each other.
+
+    `advantage` is what the buyer would pay extra for a's offer over b's at equal prices
+    (money per unit: (theta_a - theta_b) v + (b_s (s_a - s_b) + loyalty gap) / b_p). Each
+    seller can go down to its floor; a wins if its offer at its floor is worth more to the
+    buyer than b's at b's floor (floor_a - advantage < floor_b; ties go to b, the dealer).
+    The winner prices so that the buyer is indifferent to the loser's offer at the loser's
+    floor (p_a = floor_b + advantage, p_b = floor_a - advantage), capped by what the buyer
+    would pay for its offer at all (`ceiling`) and by its normal quote, never below its own
+    floor. With advantage 0 and ceilings equal to the value this is exactly `bertrand`.
+    Returns (a_wins, price).
+    """
+    floor_a = np.asarray(floor_a, dtype=float)
+    floor_b = np.asarray(floor_b, dtype=float)
+    advantage = np.asarray(advantage, dtype=float)
+    a_wins = floor_a - advantage < floor_b
+    undercut = np.where(a_wins, floor_b + advantage, floor_a - advantage)
+    ceiling = np.where(a_wins, ceiling_a, ceiling_b)
+    normal = np.where(a_wins, normal_a, normal_b)
+    winner_floor = np.where(a_wins, floor_a, floor_b)
+    price = np.maximum(winner_floor, np.minimum(np.minimum(undercut, ceiling), normal))
     return a_wins, price

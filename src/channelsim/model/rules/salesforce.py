@@ -1,9 +1,14 @@
-"""Sales-force rules: quotas, the weekly quit hazard, and ramp-up of new hires."""
+"""Sales-force rules: quotas, the weekly quit hazard, ramp-up of new hires, and effort."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import erf
+
+QUARTER_WEEKS = 13
 
 
 def negotiated_quota(
@@ -63,23 +68,78 @@ def incentive_effort(
     return np.clip(wanted, 0.0, np.asarray(maximum, dtype=float))
 
 
-def quota_step_rate(
-    bonus: float, quota: ArrayLike, expected: ArrayLike, spread: ArrayLike
+def expected_variable_pay(
+    effort: ArrayLike,
+    rate: ArrayLike,
+    productivity: ArrayLike,
+    credit_per_visit: ArrayLike,
+    quota: ArrayLike,
+    tiers: Sequence[tuple[float, float]],
+    bonus: float,
+    spread: ArrayLike,
 ) -> NDArray:
-    """The extra pay per unit of output that a quota bonus is worth to a rep, in expectation.
+    """A rep's expected weekly commission and quota bonus at `effort` visits a week.
 
-    With quarterly output X ~ Normal(expected, spread^2), the bonus B is paid if X >= quota:
-    E[pay] gains B Phi((expected - quota) / spread), whose slope in expected output is
-    B phi((expected - quota) / spread) / spread. Reps near their quota gain most; reps far
-    above or below it gain almost nothing. A zero spread or quota adds nothing.
+    Rows are reps, columns efforts. Commission: rate x h e x the tier multiplier; quarterly
+    credit X = 13 g e (g: credited revenue per visit) reaches attainment X / quota; tiers and
+    the bonus are steps in pay at attainment thresholds, in expectation over
+    X ~ Normal(13 g e, spread^2): each step of size s at threshold t adds
+    s Phi((X - t quota) / spread) (a hard step if spread = 0). The bonus is spread over the
+    quarter's 13 weeks.
     """
-    quota = np.asarray(quota, dtype=float)
-    spread = np.asarray(spread, dtype=float)
-    ok = (spread > 0) & (quota > 0)
-    safe = np.where(ok, spread, 1.0)
-    z = (np.asarray(expected, dtype=float) - quota) / safe
-    density = np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)
-    return np.where(ok, bonus * density / safe, 0.0)
+    e = np.asarray(effort, dtype=float)
+
+    def col(x: ArrayLike) -> NDArray:
+        return np.asarray(x, dtype=float)[..., None]
+
+    h, g, q, spread_ = col(productivity), col(credit_per_visit), col(quota), col(spread)
+    output = QUARTER_WEEKS * g * e
+
+    def reached(threshold: float) -> NDArray:
+        gap = output - threshold * q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            smooth = 0.5 * (1.0 + erf(gap / (np.sqrt(2.0) * np.where(spread_ > 0, spread_, 1.0))))
+        return np.where(q <= 0, 1.0, np.where(spread_ > 0, smooth, (gap >= 0).astype(float)))
+
+    multiplier = np.ones_like(output)
+    previous = 1.0
+    for threshold, factor in sorted(tiers):
+        multiplier = multiplier + (factor - previous) * reached(threshold)
+        previous = factor
+    commission = col(rate) * h * e * multiplier
+    return commission + bonus * reached(1.0) / QUARTER_WEEKS
+
+
+def choose_effort(
+    rate: ArrayLike,
+    productivity: ArrayLike,
+    credit_per_visit: ArrayLike,
+    quota: ArrayLike,
+    tiers: Sequence[tuple[float, float]],
+    bonus: float,
+    spread: ArrayLike,
+    cost: float,
+    maximum: ArrayLike,
+    points: int = 257,
+) -> NDArray:
+    """Each rep's visits a week: the effort that maximises expected pay minus k e^2 / 2.
+
+    With linear pay the answer is e* = beta h / k (`incentive_effort`); quota bonuses and
+    tiers add steps in expected pay (`expected_variable_pay`), so the rep compares e* with
+    `points` efforts spread over [0, maximum] and takes the best. The risk premium does
+    not depend on effort and so does not change it.
+    """
+    maximum = np.asarray(maximum, dtype=float)
+    linear = incentive_effort(rate, productivity, cost, maximum)
+    if not tiers and bonus == 0:
+        return linear
+    grid = np.linspace(0.0, 1.0, points)[None, :] * maximum[:, None]
+    efforts = np.concatenate([linear[:, None], grid], axis=1)
+    value = expected_variable_pay(
+        efforts, rate, productivity, credit_per_visit, quota, tiers, bonus, spread
+    )
+    value = value - 0.5 * cost * efforts**2
+    return efforts[np.arange(efforts.shape[0]), np.argmax(value, axis=1)]
 
 
 def participation_salary(
