@@ -133,7 +133,7 @@ def test_a_dealer_facing_an_online_channel_is_exact_for_any_market(
 
     switches = np.concatenate([values, p_d + (1 - theta) * values])
     discrete = max((y - w) * buys(y) for y in switches[switches >= w])
-    assert (price - w) * buys(price) >= discrete - 1e-6 * high
+    assert (price - w) * buys(price) >= discrete - 1e-8 * high * n  # the nudge below a switch
     # ... and within one step of the continuous optimum.
     assert abs(price - best) <= (high - low) / n
 

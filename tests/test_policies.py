@@ -64,7 +64,6 @@ def economics(**changes) -> policies.Economics:
         online_enabled=False,
         online_discount=0.0,
         online_cost_per_unit=0.0,
-        telesales_price=1.0,
         competitor_price=1.0,
         commission_basis="revenue",
         commission_rate=0.0,

@@ -32,9 +32,11 @@ class Sales:
     revenue: NDArray  # what each customer paid the company's channels (0 if not ours)
     units: NDArray  # units bought from the company's channels (0 if not ours)
     company: NDArray  # per unit: what the company invoiced
-    general_agent: NDArray  # per unit: the general agent's margin
-    dealer: NDArray  # per unit: the dealer's margin
+    general_agent: NDArray  # per unit: the general agent's margin after its own costs
+    dealer: NDArray  # per unit: the dealer's margin after its own costs
     dealer_cost: NDArray  # per unit: what the dealer paid
+    general_agent_costs: NDArray  # per unit: the general agent's own cost
+    dealer_costs: NDArray  # per unit: the dealer's own cost
 
     @property
     def by_dealer(self) -> NDArray[np.bool_]:
@@ -61,7 +63,15 @@ def book(
     by_dealer = choice == DEALER
     company_price = np.where(by_dealer, world.prices.company_to_general_agent, price)
     dealer_cost = np.where(by_dealer, world.prices.general_agent_to_dealer, price)
-    company, general_agent, dealer_margin = pricing.money_split(price, company_price, dealer_cost)
+    sc = world.scenario
+    ga_unit_cost = 0.0 if sc.flattened else sc.general_agents.unit_cost
+    company, general_agent, dealer_margin, ga_costs, dealer_costs = pricing.money_split(
+        price,
+        company_price,
+        dealer_cost,
+        np.where(by_dealer, ga_unit_cost, 0.0),
+        np.where(by_dealer, sc.dealers.unit_cost, 0.0),
+    )
     sales = Sales(
         idx=idx,
         choice=choice,
@@ -71,6 +81,8 @@ def book(
         general_agent=general_agent,
         dealer=dealer_margin,
         dealer_cost=dealer_cost,
+        general_agent_costs=ga_costs,
+        dealer_costs=dealer_costs,
     )
     record_sales(world, sales, volume, w)
     w["conflicts"] += conflict.sum()
@@ -89,6 +101,8 @@ def record_sales(world: World, sales: Sales, volume: NDArray, w: dict) -> None:
     w["company_revenue"] += (sales.company * units).sum()
     w["ga_margin"] += (sales.general_agent * units).sum()
     w["dealer_margin"] += (sales.dealer * units).sum()
+    w["ga_unit_costs"] += (sales.general_agent_costs * units).sum()
+    w["dealer_unit_costs"] += (sales.dealer_costs * units).sum()
     w["units"] += units.sum()
     w["units_market"] += volume.sum()
     w["cost_of_goods"] += units.sum() * sc.pricing.unit_cost
@@ -178,6 +192,8 @@ def credit_reps(
             sc.reps.commission.basis, revenue[mask], sc.pricing.unit_cost, units[mask]
         )
         rate = sc.reps.commission.rate
+        reps.base_qtd += np.bincount(s, weights=base, minlength=reps.region.size)
+        reps.direct_credit_qtd += credit
     else:
         base = revenue[mask]
         rate = sc.reps.commission.overlay_rate

@@ -118,6 +118,7 @@ class ChannelModel(mesa.Model):
         self.price_reviews.review(self, week, self.weekly)
         w = self.weekly.start(week)
         in_market = np.flatnonzero(self.population.due <= week)
+        reps.plan_effort(self, week)
         reps.visit(self, in_market, week, w)
         support = dealers.channel_support(self)
         dealers.reach(self, in_market, week, support)

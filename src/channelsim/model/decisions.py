@@ -41,13 +41,14 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
         register_deals(world, idx, week, rng.random(idx.size) < 0.5)
     offer = offers(world, idx, st.rep_ready[idx], st.dealer_reached[idx], st.tele_reached[idx])
     prices = channel_prices(world, idx)
-    erosion = settle_conflicts(world, idx, offer, prices)
+    service = service_levels(world, dealer_service(world, idx, support, offer.assisted))
+    erosion = settle_conflicts(world, idx, offer, prices, service)
     pop, seg = world.population, world.segments
     s = pop.segment[idx]
     u = utilities(
         value=pop.value[idx],
         prices=prices,
-        service=service_levels(world, dealer_service(world, idx, support, offer.assisted)),
+        service=service,
         direct_acceptance=seg.direct_acceptance[s],
         price_sensitivity=seg.price_sensitivity[s],
         service_sensitivity=seg.service_sensitivity[s],
@@ -93,7 +94,7 @@ def channel_prices(world: World, idx: NDArray) -> NDArray:
     prices[:, DEALER] = world.prices.dealer_to_customer
     prices[:, REP] = world.prices.direct
     prices[:, ONLINE] = world.prices.online
-    prices[:, TELESALES] = max(sc.pricing.price_floor, world.decisions.list_price)
+    prices[:, TELESALES] = world.prices.telesales
     prices[:, COMPETITOR] = sc.market.competitor.price
     if sc.insurance.enabled and sc.insurance.action == "reprice":
         surcharge = np.where(st.flagged[idx], 1.0 + sc.insurance.surcharge, 1.0)
@@ -101,33 +102,76 @@ def channel_prices(world: World, idx: NDArray) -> NDArray:
     return prices
 
 
-def settle_conflicts(world: World, idx: NDArray, offer: Offers, prices: NDArray) -> NDArray:
-    """Open conflicts: Bertrand undercutting down to the floors; only the winner offers.
+def settle_conflicts(
+    world: World, idx: NDArray, offer: Offers, prices: NDArray, service: NDArray
+) -> NDArray:
+    """Open conflicts: Bertrand undercutting down to the floors.
 
+    `engagement.conflict_pricing: floors`: the lower floor wins at the other's floor;
+    `utility`: asymmetric Bertrand (`utility_conflict`). Under deterministic choice only the
+    winner offers; under `utility` with logit choice both do, the loser at its floor.
     Updates `prices` and `offer.available` in place, counts the dealers' lost conflicts,
     and returns the money each customer's deal lost to undercutting.
     """
     erosion = np.zeros(idx.size)
     if not offer.conflict.any():
         return erosion
-    pop, seg, d = world.population, world.segments, world.dealers
+    sc, pop, seg, d = world.scenario, world.population, world.segments, world.dealers
     c = np.flatnonzero(offer.conflict)
     s = pop.segment[idx[c]]
-    theta = seg.direct_acceptance[s]
-    rep_wins = world.rep_floor < world.dealer_floor
-    value = pop.value[idx[c]] * (theta if rep_wins else 1.0)
-    rep_won, price = pricing.bertrand(
-        world.rep_floor, world.dealer_floor, value, prices[c, REP], prices[c, DEALER]
-    )
+    asymmetric = sc.engagement.conflict_pricing == "utility"
+    if asymmetric:
+        rep_won, price = utility_conflict(world, idx[c], prices[c], service[c])
+    else:
+        theta = seg.direct_acceptance[s]
+        rep_wins = world.rep_floor < world.dealer_floor
+        value = pop.value[idx[c]] * (theta if rep_wins else 1.0)
+        rep_won, price = pricing.bertrand(
+            world.rep_floor, world.dealer_floor, value, prices[c, REP], prices[c, DEALER]
+        )
     normal = np.where(rep_won, prices[c, REP], prices[c, DEALER])
     erosion[c] = (normal - price) * seg.volume[s]
     prices[c, REP] = np.where(rep_won, price, prices[c, REP])
     prices[c, DEALER] = np.where(rep_won, prices[c, DEALER], price)
     refused = declined(world, idx[c])
-    offer.available[c, REP] = rep_won & ~refused
-    offer.available[c, DEALER] = ~rep_won & ~refused
+    if asymmetric and sc.market.choice.scale > 0:
+        prices[c, REP] = np.where(rep_won, prices[c, REP], world.rep_floor)
+        prices[c, DEALER] = np.where(rep_won, world.dealer_floor, prices[c, DEALER])
+        offer.available[c, REP] = ~refused
+        offer.available[c, DEALER] = ~refused
+    else:
+        offer.available[c, REP] = rep_won & ~refused
+        offer.available[c, DEALER] = ~rep_won & ~refused
     np.add.at(d.conflicts_lost, world.state.dealer[idx[c]][rep_won], 1.0)
     return erosion
+
+
+def utility_conflict(
+    world: World, idx: NDArray, prices: NDArray, service: NDArray
+) -> tuple[NDArray, NDArray]:
+    """Asymmetric Bertrand between the rep and the dealer for the customers `idx`.
+
+    The customer's extra willingness to pay for the rep's offer over the dealer's, in money
+    per unit: (theta - 1) v + (b_s (s_R - s_D) + lambda ([R incumbent] - [D incumbent])) / b_p;
+    its ceilings are what it would pay for each offer at all (utility 0). Returns
+    (rep_won, price) from `pricing.asymmetric_bertrand`.
+    """
+    pop, seg = world.population, world.segments
+    s = pop.segment[idx]
+    theta, value = seg.direct_acceptance[s], pop.value[idx]
+    b_p, b_s, loyalty = seg.price_sensitivity[s], seg.service_sensitivity[s], seg.loyalty[s]
+    incumbent = pop.incumbent[idx]
+    rep_extra = (b_s * service[:, REP] + loyalty * (incumbent == REP)) / b_p
+    dealer_extra = (b_s * service[:, DEALER] + loyalty * (incumbent == DEALER)) / b_p
+    return pricing.asymmetric_bertrand(
+        world.rep_floor,
+        world.dealer_floor,
+        (theta - 1.0) * value + (rep_extra - dealer_extra),
+        theta * value + rep_extra,
+        value + dealer_extra,
+        prices[:, REP],
+        prices[:, DEALER],
+    )
 
 
 @dataclass(frozen=True)

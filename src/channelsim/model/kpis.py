@@ -83,11 +83,11 @@ CATALOGUE: tuple[KPI, ...] = (
     ),
     _money(
         "channel_margin",
-        "general agents' plus dealers' margins, rebates included: "
-        "revenue = company_revenue + channel_margin",
+        "general agents' plus dealers' margins after their own unit costs, rebates included: "
+        "revenue = company_revenue + channel_margin + ga_unit_costs + dealer_unit_costs",
     ),
-    _money("ga_margin", "general agents' margins and rebates"),
-    _money("dealer_margin", "dealers' margins and rebates"),
+    _money("ga_margin", "general agents' margins after their own unit costs, and rebates"),
+    _money("dealer_margin", "dealers' margins after their own unit costs, and rebates"),
     _money("rep_compensation", "base salary, commission, overlay and quota bonus paid to reps"),
     _money("cost_of_goods", "unit cost of the units sold"),
     _money("telesales_cost", "cost of the telesales team"),
@@ -145,7 +145,8 @@ CATALOGUE: tuple[KPI, ...] = (
     ),
     KPI(
         "avg_price_index",
-        "average price paid / list price (unit-weighted)",
+        "average price paid / the list price in force when each unit was sold "
+        "(unit-weighted: revenue / sum of units x current list price)",
         "ratio",
         "ratio",
         "rate",
@@ -207,6 +208,9 @@ CATALOGUE: tuple[KPI, ...] = (
         "stock",
         "share",
     ),
+    _money("ga_unit_costs", "general agents' own costs of the units they sold"),
+    _money("dealer_unit_costs", "dealers' own costs of the units they sold"),
+    KPI("rep_visits", "visits reps made to in-market customers", "visits", "flow", "count"),
 )
 
 BY_NAME: dict[str, KPI] = {kpi.name: kpi for kpi in CATALOGUE}

@@ -50,6 +50,9 @@ FLOWS = (
     "dealers_exited",
     "dealer_profit",
     "dealer_costs",
+    "ga_unit_costs",
+    "dealer_unit_costs",
+    "rep_visits",
 )
 # Stocks, read at the end of each week.
 STOCKS = ("customers_active", "dealers_active", "reps_active", "crm_share")

@@ -64,7 +64,6 @@ class Economics:
     online_enabled: bool
     online_discount: float
     online_cost_per_unit: float
-    telesales_price: float
     competitor_price: float
     commission_basis: str
     commission_rate: float

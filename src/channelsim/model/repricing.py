@@ -52,10 +52,11 @@ def economics(
         online_enabled=sc.online.enabled,
         online_discount=sc.online.discount,
         online_cost_per_unit=sc.online.cost_per_order * rate.sum() / max(units, 1e-12),
-        telesales_price=max(sc.pricing.price_floor, sc.pricing.list_price),
         competitor_price=sc.market.competitor.price,
         commission_basis=sc.reps.commission.basis,
         commission_rate=sc.reps.commission.rate,
+        general_agent_cost=0.0 if sc.flattened else sc.general_agents.unit_cost,
+        dealer_cost=sc.dealers.unit_cost,
     )
 
 
@@ -113,7 +114,10 @@ def apply(world: World, decisions: policies.Decisions) -> None:
         decisions.list_price, sc.pricing.rep_max_discount, sc.pricing.price_floor
     )
     world.dealer_floor = pricing.dealer_floor(
-        world.prices.general_agent_to_dealer, sc.dealers.min_margin, sc.pricing.price_floor
+        world.prices.general_agent_to_dealer,
+        sc.dealers.min_margin,
+        sc.pricing.price_floor,
+        sc.dealers.unit_cost,
     )
 
 

@@ -14,12 +14,99 @@ from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
 from channelsim.model.state import QUARTER, World, declined, potential
 
+# Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
+PRIOR_VISITS = float(QUARTER)
+
 
 def seller_capacity(world: World) -> NDArray[np.float64]:
-    """Visits each rep slot can make this week (ramping up with tenure; 0 when vacant)."""
+    """Visits each rep slot makes this week (ramping up with tenure; 0 when vacant).
+
+    Fixed effort: reps.capacity. Incentive effort: the rep's chosen effort, with the
+    fraction of a visit carried over to the next week, so that visits average the effort.
+    Call once a week.
+    """
     reps, sc = world.reps, world.scenario
     productive = salesforce.ramp(reps.tenure, sc.reps.attrition.ramp_weeks)
-    return np.floor(sc.reps.capacity * productive) * reps.occupied
+    if sc.reps.effort.model == "fixed":
+        return np.floor(sc.reps.capacity * productive) * reps.occupied
+    wanted = reps.effort_done + reps.effort * productive * reps.occupied
+    visits = np.floor(wanted + 1e-9)
+    reps.effort_done = np.maximum(wanted - visits, 0.0)
+    return visits
+
+
+def plan_effort(world: World, week: int) -> None:
+    """At the start of each quarter, reps whose effort follows their pay choose it.
+
+    Productivity h (commission base per visit) and g (credited revenue per visit) are
+    re-estimated from the last quarter's visits and sales; effort maximises expected pay
+    minus its cost (`salesforce.choose_effort`); with `participation` the salary is set so
+    that the rep's certainty equivalent is its market pay. Equations: docs/model.md.
+    """
+    reps, sc = world.reps, world.scenario
+    cfg = sc.reps.effort
+    if cfg.model == "fixed" or reps.region.size == 0 or week % QUARTER != 0:
+        return
+    if week == 0:
+        reps.productivity[:], reps.credit_per_visit[:] = initial_productivity(world)
+    else:
+        # The last estimate counts as PRIOR_VISITS visits' worth of evidence, so a quarter
+        # with few visits (or none) moves it little and never drives it to zero at once.
+        visits = reps.visits_qtd + PRIOR_VISITS
+        reps.productivity = (reps.base_qtd + PRIOR_VISITS * reps.productivity) / visits
+        reps.credit_per_visit = (
+            reps.direct_credit_qtd + PRIOR_VISITS * reps.credit_per_visit
+        ) / visits
+    reps.visits_qtd[:] = 0.0
+    reps.base_qtd[:] = 0.0
+    reps.direct_credit_qtd[:] = 0.0
+    pay = sc.reps.commission
+    rate = np.full(reps.region.size, pay.rate)
+    reps.effort = (
+        salesforce.choose_effort(
+            rate,
+            reps.productivity,
+            reps.credit_per_visit,
+            reps.quota,
+            pay.tiers,
+            pay.quota_bonus,
+            np.full(reps.region.size, np.sqrt(QUARTER) * cfg.sales_noise),
+            cfg.cost,
+            np.full(reps.region.size, sc.reps.capacity),
+        )
+        * ~reps.is_manager
+    )
+    if cfg.participation:
+        reps.salary = salesforce.participation_salary(
+            sc.reps.attrition.market_pay,
+            rate,
+            reps.productivity * reps.effort,
+            reps.effort,
+            cfg.cost,
+            cfg.risk_aversion,
+            cfg.sales_noise,
+        )
+
+
+def initial_productivity(world: World) -> tuple[NDArray, NDArray]:
+    """h and g before anything is measured: one purchase by the rep's average account.
+
+    h: its commission base at the rep's price (or reps.effort.initial_productivity);
+    g: its revenue.
+    """
+    reps, sc, st = world.reps, world.scenario, world.state
+    n = reps.region.size
+    mine = st.rep_slot >= 0
+    slot = st.rep_slot[mine]
+    volume = world.segments.volume[world.population.segment[mine]]
+    accounts = np.bincount(slot, minlength=n)
+    mean_volume = np.bincount(slot, weights=volume, minlength=n) / np.maximum(accounts, 1)
+    price = world.prices.direct
+    base = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
+    h = mean_volume * float(base)
+    if sc.reps.effort.initial_productivity is not None:
+        h = np.full(n, sc.reps.effort.initial_productivity)
+    return h, mean_volume * price
 
 
 def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
@@ -33,21 +120,30 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
     pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
     rng = world.streams.sales
     cand = candidates(world, in_market, week)
+    capacity = seller_capacity(world)
     if cand.size == 0:
         return
     # Reps see first the customers that earn them the most commission, their own ones twice.
-    unit = pay_rules.commission_base(
-        sc.reps.commission.basis, world.prices.direct, sc.pricing.unit_cost, 1.0
-    )
+    price = world.prices.direct
+    if sc.reps.effort.model == "incentive" and sc.insurance.enabled:
+        # A rep whose effort follows its pay weighs each account by what a sale there pays
+        # it: surcharged accounts pay more (on margin pay, more than in proportion).
+        reprice = sc.insurance.action == "reprice"
+        price = price * np.where(st.flagged[cand] & reprice, 1.0 + sc.insurance.surcharge, 1.0)
+    unit = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
     priority = seg.volume[pop.segment[cand]] * unit * (1.0 + st.tied[cand])
     jitter = rng.random(cand.size)
     cslot = st.rep_slot[cand]
     order = np.lexsort((jitter, -priority, cslot))
     sorted_slot = cslot[order]
     rank = np.arange(order.size) - np.searchsorted(sorted_slot, sorted_slot, side="left")
-    visited = cand[order[rank < seller_capacity(world)[sorted_slot]]]
+    visited = cand[order[rank < capacity[sorted_slot]]]
     if visited.size == 0:
         return
+    w["rep_visits"] += float(visited.size)
+    world.reps.visits_qtd += np.bincount(
+        st.rep_slot[visited], minlength=world.reps.region.size
+    ).astype(float)
     st.contacted[visited] = True
     st.rep_first[visited] = np.minimum(st.rep_first[visited], week)
     stages = seg.stages[pop.segment[visited]]
@@ -114,7 +210,7 @@ def pay(world: World, week: int, w: dict) -> None:
     reps, sc = world.reps, world.scenario
     if reps.region.size == 0:
         return
-    reps.pay_week += sc.reps.base_salary * reps.occupied
+    reps.pay_week += reps.salary * reps.occupied
     if week % QUARTER == QUARTER - 1:
         attained = pay_rules.attainment(reps.credit_qtd, reps.quota)
         reps.pay_week += (

@@ -39,9 +39,20 @@ class RepForce:
     pay_week: NDArray[np.float64]
     pay_average: NDArray[np.float64]
     pay_total: NDArray[np.float64]
+    # Effort that follows pay (reps.effort.model: incentive; see reps.plan_effort).
+    effort: NDArray[np.float64]  # visits a week the rep chooses
+    effort_done: NDArray[np.float64]  # effort carried over, so visits average `effort`
+    salary: NDArray[np.float64]  # weekly base salary (participation: set each quarter)
+    productivity: NDArray[np.float64]  # h: commission base per visit
+    credit_per_visit: NDArray[np.float64]  # g: credited revenue per visit
+    visits_qtd: NDArray[np.float64]
+    base_qtd: NDArray[np.float64]  # commission base of the quarter's direct sales
+    direct_credit_qtd: NDArray[np.float64]
 
     @classmethod
-    def empty(cls, region: NDArray[np.int16], is_manager: NDArray[np.bool_], pay0: float):
+    def empty(
+        cls, region: NDArray[np.int16], is_manager: NDArray[np.bool_], pay0: float, salary: float
+    ):
         n = region.size
         return cls(
             region=region,
@@ -55,6 +66,14 @@ class RepForce:
             pay_week=np.zeros(n),
             pay_average=np.full(n, pay0),
             pay_total=np.zeros(n),
+            effort=np.zeros(n),
+            effort_done=np.zeros(n),
+            salary=np.full(n, salary),
+            productivity=np.zeros(n),
+            credit_per_visit=np.zeros(n),
+            visits_qtd=np.zeros(n),
+            base_qtd=np.zeros(n),
+            direct_credit_qtd=np.zeros(n),
         )
 
 
@@ -184,7 +203,7 @@ def build_reps(
             is_manager[start : start + k] = True
     else:
         is_manager = np.zeros(region.size, bool)
-    return RepForce.empty(region, is_manager, reps.attrition.market_pay)
+    return RepForce.empty(region, is_manager, reps.attrition.market_pay, reps.base_salary)
 
 
 def build_dealers(scenario: Scenario, region_names: list[str], uses_dealers: bool) -> DealerNetwork:
