@@ -378,12 +378,215 @@ def rep_pricing(folder: Path = FOLDER) -> list[Check]:
     return checks
 
 
+# --- 6. intermediaries' own costs -------------------------------------------------------------
+
+
+def own_costs(folder: Path = FOLDER) -> list[Check]:
+    """Stacked margins with the general agent's and the dealer's own unit costs."""
+    case = "6 own costs"
+    run = simulate(folder, "own_costs")
+    n, c = _market(run)
+    c_ga, c_d = run.scenario.general_agents.unit_cost, run.scenario.dealers.unit_cost
+    big_a = n * (1.0 - c - c_ga - c_d)  # A = a - b (c + c_GA + c_D), a = b = N
+    w1 = c + big_a / (2 * n)
+    w2 = w1 + c_ga + big_a / (4 * n)
+    p = w2 + c_d + big_a / (8 * n)
+    q = big_a / 8
+    prices = run.model.prices
+
+    def why(below: int) -> str:
+        return f"one step of the demand this tier faces: 2^{below}/N = {2**below / n:g}"
+
+    k = run.kpis
+    paid = k["company_revenue"] + k["ga_margin"] + k["dealer_margin"]
+    paid += k["ga_unit_costs"] + k["dealer_unit_costs"]
+    why_pi = "price error x quantity + margin x one customer"
+    return [
+        Check(case, "w1", w1, prices.company_to_general_agent, 4 / n, why(2)),
+        Check(case, "w2", w2, prices.general_agent_to_dealer, 2 / n, why(1)),
+        Check(case, "p", p, prices.dealer_to_customer, 1 / n, why(0)),
+        Check(case, "units/week", q, run.per_week("units"), 1.0, "one customer"),
+        Check(
+            case,
+            "maker profit/week",
+            big_a**2 / (16 * n),
+            run.per_week("company_profit"),
+            4 / n * q + (w1 - c),
+            why_pi,
+        ),
+        Check(
+            case,
+            "agent margin/week (after its costs)",
+            big_a**2 / (32 * n),
+            run.per_week("ga_margin"),
+            2 / n * q + (w2 - w1 - c_ga),
+            why_pi,
+        ),
+        Check(
+            case,
+            "dealer margin/week (after its costs)",
+            big_a**2 / (64 * n),
+            run.per_week("dealer_margin"),
+            1 / n * q + (p - w2 - c_d),
+            why_pi,
+        ),
+        Check(
+            case,
+            "agent costs / units",
+            c_ga,
+            k["ga_unit_costs"] / k["units"],
+            1e-9,
+            "exact: c_GA per unit sold",
+        ),
+        Check(
+            case,
+            "money identity: (company + margins + costs) / revenue",
+            1.0,
+            paid / k["revenue"],
+            1e-9,
+            "exact up to float rounding",
+        ),
+    ]
+
+
+# --- 7. conflicts between unlike offers ----------------------------------------------------
+
+CONFLICT_SERVICE_CASES = (
+    # (label, rep_max_discount): rep floor = 1 - discount, dealer floor 0.5
+    ("dealer floor lower", 0.4),
+    ("rep floor lower, dealer's service wins", 0.55),
+    ("rep floor far lower, rep wins", 0.7),
+)
+
+
+def conflict_service(folder: Path = FOLDER) -> list[Check]:
+    """Asymmetric Bertrand: the offer worth more at the floors wins, at indifference."""
+    case = "7 conflict with service"
+    why = "deterministic: one account, no random draw decides the outcome"
+    checks = []
+    for label, discount in CONFLICT_SERVICE_CASES:
+        run = simulate(folder, "conflict_service", [f"pricing.rep_max_discount={discount}"])
+        sc = run.scenario
+        seg = sc.market.segments[0]
+        value = seg.valuation.low
+        b_s, b_p = seg.service_sensitivity, seg.price_sensitivity
+        s_d, s_r = sc.dealers.service_quality, sc.reps.service_quality
+        edge = b_s * (s_d - s_r) / b_p  # the dealer's offer is worth this much more
+        rep_floor, dealer_floor = 1.0 - discount, sc.pricing.flattened_price
+        dealer_normal = dealer_floor * (1.0 + sc.dealers.markup)
+        dealer_wins = dealer_floor - edge <= rep_floor
+        if dealer_wins:
+            price = min(rep_floor + edge, value + b_s * s_d / b_p, dealer_normal)
+        else:
+            price = min(dealer_floor - edge, value + b_s * s_r / b_p, sc.pricing.list_price)
+        revenue = run.kpis["revenue"]
+        checks += [
+            Check(case, f"{label}: price paid", price, revenue / run.kpis["units"], 1e-9, why),
+            Check(
+                case,
+                f"{label}: dealer's share of sales",
+                float(dealer_wins),
+                run.kpis["revenue_dealer"] / revenue,
+                1e-9,
+                why,
+            ),
+        ]
+    for label, value, discount in BERTRAND_CASES:
+        run = simulate(
+            folder,
+            "bertrand",
+            [
+                f"market.segments.account.valuation.low={value}",
+                f"market.segments.account.valuation.high={value}",
+                f"pricing.rep_max_discount={discount}",
+                "engagement.conflict_pricing=utility",
+            ],
+        )
+        price = min(value, max(run.model.rep_floor, run.model.dealer_floor))
+        checks.append(
+            Check(
+                case,
+                f"identical offers, {label}: price paid",
+                price,
+                run.kpis["revenue"] / run.kpis["units"],
+                1e-9,
+                "identical offers: exactly the Bertrand answer of case 3",
+            )
+        )
+    return checks
+
+
+# --- 8. effort that follows pay ----------------------------------------------------------------
+
+REP_EFFORT_SETS = (
+    # (effort cost k, risk aversion r, sales noise sigma)
+    (0.001, 0.001, 1000.0),
+    (0.002, 0.0005, 500.0),
+)
+COMMISSION_GRID = tuple(round(0.05 + 0.025 * i, 4) for i in range(23))  # 0.05 .. 0.6
+
+
+def rep_effort(folder: Path = FOLDER) -> list[Check]:
+    """Holmstrom-Milgrom: effort beta h / k, and the best commission m h^2 / (h^2 + k r sigma^2)."""
+    case = "8 rep effort"
+    checks = []
+    for k, r, sigma in REP_EFFORT_SETS:
+        settings = [
+            f"reps.effort.cost={k}",
+            f"reps.effort.risk_aversion={r}",
+            f"reps.effort.sales_noise={sigma}",
+        ]
+        profits = []
+        for beta in COMMISSION_GRID:
+            run = simulate(folder, "rep_effort", [*settings, f"reps.commission.rate={beta}"])
+            profits.append(run.per_week("company_profit"))
+            if beta in (0.25, 0.4):
+                h = run.scenario.market.segments[0].volume * run.scenario.pricing.list_price
+                weeks = run.scenario.weeks
+                checks.append(
+                    Check(
+                        case,
+                        f"k={k:g}, beta={beta:g}: visits/week = beta h / k",
+                        beta * h / k,
+                        run.per_week("rep_visits"),
+                        1.0 / weeks,
+                        f"whole visits; the carried-over fraction is under one in {weeks} weeks",
+                    )
+                )
+        sc = run.scenario
+        h = sc.market.segments[0].volume * sc.pricing.list_price
+        m = 1.0 - sc.pricing.unit_cost / sc.pricing.list_price
+        best = m * h**2 / (h**2 + k * r * sigma**2)
+        checks.append(
+            Check(
+                case,
+                f"k={k:g}, r sigma^2={r * sigma**2:g}: profit-maximising commission",
+                best,
+                _vertex(np.array(COMMISSION_GRID), np.array(profits)),
+                0.005,
+                "vertex of the parabola through the best three points of a sweep with step "
+                "0.025; profit is quadratic in beta, whole visits move it by under 0.005",
+            )
+        )
+    return checks
+
+
+def _vertex(x: np.ndarray, y: np.ndarray) -> float:
+    """The maximum of the parabola through the best point of (x, y) and its neighbours."""
+    j = int(np.clip(np.argmax(y), 1, x.size - 2))
+    a, b, _ = np.polyfit(x[j - 1 : j + 2], y[j - 1 : j + 2], 2)
+    return float(-b / (2 * a)) if a < 0 else float(x[np.argmax(y)])
+
+
 CASES: dict[str, Callable[[Path], list[Check]]] = {
     "stacked_margins": stacked_margins,
     "dual_channel": dual_channel,
     "bertrand": bertrand,
     "logit": logit,
     "rep_pricing": rep_pricing,
+    "own_costs": own_costs,
+    "conflict_service": conflict_service,
+    "rep_effort": rep_effort,
 }
 
 
