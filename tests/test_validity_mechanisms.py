@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from channelsim.cli import main
+from channelsim.experiments.validation import FOLDER
 from channelsim.model import policies
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.market import TELESALES
@@ -289,3 +292,15 @@ def test_a_quota_bonus_raises_the_effort_of_reps_near_their_quota(make_scenario)
     assert (first_quarter_effort(0.6, 3000.0) > 11.5).all()
     np.testing.assert_allclose(first_quarter_effort(0.3, 3000.0), 10.0, atol=0.05)
     np.testing.assert_allclose(first_quarter_effort(2.0, 3000.0), 10.0, atol=0.05)
+
+
+# --- a market where nothing sells ---------------------------------------------------------------
+
+
+def test_the_textbook_market_without_sellers_runs_and_draws_its_charts(tmp_path):
+    out = tmp_path / "textbook"
+    result = CliRunner().invoke(
+        main, ["run", str(FOLDER / "textbook.yaml"), "-n", "1", "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "charts" / "conflicts_and_prices.png").is_file()

@@ -18,10 +18,6 @@ from channelsim.model.state import QUARTER, World, declined, potential
 PRIOR_VISITS = float(QUARTER)
 
 
-# Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
-PRIOR_VISITS = float(QUARTER)
-
-
 def seller_capacity(world: World) -> NDArray[np.float64]:
     """Visits each rep slot makes this week (ramping up with tenure; 0 when vacant).
 

@@ -81,7 +81,9 @@ def revenue_by_channel(weekly: pd.DataFrame) -> Figure:
 
 
 def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> None:
-    table = frame.pivot_table(index="week", columns="replicate", values=column)
+    # dropna=False: a metric that is undefined every week (no sales: no price index) draws
+    # nothing instead of leaving an empty table.
+    table = frame.pivot_table(index="week", columns="replicate", values=column, dropna=False)
     if rolling > 1:
         table = table.rolling(rolling, min_periods=1).mean()
     ax.plot(table.index, table.mean(axis=1), color=colour, label=label)
