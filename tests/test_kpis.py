@@ -54,6 +54,9 @@ COLUMNS = [
     "idle_customers",
     "loss_ratio",
     "crm_share",
+    "ga_unit_costs",  # issue 11: appended, so the earlier columns keep their places
+    "dealer_unit_costs",
+    "rep_visits",
 ]
 
 
