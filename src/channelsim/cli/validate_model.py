@@ -19,7 +19,7 @@ from channelsim.cli.common import (
     multiple=True,
     metavar="NAME",
     help="Run only this case (repeatable): stacked_margins, dual_channel, bertrand, logit, "
-    "rep_pricing.",
+    "rep_pricing, own_costs, conflict_service, rep_effort.",
 )
 @click.option(
     "--scenarios",
@@ -31,8 +31,10 @@ from channelsim.cli.common import (
 def validate_model(cases: tuple[str, ...], scenarios: Path | None, markdown: bool) -> None:
     """Reproduce textbook closed-form results; exit 1 if any check fails.
 
-    Stacked margins, dual-channel demand, a Bertrand conflict, logit shares and how pay
-    shapes a rep's price (docs/validation.md). Takes well under a minute.
+    Stacked margins, dual-channel demand, a Bertrand conflict, logit shares, how pay
+    shapes a rep's price, the intermediaries' own costs, a conflict between unlike offers,
+    and a rep's effort and the best commission (docs/validation.md). Takes well under a
+    minute.
 
     \b
     Example:
