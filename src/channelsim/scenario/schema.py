@@ -372,7 +372,7 @@ class Engagement(Strict):
     registration_weeks: Annotated[int, Field(ge=1, le=520)] = 26
     assist_service_boost: Probability = 0.15
     conflict_pricing: Literal["floors", "utility"] = Field(
-        "floors",
+        "utility",
         description="how an open conflict between a rep and a dealer is priced. floors: the "
         "seller with the lower floor wins at the other's floor, capped by the value; "
         "utility: asymmetric Bertrand, the offer the customer values more at the sellers' "
