@@ -32,11 +32,13 @@ from channelsim.scenario.schema import Scenario
 __all__ = [
     "ChannelsimError",
     "Comparison",
+    "ExploreResults",
     "RunResults",
     "Scenario",
     "ScenarioError",
     "SweepResults",
     "compare",
+    "explore",
     "load_scenario",
     "run",
     "save",
@@ -175,4 +177,98 @@ def sweep(
         sensitivity=done.sensitivity,
         folder=Path(out) if out is not None else None,
         notes=done.notes,
+    )
+
+
+@dataclass
+class ExploreResults:
+    """An exploration: the recommendation, robustness per scenario, and where it fails."""
+
+    recommended: str
+    decision: str
+    condition: str
+    where: list[str]
+    robustness: pd.DataFrame
+    outcomes: pd.DataFrame
+    boxes: pd.DataFrame
+    importance: pd.DataFrame
+    runs: pd.DataFrame
+    folder: Path | None
+    notes: list[str]
+
+
+def explore(
+    scenarios: Sequence[Scenario],
+    uncertain: Mapping[str, str],
+    samples: int = 64,
+    design: str = "lhs",
+    replicates: int | None = None,
+    seed: int | None = None,
+    kpis: Sequence[str] = ("company_profit",),
+    decide: str = "minimax_regret",
+    find: str | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    report: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ExploreResults:
+    """Run every scenario at every sampled point of the uncertain inputs, with the same
+    replicate seeds for all, and judge them: which is robustly best, and where it fails.
+
+    `uncertain` maps dotted paths to ranges `"LO:HI"` (or `"int:LO:HI"`, `"log:LO:HI"`);
+    `decide` is `mean`, `p_best`, `minimax_regret` or `percentile:Q`; `find` a condition
+    such as `"company_profit[parallel] < company_profit[direct]"` (default: the recommended
+    scenario is not the best). `replicates` and `seed` default to the first scenario's.
+    Without `out` the runs go to a temporary folder that is removed afterwards.
+    """
+    from channelsim.experiments import explore as explore_
+    from channelsim.output.explore_report import box_sentences
+
+    if len(scenarios) < 2:
+        raise explore_.ExploreError("explore needs at least two scenarios")
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise explore_.ExploreError(f"scenario names must be distinct, found {names}")
+    if design not in explore_.DESIGNS:
+        raise explore_.ExploreError(f"design {design!r}: expected one of lhs, sobol")
+    chosen = explore_.options(kpis, decide, find, report)
+    if find:
+        explore_.rob.parse_condition(find, names)
+    definition = explore_.ExploreDefinition(
+        scenario=scenarios[0],
+        scenario_file="(python)",
+        params=tuple(explore_.uncertain_param(p, spec) for p, spec in uncertain.items()),
+        design=design,
+        samples=samples,
+        replicates=scenarios[0].replicates if replicates is None else replicates,
+        seed=scenarios[0].seed if seed is None else seed,
+        scenarios=tuple(scenarios),
+        scenario_files=tuple("(python)" for _ in scenarios),
+    )
+    with tempfile.TemporaryDirectory(prefix="channelsim-explore-") as scratch:
+        folder = Path(out) if out is not None else Path(scratch) / "explore"
+        done = explore_.run(
+            definition,
+            chosen,
+            folder,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            on_progress=on_progress,
+        )
+    a = done.analysis
+    return ExploreResults(
+        recommended=a.decision.scenario,
+        decision=a.decision.sentence(),
+        condition=a.condition,
+        where=box_sentences(a.boxes, a.condition),
+        robustness=a.robustness,
+        outcomes=a.outcomes,
+        boxes=a.boxes,
+        importance=a.importance,
+        runs=done.runs,
+        folder=Path(out) if out is not None else None,
+        notes=a.notes,
     )

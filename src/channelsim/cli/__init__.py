@@ -21,6 +21,7 @@ COMMANDS = {
     "report": "channelsim.cli.compare:report_command",
     "sweep": "channelsim.cli.sweep:sweep_command",
     "sensitivity": "channelsim.cli.sweep:sensitivity_command",
+    "explore": "channelsim.cli.explore:explore_command",
     "validate-model": "channelsim.cli.validate_model:validate_model",
 }
 

@@ -83,7 +83,8 @@ class SweepDefinition:
 
 # What decides a run's numbers: the model, the schema's defaults, seeds and designs.
 RESULT_CODE = ("model", "scenario", "experiments/replicates.py", "experiments/designs.py",
-               "experiments/sweep.py", "experiments/sweep_run.py")  # fmt: skip
+               "experiments/sweep.py", "experiments/sweep_run.py",
+               "experiments/explore.py")  # fmt: skip
 
 
 def code_fingerprint() -> str:
@@ -324,6 +325,19 @@ class SweepPlan:
     @property
     def runs(self) -> int:
         return self.points * self.definition.replicates
+
+    def base(self, point: int) -> Scenario:
+        """The scenario a point's settings apply to: the one base scenario of a sweep."""
+        return self.definition.scenario
+
+    @property
+    def seed_derivation(self) -> str:
+        """How the run seeds were derived, in words for the manifest."""
+        if self.definition.common_seeds:
+            return (
+                "SeedSequence(seed, spawn_key=(replicate,)): the same at every point, top 63 bits"
+            )
+        return "SeedSequence(seed, spawn_key=(point, replicate)), top 63 bits"
 
 
 def run_seeds(seed: int, points: int, replicates: int, common: bool = False) -> np.ndarray:

@@ -62,13 +62,14 @@ class RunTask:
     replicate: int
     seed: int
     settings: dict[str, Any]
+    base: Scenario  # the scenario the settings apply to
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive runs shipped to a worker as one task."""
+    """Consecutive runs shipped to a worker as one task (a scenario shared by runs is
+    pickled once)."""
 
-    base: Scenario
     runs: tuple[RunTask, ...]
 
 
@@ -78,7 +79,7 @@ def run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
     for task in chunk.runs:
         row: dict[str, Any] = {"point": task.point, "replicate": task.replicate, "seed": task.seed}
         try:
-            scenario = scenario_with(chunk.base, task.settings)
+            scenario = scenario_with(task.base, task.settings)
             row["kpis"] = run_spec(RunSpec(scenario, task.seed)).kpis
             row["status"], row["error"] = "ok", ""
         except Exception as exc:  # noqa: BLE001 - any model failure is data for the table
@@ -109,6 +110,7 @@ class SweepResult:
 
 
 Progress = Callable[[int, int], None]
+Finish = Callable[[SweepPlan, results.ResultsDir, dict[str, Any], int, int, str], Any]
 
 
 def run_sweep(
@@ -122,11 +124,15 @@ def run_sweep(
     chunk: int | None = None,
     command: str = "",
     on_progress: Progress | None = None,
-) -> SweepResult:
+    finish: Finish | None = None,
+) -> Any:
     """Run (or continue) a sweep into `out` and write the tables, charts and manifest.
 
     `on_progress(done, total)` is called once before the first run and after every chunk.
-    Raises SweepStopped when stopped early; whatever finished stays in `runs/`.
+    Raises SweepStopped when stopped early; whatever finished stays in `runs/`. Once every
+    run is saved, `finish(plan, folder, manifest, runs_before, ran, executor)` writes the
+    tables and completes the folder, with the lock still held, and its result is returned:
+    by default the sweep's own (a SweepResult); `channelsim explore` passes its analysis.
     """
     folder = results.ResultsDir(out)
     if not (folder.path / "manifest.json").is_file():
@@ -160,7 +166,7 @@ def run_sweep(
                 raise
             session.update(_executor_report(executor), finished=_now(), runs_done=ran)
             results.write_json(folder.path / "manifest.json", manifest)
-            return _finish(plan, folder, manifest, len(done), ran, describe(executor))
+            return (finish or _finish)(plan, folder, manifest, len(done), ran, describe(executor))
 
 
 def _execute(
@@ -216,8 +222,8 @@ def _chunk(plan: SweepPlan, runs: list[int]) -> Chunk:
     for run in runs:
         point, replicate = divmod(run, replicates)
         seed = int(plan.seeds[point, replicate])
-        tasks.append(RunTask(point, replicate, seed, plan.settings[point]))
-    return Chunk(plan.definition.scenario, tuple(tasks))
+        tasks.append(RunTask(point, replicate, seed, plan.settings[point], plan.base(point)))
+    return Chunk(tuple(tasks))
 
 
 def _tidy(rows: list[dict[str, Any]], points: pd.DataFrame) -> pd.DataFrame:
@@ -290,12 +296,7 @@ def _prepare(
         points=plan.points,
         runs=plan.runs,
         seeds=plan.seeds.tolist(),
-        seed_derivation=(
-            "SeedSequence(seed, spawn_key=(replicate,)): the same at every point"
-            if plan.definition.common_seeds
-            else "SeedSequence(seed, spawn_key=(point, replicate))"
-        )
-        + ", top 63 bits",
+        seed_derivation=plan.seed_derivation,
     )
     manifest["versions"].update(_library_versions())
     results.write_json(path / "manifest.json", manifest)

@@ -1,0 +1,138 @@
+"""`explore`: compare strategies across uncertain inputs and find where each one fails."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from channelsim.cli.common import friendly, quiet_option, set_option
+
+
+@click.command("explore")
+@click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    metavar="SCENARIO... | EXPLORE.yaml",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--uncertain",
+    multiple=True,
+    metavar="PATH=LO:HI",
+    help="An uncertain input and its plausible range (repeatable); also int:LO:HI, log:LO:HI.",
+)
+@click.option("--samples", type=click.IntRange(2, 1_000_000), help="Sampled points (default 64).")
+@click.option("--design", type=click.Choice(["lhs", "sobol"]), help="Sampling (default lhs).")
+@click.option("--replicates", "-n", type=click.IntRange(1, 100_000), help="Replicates per point.")
+@click.option("--seed", type=click.IntRange(0), help="Seed of the samples and runs.")
+@set_option
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, tcp://HOST:PORT.")
+@click.option(
+    "--kpi",
+    "kpis",
+    multiple=True,
+    metavar="KPI",
+    help="KPI to judge by (repeatable; the first decides). min:KPI when less is better. "
+    "Default company_profit.",
+)
+@click.option(
+    "--decide",
+    metavar="RULE",
+    help="mean, p_best, minimax_regret (default) or percentile:Q (e.g. percentile:10).",
+)
+@click.option(
+    "--find",
+    metavar="CONDITION",
+    help='Condition to explain, e.g. "company_profit[parallel] < company_profit[direct]" '
+    "(default: the recommended scenario is not the best).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default results/<first scenario>-explore-<timestamp>).",
+)
+@click.option("--resume", is_flag=True, help="Continue (or re-analyse) the exploration in --out.")
+@click.option("--report", is_flag=True, help="Also write a self-contained report.html.")
+@quiet_option
+@friendly
+def explore_command(
+    sources: tuple[Path, ...],
+    uncertain: tuple[str, ...],
+    samples: int | None,
+    design: str | None,
+    replicates: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    kpis: tuple[str, ...],
+    decide: str | None,
+    find: str | None,
+    out: Path | None,
+    resume: bool,
+    report: bool,
+    quiet: bool,
+) -> None:
+    """Run every scenario at every sampled point of the uncertain inputs (the same seeds for
+    all), then say which one is robustly best, by which rule, and where it fails.
+
+    \b
+    Examples:
+      channelsim explore scenarios/direct.yaml scenarios/intermediary.yaml \\
+          scenarios/parallel.yaml --uncertain dealers.reach=0.15:0.6 \\
+          --uncertain market.segments.smes.price_sensitivity=0.6:1.8 \\
+          --samples 64 --replicates 2 --set weeks=52 --workers 2 --report
+      channelsim explore scenarios/explore/channels.yaml --decide percentile:10 \\
+          --find "company_profit[parallel] < company_profit[direct]"
+    """
+    from tqdm import tqdm
+
+    from channelsim.experiments import explore, sweep_run
+    from channelsim.output.explore_report import answer_lines
+    from channelsim.storage import results
+
+    if workers and scheduler:
+        raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR, the folder of the exploration")
+    definition, chosen = explore.define(
+        sources, uncertain, design, samples, replicates, seed, overrides, kpis, decide, find, report
+    )
+    out = out or results.default_out("explore", definition.scenario.name)
+    runs = definition.samples * len(definition.scenarios) * definition.replicates
+    click.echo(
+        f"{len(definition.scenarios)} scenarios x {definition.samples} points "
+        f"({definition.design}) x {definition.replicates} replicates = {runs} runs"
+    )
+    bar: list[tqdm] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, initial=done, unit="run", disable=quiet, file=sys.stderr))
+        bar[0].update(done - bar[0].n)
+
+    try:
+        result = explore.run(
+            definition,
+            chosen,
+            out,
+            workers=workers or 1,
+            scheduler=scheduler,
+            resume=resume,
+            command=results.command_line(),
+            on_progress=progress,
+        )
+    except sweep_run.SweepStopped as exc:
+        click.echo(f"\nstopped: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished runs are saved in {out}; add --resume", err=True)
+        sys.exit(130)
+    finally:
+        for b in bar:
+            b.close()
+    click.echo("\n".join(answer_lines(result)))

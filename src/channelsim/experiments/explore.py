@@ -1,0 +1,524 @@
+"""`explore`: every scenario at every sampled point of the uncertain inputs, then the analysis.
+
+The uncertain inputs (`--uncertain PATH=LO:HI`, also `int:LO:HI` and `log:LO:HI`) are
+sampled with a Latin hypercube (scipy.stats.qmc, as `sweep --design lhs`) or a scrambled
+Sobol sequence (scipy.stats.qmc.Sobol: `--samples` points, a power of 2). Every scenario
+runs at every sample with the same replicate seeds: the seed of (sample i, replicate r) is
+`SeedSequence(seed, spawn_key=(i, r))` whatever the scenario (common random numbers), so
+at a sample the scenarios differ only by their settings.
+
+The runs go through the sweep machinery (`sweep_run.run_sweep`): a design point is a
+(sample, scenario) pair, numbered sample-major (`point = sample x scenarios + scenario`),
+so the Parquet parts, resuming, the folder lock, local processes and Dask are a sweep's.
+Only the last step differs: instead of the sweep's tables, `finish` writes the robustness
+analysis (`robustness.py`), PRIM boxes (`prim.py`), charts and, if asked, the report. The
+analysis options (KPIs, rule, condition) do not change any run, so a finished folder can be
+analysed again with `--resume` and other options.
+
+An explore file holds the same content as the command line, with paths relative to it:
+
+    scenarios: [../direct.yaml, ../intermediary.yaml, ../parallel.yaml]
+    uncertain:
+      market.segments.smes.price_sensitivity: 0.6:1.8
+      dealers.reach: 0.15:0.6
+    samples: 64
+    replicates: 2
+    seed: 1
+    set: {weeks: 52}
+    kpis: [company_profit, revenue]
+    decide: minimax_regret
+    find: company_profit[parallel] < company_profit[direct]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy.stats import qmc
+
+from channelsim.experiments import prim as prim_
+from channelsim.experiments import robustness as rob
+from channelsim.experiments.designs import Design, DesignError, Param, lhs
+from channelsim.experiments.robustness import ExploreError, Objective
+from channelsim.experiments.sweep import (
+    SweepDefinition,
+    SweepError,
+    SweepPlan,
+    code_fingerprint,
+    parse_spec,
+    run_seeds,
+)
+from channelsim.model.metrics import KPIS
+from channelsim.scenario.loading import ScenarioError, load_scenario, scenario_with
+from channelsim.scenario.schema import Scenario
+from channelsim.storage import results
+
+DESIGNS = ("lhs", "sobol")
+DEFAULT_KPIS = ("company_profit",)
+DEFAULT_RULE = "minimax_regret"
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class ExploreDefinition(SweepDefinition):
+    """What decides an exploration's runs: the scenarios, the uncertain inputs, the design."""
+
+    scenarios: tuple[Scenario, ...] = ()
+    scenario_files: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "explore",
+            "scenario_file": list(self.scenario_files),
+            "overrides": list(self.overrides),
+            "design": self.design,
+            "samples": self.samples,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "seeds": "common across scenarios: spawn_key=(sample, replicate)",
+            "uncertain": {p.path: p.describe() for p in self.params},
+            "kpis": list(KPIS),
+            "code": code_fingerprint(),
+            "numpy": np.__version__,
+            "scenarios": [s.model_dump(mode="json") for s in self.scenarios],
+        }
+
+
+@dataclass(frozen=True)
+class ExplorePlan(SweepPlan):
+    """A sweep plan whose points are (sample, scenario) pairs, sample-major."""
+
+    scenarios: tuple[Scenario, ...] = ()
+
+    def base(self, point: int) -> Scenario:
+        return self.scenarios[point % len(self.scenarios)]
+
+    @property
+    def seed_derivation(self) -> str:
+        return (
+            "SeedSequence(seed, spawn_key=(sample, replicate)), top 63 bits: the same for "
+            "every scenario at a sample (common random numbers)"
+        )
+
+
+@dataclass(frozen=True)
+class ExploreOptions:
+    """How the runs are analysed (changing these never changes a run)."""
+
+    objectives: tuple[Objective, ...] = (Objective("company_profit"),)
+    rule: str = DEFAULT_RULE
+    find: str | None = None
+    report: bool = False
+    threshold: float = 0.8  # PRIM: the density a box must reach
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def parse_uncertain(text: str) -> tuple[str, str]:
+    path, sep, spec = text.partition("=")
+    if not sep or not path.strip() or not spec.strip():
+        raise ExploreError(
+            f"--uncertain {text!r}: expected PATH=LO:HI, e.g. dealers.reach=0.15:0.6"
+        )
+    return path.strip(), spec.strip()
+
+
+def uncertain_param(path: str, spec: Any) -> Param:
+    """A range LO:HI (or int:LO:HI, log:LO:HI); levels are not uncertainty ranges here."""
+    try:
+        param = parse_spec(path, spec if isinstance(spec, str) else str(spec))
+    except SweepError as exc:
+        raise ExploreError(str(exc).replace("--param", "--uncertain", 1)) from None
+    if not param.is_range:
+        raise ExploreError(
+            f"--uncertain {path}={spec}: expected a range LO:HI (or int:LO:HI, log:LO:HI)"
+        )
+    return param
+
+
+def options(
+    kpis: Sequence[str] = (),
+    rule: str | None = None,
+    find: str | None = None,
+    report: bool = False,
+) -> ExploreOptions:
+    objectives = tuple(rob.parse_objective(k) for k in (kpis or DEFAULT_KPIS))
+    labels = [o.kpi for o in objectives]
+    if len(set(labels)) != len(labels):
+        raise ExploreError(f"--kpi: a KPI is given twice ({', '.join(labels)})")
+    rule = rule or DEFAULT_RULE
+    rob.parse_rule(rule)
+    return ExploreOptions(objectives, rule, find, report)
+
+
+class ExploreFile(BaseModel):
+    """The content of an explore file (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[str] = Field(min_length=2)
+    uncertain: dict[str, str] = Field(min_length=1)
+    design: str = "lhs"
+    samples: int | None = Field(None, ge=2, le=1_000_000)
+    replicates: int | None = Field(None, ge=1, le=100_000)
+    seed: int | None = Field(None, ge=0)
+    set: dict[str, Any] = {}
+    kpis: list[str] = []
+    decide: str | None = None
+    find: str | None = None
+
+
+def is_explore_file(path: Path) -> bool:
+    """A YAML mapping with `uncertain` is an explore file (a scenario has no such key)."""
+    try:
+        data = _read_yaml(path)
+    except ExploreError:
+        return False
+    return isinstance(data, dict) and "uncertain" in data
+
+
+def _read_yaml(path: Path) -> Any:
+    """A bounded, regular YAML file (a stand-in for storage.inputs.read_yaml)."""
+    try:
+        if not path.is_file():
+            raise ExploreError(f"{path}: not a regular file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ExploreError(f"{path}: explore file larger than {MAX_FILE_BYTES} bytes")
+        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExploreError(f"{path}: cannot read explore file ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise ExploreError(f"{path}: malformed YAML: {exc}") from None
+
+
+def read_explore_file(path: Path) -> ExploreFile:
+    try:
+        return ExploreFile.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        found = "" if first["type"] == "missing" else f" (found {first.get('input')!r})"
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ExploreError(f"{path}: {where}: {message}{found}") from None
+
+
+def define(
+    sources: Sequence[Path],
+    uncertain: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    kpis: Sequence[str] = (),
+    rule: str | None = None,
+    find: str | None = None,
+    report: bool = False,
+) -> tuple[ExploreDefinition, ExploreOptions]:
+    """A definition and analysis options from scenario files or one explore file plus options
+    (the command line's win)."""
+    specs: dict[str, Any] = {}
+    fixed: list[str] = []
+    paths = list(sources)
+    if len(paths) == 1 and is_explore_file(paths[0]):
+        content = read_explore_file(paths[0])
+        paths = [paths[0].parent / name for name in content.scenarios]
+        specs.update(content.uncertain)
+        fixed = [f"{k}={json.dumps(v)}" for k, v in content.set.items()]
+        design = design or content.design
+        samples = samples if samples is not None else content.samples
+        replicates = replicates or content.replicates
+        seed = content.seed if seed is None else seed
+        kpis = kpis or tuple(content.kpis)
+        rule = rule or content.decide
+        find = find or content.find
+    if len(paths) < 2:
+        raise ExploreError("explore needs at least two scenario files (or one explore file)")
+    given: set[str] = set()
+    for text in uncertain:
+        path, spec = parse_uncertain(text)
+        if path in given:
+            raise ExploreError(f"--uncertain {path}: given twice")
+        given.add(path)
+        specs[path] = spec
+    fixed.extend(overrides)
+    both = sorted({t.partition("=")[0].strip() for t in fixed} & set(specs))
+    if both:
+        raise ExploreError(f"{', '.join(both)}: both uncertain and fixed (--set); choose one")
+    params = tuple(uncertain_param(path, spec) for path, spec in specs.items())
+    if not params:
+        raise ExploreError("explore needs at least one --uncertain PATH=LO:HI")
+    scenarios = tuple(load_scenario(path, tuple(fixed)) for path in paths)
+    names = [s.name for s in scenarios]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ExploreError(
+                f"{paths[i]}: scenario name {name!r} is also the name of "
+                f"{paths[names.index(name)]}; give each scenario its own 'name:' setting"
+            )
+    design = design or "lhs"
+    if design not in DESIGNS:
+        raise ExploreError(f"design {design!r}: expected one of {', '.join(DESIGNS)}")
+    chosen = options(kpis, rule, find, report)
+    if chosen.find:
+        rob.parse_condition(chosen.find, names)
+    definition = ExploreDefinition(
+        scenario=scenarios[0],
+        scenario_file=str(paths[0]),
+        params=params,
+        design=design,
+        samples=samples or 64,
+        replicates=replicates or scenarios[0].replicates,
+        seed=scenarios[0].seed if seed is None else seed,
+        overrides=tuple(fixed),
+        scenarios=scenarios,
+        scenario_files=tuple(str(p) for p in paths),
+    )
+    return definition, chosen
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+def sample_design(params: list[Param], design: str, samples: int, seed: int) -> Design:
+    """The sampled points of the uncertain inputs (one row per sample)."""
+    if design == "lhs":
+        return lhs(params, samples, seed)
+    if samples < 2 or samples & (samples - 1):
+        raise ExploreError(
+            f"sobol design: --samples must be a power of 2 (e.g. 64, 128), found {samples}"
+        )
+    unit = qmc.Sobol(d=len(params), scramble=True, rng=seed).random(samples)
+    columns = {p.path: p.from_unit(unit[:, j]) for j, p in enumerate(params)}
+    return Design("sobol", columns, samples=samples)
+
+
+def plan(definition: ExploreDefinition) -> ExplorePlan:
+    """Sample the inputs, check every (sample, scenario) scenario, derive the seeds."""
+    try:
+        samples = sample_design(
+            list(definition.params),
+            definition.design,
+            int(definition.samples or 0),
+            definition.seed,
+        )
+    except DesignError as exc:
+        raise ExploreError(str(exc)) from None
+    settings = samples.settings()
+    scenarios = definition.scenarios
+    for i, values in enumerate(settings):
+        for scenario in scenarios:
+            try:
+                scenario_with(scenario, values)
+            except ScenarioError as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+                raise ExploreError(
+                    f"sample {i} ({shown}) in scenario {scenario.name}: {exc}"
+                ) from None
+    k = len(scenarios)
+    columns: dict[str, list[Any]] = {
+        "sample": [i for i in range(samples.size) for _ in scenarios],
+        "scenario": [s.name for _ in range(samples.size) for s in scenarios],
+    }
+    for path, values in samples.values.items():
+        columns[path] = [v for v in values for _ in scenarios]
+    design = Design(
+        f"explore-{definition.design}",
+        columns,
+        samples=definition.samples,
+        options={"scenarios": [s.name for s in scenarios]},
+    )
+    seeds = np.repeat(run_seeds(definition.seed, samples.size, definition.replicates), k, axis=0)
+    return ExplorePlan(
+        definition=definition,
+        design=design,
+        settings=tuple(settings[p // k] for p in range(samples.size * k)),
+        seeds=seeds,
+        scenarios=scenarios,
+    )
+
+
+# --- running and analysing -----------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    """Everything `explore` concludes from the runs (tables are written as CSV)."""
+
+    outcomes: pd.DataFrame
+    robustness: pd.DataFrame
+    decision: rob.Decision
+    condition: str
+    holds: pd.Series  # per sample: does the condition hold
+    prim: prim_.PrimResult
+    boxes: pd.DataFrame
+    trajectory: pd.DataFrame
+    importance: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExploreResult:
+    folder: Path
+    runs: pd.DataFrame
+    analysis: Analysis
+    inputs: list[str]
+    scenarios: list[str]
+    done_before: int
+    ran: int
+    failed: pd.DataFrame
+    executor: str
+    report: Path | None = None
+
+
+def analyse(
+    runs: pd.DataFrame, inputs: Sequence[str], scenarios: Sequence[str], chosen: ExploreOptions
+) -> Analysis:
+    """Outcomes, robustness, the decision, the condition, PRIM boxes and input importance."""
+    condition = rob.parse_condition(chosen.find, scenarios) if chosen.find else None
+    kpis = list(
+        dict.fromkeys([o.kpi for o in chosen.objectives] + (condition.kpis if condition else []))
+    )
+    table = rob.outcomes(runs, inputs, kpis, scenarios)
+    notes = []
+    dropped = runs["sample"].nunique() - table["sample"].nunique()
+    if dropped:
+        notes.append(f"{dropped} sample(s) left out: some scenario has no successful run there")
+    if table.empty:
+        raise ExploreError("no sample has a successful run of every scenario; nothing to analyse")
+    robust = rob.robustness(table, chosen.objectives, scenarios)
+    primary = chosen.objectives[0]
+    decision = rob.decide(table, robust, primary, chosen.rule)
+    if condition is not None:
+        holds, text = condition.evaluate(table, scenarios), condition.text
+    else:
+        holds = rob.not_best(table, decision, primary)
+        text = f"{decision.scenario} is not the best on {primary.label}"
+    x = table.drop_duplicates("sample").set_index("sample").loc[holds.index, list(inputs)]
+    found = prim_.prim(x, holds.to_numpy(), threshold=chosen.threshold)
+    return Analysis(
+        outcomes=_with_regret(table, chosen.objectives, scenarios),
+        robustness=robust,
+        decision=decision,
+        condition=text,
+        holds=holds,
+        prim=found,
+        boxes=found.limits(),
+        trajectory=found.trajectories(),
+        importance=rob.importance(x, holds),
+        notes=notes,
+    )
+
+
+def _with_regret(
+    table: pd.DataFrame, objectives: Sequence[Objective], scenarios: Sequence[str]
+) -> pd.DataFrame:
+    """The outcomes table with each row's regret (NaN for KPIs only the condition uses)."""
+    table = table.copy()
+    table["regret"] = np.nan
+    for objective in objectives:
+        lost = rob.regret(rob.matrix(table, objective.kpi, scenarios), objective.maximise)
+        rows = table["kpi"] == objective.kpi
+        stacked = lost.stack()
+        keys = pd.MultiIndex.from_arrays([table.loc[rows, "sample"], table.loc[rows, "scenario"]])
+        table.loc[rows, "regret"] = stacked.reindex(keys).to_numpy()
+    return table
+
+
+def finish(
+    chosen: ExploreOptions,
+    plan: ExplorePlan,
+    folder: results.ResultsDir,
+    manifest: dict[str, Any],
+    done_before: int,
+    ran: int,
+    executor: str,
+) -> ExploreResult:
+    """Read the runs, analyse them, write tables, charts (and report); complete the folder."""
+    from channelsim.experiments import sweep_run
+    from channelsim.output import explore_charts
+    from channelsim.output.charts import save_figures
+
+    runs = sweep_run.read_runs(folder.path)
+    if len(runs) != plan.runs or runs.duplicated(sweep_run.KEYS).any():
+        raise sweep_run.SweepStopped(
+            f"{folder.path / sweep_run.RUNS}: holds {len(runs)} runs, expected {plan.runs} "
+            "distinct; continue with --resume"
+        )
+    inputs = [p.path for p in plan.definition.params]
+    scenarios = [s.name for s in plan.scenarios]
+    analysis = analyse(runs, inputs, scenarios, chosen)
+    for name, frame in (
+        ("outcomes.csv", analysis.outcomes),
+        ("robustness.csv", analysis.robustness),
+        ("boxes.csv", analysis.boxes),
+        ("trajectory.csv", analysis.trajectory),
+        ("importance.csv", analysis.importance),
+    ):
+        results.write_csv(folder.file(name), frame)
+    files = ["points.csv", f"{sweep_run.RUNS}/", "outcomes.csv", "robustness.csv", "boxes.csv",
+             "trajectory.csv", "importance.csv", "charts/"]  # fmt: skip
+    figures = explore_charts.explore_figures(analysis, inputs, scenarios)
+    save_figures(figures, folder.file("charts"))
+    failed = runs[runs["status"] == "failed"]
+    result = ExploreResult(
+        folder.path, runs, analysis, inputs, scenarios, done_before, ran, failed, executor
+    )
+    manifest.update(
+        analysis={
+            "kpis": [o.label for o in chosen.objectives],
+            "rule": chosen.rule,
+            "condition": analysis.condition,
+            "prim": {"alpha": 0.05, "min_mass": 0.05, "threshold": chosen.threshold},
+        },
+        decision={"scenario": analysis.decision.scenario, "sentence": analysis.decision.sentence()},
+        failed_runs=len(failed),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        files=files,
+    )
+    if chosen.report:
+        from channelsim.output import explore_report
+
+        result.report = folder.file("report.html")
+        results.write_text(result.report, explore_report.build_report(result, manifest))
+        files.append("report.html")
+    folder.complete(manifest)
+    return result
+
+
+def run(
+    definition: ExploreDefinition,
+    chosen: ExploreOptions,
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    command: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ExploreResult:
+    """Plan, run (or continue) and analyse an exploration in `out`."""
+    from channelsim.experiments import sweep_run
+
+    result: ExploreResult = sweep_run.run_sweep(
+        plan(definition),
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        command=command,
+        on_progress=on_progress,
+        finish=partial(finish, chosen),
+    )
+    return result
