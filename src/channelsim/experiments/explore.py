@@ -403,7 +403,7 @@ def analyse(
     if condition is not None:
         holds, text = condition.evaluate(table, scenarios), condition.text
     else:
-        holds = rob.not_best(table, decision, primary)
+        holds = rob.not_best(table, decision, primary, scenarios)
         text = f"{decision.scenario} is not the best on {primary.label}"
     x = table.drop_duplicates("sample").set_index("sample").loc[holds.index, list(inputs)]
     found = prim_.prim(x, holds.to_numpy(), threshold=chosen.threshold)

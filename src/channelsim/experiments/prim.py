@@ -140,7 +140,7 @@ def prim(
     total = int(hits.sum())
     remaining = np.ones(len(hits), dtype=bool)
     while total and len(result.boxes) < max_boxes and (hits & remaining).any():
-        found = _find_box(values, hits, remaining, result, alpha, min_mass, threshold, total)
+        found = _findmeasure_box(values, hits, remaining, result, alpha, min_mass, threshold, total)
         if not found.box.restricted:
             break
         if result.boxes and found.box.density < threshold:
@@ -150,7 +150,7 @@ def prim(
     return result
 
 
-def _find_box(
+def _findmeasure_box(
     x: np.ndarray,
     y: np.ndarray,
     remaining: np.ndarray,
@@ -160,12 +160,14 @@ def _find_box(
     threshold: float,
     total: int,
 ) -> FoundBox:
-    trajectory = [_box(x, y, remaining, result.low.copy(), result.high.copy(), result, total)]
+    trajectory = [
+        measure_box(x, y, remaining, result.low.copy(), result.high.copy(), result, total)
+    ]
     while trajectory[-1].density < 1.0:
         step = peel_step(x, y, remaining, trajectory[-1], alpha, min_mass * len(y))
         if step is None:
             break
-        trajectory.append(_box(x, y, remaining, *step, result, total))
+        trajectory.append(measure_box(x, y, remaining, *step, result, total))
     good = [i for i, b in enumerate(trajectory) if b.density >= threshold]
     if good:
         chosen = max(good, key=lambda i: (trajectory[i].coverage, i))
@@ -245,7 +247,7 @@ def paste(
                 limit = v[max(0, len(v) - k)] if side == "low" else v[min(len(v), k) - 1]
                 low, high = box.low.copy(), box.high.copy()
                 (low if side == "low" else high)[j] = limit
-                wider = _box(x, y, remaining, low, high, result, total)
+                wider = measure_box(x, y, remaining, low, high, result, total)
                 if wider.density >= box.density and (best is None or wider.density > best.density):
                     best = wider
         if best is None:
@@ -278,7 +280,7 @@ def limit_p_values(
     return p_low, p_high
 
 
-def _box(
+def measure_box(
     x: np.ndarray,
     y: np.ndarray,
     remaining: np.ndarray,
@@ -287,6 +289,7 @@ def _box(
     result: PrimResult,
     total: int,
 ) -> Box:
+    """The box with these limits among the `remaining` samples: its counts and shares."""
     inside = remaining & _inside(x, low, high)
     n, hits = int(inside.sum()), int(y[inside].sum())
     restricted = tuple(

@@ -148,7 +148,9 @@ def robustness(
                     wins = (signed[name] > signed[other]) + 0.5 * (signed[name] == signed[other])
                     row[f"p_beats_{other}"] = wins.mean()
             rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    beats = [f"p_beats_{name}" for name in scenarios]
+    return table[[c for c in table.columns if c not in beats] + beats]
 
 
 @dataclass(frozen=True)
@@ -269,9 +271,11 @@ def _side(table: pd.DataFrame, side: tuple[str, str] | float, scenarios: Sequenc
     return side
 
 
-def not_best(table: pd.DataFrame, decision: Decision, objective: Objective) -> pd.Series:
+def not_best(
+    table: pd.DataFrame, decision: Decision, objective: Objective, scenarios: Sequence[str]
+) -> pd.Series:
     """The default condition: the recommended scenario is not the best at the point."""
-    values = matrix(table, objective.kpi, list(decision.scores))
+    values = matrix(table, objective.kpi, scenarios)
     return (regret(values, objective.maximise)[decision.scenario] > 0).rename("condition")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
@@ -120,11 +121,17 @@ def prim_tradeoff(trajectory: pd.DataFrame) -> Figure:
     return fig
 
 
-def prim_box(points: pd.DataFrame, boxes: pd.DataFrame, x: str, y: str, condition: str) -> Figure:
-    """The sampled points over two inputs, marked where the condition holds, and box 1."""
+def prim_box(
+    points: pd.DataFrame, boxes: pd.DataFrame, x: str, y: str | None, condition: str
+) -> Figure:
+    """The sampled points over two inputs (or one), marked where the condition holds, and
+    PRIM's first box."""
     fig = Figure(figsize=(6, 4.8), layout="constrained")
     ax = fig.subplots()
     held = points["condition"].to_numpy(dtype=bool)
+    if y is None:  # one uncertain input: the condition (0 or 1) against it
+        y = "condition holds"
+        points = points.assign(**{y: held.astype(float)})
     ax.scatter(points.loc[~held, x], points.loc[~held, y], s=16, color="#bbbbbb", label="no")
     ax.scatter(points.loc[held, x], points.loc[held, y], s=18, color="#d62728", label="yes")
     first = boxes[boxes["box"] == 1].set_index("input")
@@ -142,7 +149,12 @@ def prim_box(points: pd.DataFrame, boxes: pd.DataFrame, x: str, y: str, conditio
 
 
 def decision_map(
-    outcomes: pd.DataFrame, kpi: str, maximise: bool, x: str, y: str, scenarios: Sequence[str]
+    outcomes: pd.DataFrame,
+    kpi: str,
+    maximise: bool,
+    x: str,
+    y: str | None,
+    scenarios: Sequence[str],
 ) -> Figure:
     """The best scenario at each sampled point over two inputs (dots), and the winner among
     the nearest sampled points everywhere else (shading): the other inputs vary, so this is
@@ -152,29 +164,40 @@ def decision_map(
     values = frame.pivot(index="sample", columns="scenario", values="mean")[list(scenarios)]
     signed = values if maximise else -values
     winner = signed.idxmax(axis=1)
-    where = frame.drop_duplicates("sample").set_index("sample").loc[winner.index, [x, y]]
-    xs, ys = where[x].to_numpy(dtype=float), where[y].to_numpy(dtype=float)
+    where = frame.drop_duplicates("sample").set_index("sample").loc[winner.index]
+    xs = where[x].to_numpy(dtype=float)
     codes = np.array([list(scenarios).index(w) for w in winner])
     fig = Figure(figsize=(6, 4.8), layout="constrained")
     ax = fig.subplots()
+    if y is None:  # one uncertain input: the best outcome against it
+        ys = (signed.max(axis=1) * (1 if maximise else -1)).to_numpy(dtype=float)
+    else:
+        ys = where[y].to_numpy(dtype=float)
+        _nearest_winner(ax, xs, ys, codes, [colours[s] for s in scenarios])
+    for k, name in enumerate(scenarios):
+        ax.scatter(xs[codes == k], ys[codes == k], s=22, color=colours[name], edgecolors="white")
+    ax.legend(handles=[Patch(color=colours[s], label=s) for s in scenarios], fontsize=8,
+              title=f"best on {kpi}")  # fmt: skip
+    ax.set_xlabel(x)
+    ax.set_ylabel(y or f"{kpi} of the best scenario")
+    ax.set_title("Decision map: which scenario is best where")
+    return fig
+
+
+def _nearest_winner(
+    ax: Axes, xs: np.ndarray, ys: np.ndarray, codes: np.ndarray, colours: list[str]
+) -> None:
+    """Shade the plane by the most frequent winner among the nearest sampled points."""
     gx, gy = np.meshgrid(
         np.linspace(xs.min(), xs.max(), GRID), np.linspace(ys.min(), ys.max(), GRID)
     )
     span = np.array([np.ptp(xs) or 1.0, np.ptp(ys) or 1.0])
     distance = np.hypot((gx.ravel()[:, None] - xs) / span[0], (gy.ravel()[:, None] - ys) / span[1])
     nearest = np.argsort(distance, axis=1)[:, : min(NEIGHBOURS, len(xs))]
-    votes = np.apply_along_axis(np.bincount, 1, codes[nearest], minlength=len(scenarios))
-    rgb = np.array([to_rgb(colours[s]) for s in scenarios])
+    votes = np.apply_along_axis(np.bincount, 1, codes[nearest], minlength=len(colours))
+    rgb = np.array([to_rgb(c) for c in colours])
     ax.imshow(rgb[votes.argmax(axis=1)].reshape(GRID, GRID, 3), origin="lower", alpha=0.25,
               extent=(xs.min(), xs.max(), ys.min(), ys.max()), aspect="auto")  # fmt: skip
-    for k, name in enumerate(scenarios):
-        ax.scatter(xs[codes == k], ys[codes == k], s=22, color=colours[name], edgecolors="white")
-    ax.legend(handles=[Patch(color=colours[s], label=s) for s in scenarios], fontsize=8,
-              title=f"best on {kpi}")  # fmt: skip
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title("Decision map: which scenario is best where")
-    return fig
 
 
 def explore_figures(
@@ -187,7 +210,7 @@ def explore_figures(
     main = primary.removeprefix("min:")
     ranked = [i for i in analysis.importance["input"] if i in inputs] or list(inputs)
     pair = (ranked + [i for i in inputs if i not in ranked])[:2]
-    x, y = (pair[0], pair[1]) if len(pair) == 2 else (pair[0], pair[0])
+    x, y = pair[0], (pair[1] if len(pair) == 2 else None)
     points = analysis.outcomes.drop_duplicates("sample").set_index("sample")
     points = points.loc[analysis.holds.index, list(inputs)].assign(condition=analysis.holds)
     return {
