@@ -75,6 +75,48 @@ def test_a_named_condition_is_explained_the_same_way():
 
 # --- through the model ---------------------------------------------------------------------
 
+# Two strategies that differ only in costs that change nothing else: "lean" pays its 6 reps
+# 100 a week less and runs 2 telesales agents who make no calls, "lavish" pays more and
+# runs 1 agent. Reps never quit (base_rate 0), so with the same seeds every sale is the
+# same and company profit differs by exactly weeks x (6 x 100 - agent cost): lean wins
+# while an agent costs less than 600 a week. The dealer markup changes both alike.
+COSTS = {"weeks": 8, "reps": {"attrition": {"base_rate": 0.0}},
+         "telesales": {"enabled": True, "calls_per_agent": 0}}  # fmt: skip
+FLIP_COST = 600.0
+
+
+def cost_scenarios():
+    lean = {"name": "lean", "reps": {"base_salary": 500}, "telesales": {"agents": 2}}
+    lavish = {"name": "lavish", "reps": {"base_salary": 600}, "telesales": {"agents": 1}}
+    return [
+        validate(deep_merge(SMALL, deep_merge(COSTS, s)), source="test") for s in (lean, lavish)
+    ]
+
+
+def test_a_known_answer_through_the_model():
+    found = channelsim.explore(
+        cost_scenarios(),
+        {"telesales.cost_per_agent_week": "0:1500", "dealers.markup": "0.1:0.4"},
+        samples=64, replicates=1, seed=2, decide="mean",
+    )  # fmt: skip
+    profit = found.outcomes[found.outcomes["kpi"] == "company_profit"]
+    wide = profit.pivot(index="sample", columns="scenario", values="mean")
+    cost = profit.drop_duplicates("sample").set_index("sample")["telesales.cost_per_agent_week"]
+    assert np.allclose(wide["lean"] - wide["lavish"], 8 * (FLIP_COST - cost))  # exact, by CRN
+    # lean's mean is 8 x (600 - mean cost ~ 750) lower: the mean rule picks lavish
+    assert found.recommended == "lavish"
+    assert found.condition == "lavish is not the best on company_profit"  # cost < 600
+    box = found.boxes.set_index("input")
+    assert list(box.index) == ["telesales.cost_per_agent_week"]  # the markup gets no limit
+    high = box.loc["telesales.cost_per_agent_week", "high"]
+    between = cost[(cost > min(high, FLIP_COST)) & (cost < max(high, FLIP_COST))]
+    assert len(between) <= 2  # within PRIM's resolution: one peel is 5% of the box
+    assert found.where[0].startswith("Box 1: lavish is not the best on company_profit when ")
+    importance = found.importance.set_index("input")
+    assert importance.loc["telesales.cost_per_agent_week", "importance"] == 1.0
+    assert importance.loc["dealers.markup", "importance"] < 0.3
+    assert importance.loc["dealers.markup", "p_value"] > 0.05
+
 
 @pytest.fixture(scope="module")
 def scenario_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:

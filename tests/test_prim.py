@@ -63,6 +63,19 @@ def test_pasting_widens_a_limit_while_the_density_does_not_fall():
     assert pasted.coverage == 1.0 and pasted.density == 1.0
 
 
+def test_a_limit_that_excludes_nothing_the_other_limits_let_in_is_opened():
+    # Box a in 2..3, b in 1..3: the only sample with b < 1 has a = 0, already outside.
+    x = np.array([[0.0, 0.0], [1, 1], [2, 2], [3, 3]])
+    y = np.array([False, False, True, True])
+    everything = np.ones(4, dtype=bool)
+    result = prim.PrimResult(("a", "b"), x.min(axis=0), x.max(axis=0))
+    box = prim.measure_box(x, y, everything, np.array([2.0, 1.0]), np.array([3.0, 3.0]), result, 2)
+    assert box.restricted == ("a", "b")
+    opened = prim.drop_vacuous(x, y, everything, box, result, 2)
+    assert opened.restricted == ("a",) and opened.low.tolist() == [2.0, 0.0]
+    assert (opened.samples, opened.hits) == (box.samples, box.hits)
+
+
 def test_an_input_that_does_not_matter_gets_no_limit():
     rng = np.random.default_rng(7)
     x = pd.DataFrame({"matters": rng.random(200), "noise": rng.random(200)})

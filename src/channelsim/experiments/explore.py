@@ -99,6 +99,7 @@ class ExplorePlan(SweepPlan):
     """A sweep plan whose points are (sample, scenario) pairs, sample-major."""
 
     scenarios: tuple[Scenario, ...] = ()
+    kind = "explore"
 
     def base(self, point: int) -> Scenario:
         return self.scenarios[point % len(self.scenarios)]

@@ -22,6 +22,9 @@ nearest samples beyond it, and takes the one with the largest density if that de
 not lower than the box's; it stops when no such widening is left. Pasting undoes cuts that
 peeling made on an input by chance.
 
+A limit that excludes no sample the other limits let in is opened again: it changes nothing
+about the box and would only be reported as an idle restriction.
+
 Covering. Further boxes are searched for in the samples outside the boxes found so far,
 as long as the new box reaches `threshold`; coverage is always counted against every
 sample where the condition holds, so the boxes' coverages add up.
@@ -174,6 +177,7 @@ def _findmeasure_box(
     else:
         chosen = max(range(len(trajectory)), key=lambda i: (trajectory[i].density, -i))
     box = paste(x, y, remaining, trajectory[chosen], alpha, result, total)
+    box = drop_vacuous(x, y, remaining, box, result, total)
     p_low, p_high = limit_p_values(x, y, remaining, box, result)
     return FoundBox(trajectory, chosen, box, p_low, p_high)
 
@@ -253,6 +257,21 @@ def paste(
         if best is None:
             return box
         box = best
+
+
+def drop_vacuous(
+    x: np.ndarray, y: np.ndarray, remaining: np.ndarray, box: Box, result: PrimResult, total: int
+) -> Box:
+    """Open every limit that excludes no sample the other limits let in: it says nothing
+    (peeling may have cut there before a later cut on another input made it idle)."""
+    low, high = box.low.copy(), box.high.copy()
+    for j in range(x.shape[1]):
+        others = remaining & _inside(x, low, high, skip=j)
+        if not (others & (x[:, j] < low[j])).any():
+            low[j] = result.low[j]
+        if not (others & (x[:, j] > high[j])).any():
+            high[j] = result.high[j]
+    return measure_box(x, y, remaining, low, high, result, total)
 
 
 def limit_p_values(

@@ -326,6 +326,8 @@ class SweepPlan:
     def runs(self) -> int:
         return self.points * self.definition.replicates
 
+    kind = "sweep"  # the manifest's kind of folder
+
     def base(self, point: int) -> Scenario:
         """The scenario a point's settings apply to: the one base scenario of a sweep."""
         return self.definition.scenario

@@ -289,7 +289,7 @@ def _prepare(
     folder.create(allow_existing=resume)
     manifest = results.manifest(
         command,
-        kind="sweep",
+        kind=plan.kind,
         status="incomplete",
         definition=description,
         design=plan.design.describe(),
