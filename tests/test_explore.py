@@ -42,7 +42,7 @@ def constructed_runs(samples: int = 200, replicates: int = 2) -> pd.DataFrame:
 
 def test_a_known_answer_the_decision_the_threshold_and_an_irrelevant_input():
     runs = constructed_runs()
-    chosen = explore.options(["company_profit"], "mean")
+    chosen = explore.options(["steady", "bold"], ["company_profit"], "mean")
     a = explore.analyse(runs, ["sensitivity", "irrelevant"], ["steady", "bold"], chosen)
     # bold's mean over sensitivity ~ U(0, 2) is 100 + 50 x (1.2 - 1) = 110 > 100
     assert a.decision.scenario == "bold"
@@ -66,7 +66,7 @@ def test_a_known_answer_the_decision_the_threshold_and_an_irrelevant_input():
 
 def test_a_named_condition_is_explained_the_same_way():
     runs = constructed_runs()
-    chosen = explore.options(["company_profit"], "minimax_regret",
+    chosen = explore.options(["steady", "bold"], ["company_profit"], "minimax_regret",
                              "company_profit[bold] < company_profit[steady]")  # fmt: skip
     a = explore.analyse(runs, ["sensitivity", "irrelevant"], ["steady", "bold"], chosen)
     assert a.condition == "company_profit[bold] < company_profit[steady]"

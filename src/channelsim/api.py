@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from channelsim.experiments.explore import ExploreDefinition, ExploreOptions, ExploreResult
 
 __all__ = [
     "ChannelsimError",
@@ -226,30 +229,13 @@ def explore(
     from channelsim.experiments import explore as explore_
     from channelsim.output.explore_report import box_sentences
 
-    if len(scenarios) < 2:
-        raise explore_.ExploreError("explore needs at least two scenarios")
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise explore_.ExploreError(f"scenario names must be distinct, found {names}")
-    if design not in explore_.DESIGNS:
-        raise explore_.ExploreError(f"design {design!r}: expected one of lhs, sobol")
-    chosen = explore_.options(kpis, decide, find, report)
-    if find:
-        explore_.rob.parse_condition(find, names)
-    definition = explore_.ExploreDefinition(
-        scenario=scenarios[0],
-        scenario_file="(python)",
-        params=tuple(explore_.uncertain_param(p, spec) for p, spec in uncertain.items()),
-        design=design,
-        samples=samples,
-        replicates=scenarios[0].replicates if replicates is None else replicates,
-        seed=scenarios[0].seed if seed is None else seed,
-        scenarios=tuple(scenarios),
-        scenario_files=tuple("(python)" for _ in scenarios),
+    definition = explore_.definition_for(
+        scenarios, dict(uncertain), design, samples, replicates, seed
     )
+    chosen = explore_.options([s.name for s in scenarios], kpis, decide, find, report)
     with tempfile.TemporaryDirectory(prefix="channelsim-explore-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "explore"
-        done = explore_.run(
+        done = run_exploration(
             definition,
             chosen,
             folder,
@@ -271,4 +257,33 @@ def explore(
         runs=done.runs,
         folder=Path(out) if out is not None else None,
         notes=a.notes,
+    )
+
+
+def run_exploration(
+    definition: ExploreDefinition,
+    chosen: ExploreOptions,
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    command: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ExploreResult:
+    """Run a defined exploration (`experiments.explore.define`) into `out`, with its charts
+    and report: what `channelsim explore` calls. Returns `experiments.explore.ExploreResult`."""
+    from channelsim.experiments import explore as explore_
+    from channelsim.output import explore_report
+
+    return explore_.run(
+        definition,
+        chosen,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        command=command,
+        on_progress=on_progress,
+        draw=explore_report.write_outputs,
     )

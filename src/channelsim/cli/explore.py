@@ -91,6 +91,7 @@ def explore_command(
     """
     from tqdm import tqdm
 
+    from channelsim.api import run_exploration
     from channelsim.experiments import explore, sweep_run
     from channelsim.output.explore_report import answer_lines
     from channelsim.storage import results
@@ -116,7 +117,7 @@ def explore_command(
         bar[0].update(done - bar[0].n)
 
     try:
-        result = explore.run(
+        result = run_exploration(
             definition,
             chosen,
             out,

@@ -32,6 +32,7 @@ An explore file holds the same content as the command line, with paths relative 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,10 +43,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.stats import qmc
 
+from channelsim.errors import InputError
 from channelsim.experiments import prim as prim_
 from channelsim.experiments import robustness as rob
 from channelsim.experiments.designs import Design, DesignError, Param, lhs
@@ -61,12 +62,12 @@ from channelsim.experiments.sweep import (
 from channelsim.model.metrics import KPIS
 from channelsim.scenario.loading import ScenarioError, load_scenario, scenario_with
 from channelsim.scenario.schema import Scenario
+from channelsim.storage import inputs as input_files
 from channelsim.storage import results
 
 DESIGNS = ("lhs", "sobol")
 DEFAULT_KPIS = ("company_profit",)
 DEFAULT_RULE = "minimax_regret"
-MAX_FILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -149,17 +150,21 @@ def uncertain_param(path: str, spec: Any) -> Param:
 
 
 def options(
+    scenarios: Sequence[str],
     kpis: Sequence[str] = (),
     rule: str | None = None,
     find: str | None = None,
     report: bool = False,
 ) -> ExploreOptions:
+    """Checked analysis options: known KPIs, a known rule, a condition on these scenarios."""
     objectives = tuple(rob.parse_objective(k) for k in (kpis or DEFAULT_KPIS))
     labels = [o.kpi for o in objectives]
     if len(set(labels)) != len(labels):
         raise ExploreError(f"--kpi: a KPI is given twice ({', '.join(labels)})")
     rule = rule or DEFAULT_RULE
     rob.parse_rule(rule)
+    if find:
+        rob.parse_condition(find, scenarios)
     return ExploreOptions(objectives, rule, find, report)
 
 
@@ -190,17 +195,10 @@ def is_explore_file(path: Path) -> bool:
 
 
 def _read_yaml(path: Path) -> Any:
-    """A bounded, regular YAML file (a stand-in for storage.inputs.read_yaml)."""
     try:
-        if not path.is_file():
-            raise ExploreError(f"{path}: not a regular file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ExploreError(f"{path}: explore file larger than {MAX_FILE_BYTES} bytes")
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExploreError(f"{path}: cannot read explore file ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise ExploreError(f"{path}: malformed YAML: {exc}") from None
+        return input_files.read_yaml(path, "explore file")
+    except InputError as exc:
+        raise ExploreError(str(exc)) from None
 
 
 def read_explore_file(path: Path) -> ExploreFile:
@@ -244,8 +242,6 @@ def define(
         kpis = kpis or tuple(content.kpis)
         rule = rule or content.decide
         find = find or content.find
-    if len(paths) < 2:
-        raise ExploreError("explore needs at least two scenario files (or one explore file)")
     given: set[str] = set()
     for text in uncertain:
         path, spec = parse_uncertain(text)
@@ -257,36 +253,53 @@ def define(
     both = sorted({t.partition("=")[0].strip() for t in fixed} & set(specs))
     if both:
         raise ExploreError(f"{', '.join(both)}: both uncertain and fixed (--set); choose one")
-    params = tuple(uncertain_param(path, spec) for path, spec in specs.items())
-    if not params:
-        raise ExploreError("explore needs at least one --uncertain PATH=LO:HI")
-    scenarios = tuple(load_scenario(path, tuple(fixed)) for path in paths)
+    scenarios = [load_scenario(path, tuple(fixed)) for path in paths]
+    definition = definition_for(
+        scenarios, specs, design or "lhs", samples or 64, replicates, seed, [str(p) for p in paths]
+    )
+    definition = dataclasses.replace(definition, overrides=tuple(fixed))
+    return definition, options([s.name for s in scenarios], kpis, rule, find, report)
+
+
+def definition_for(
+    scenarios: Sequence[Scenario],
+    uncertain: dict[str, Any],
+    design: str = "lhs",
+    samples: int = 64,
+    replicates: int | None = None,
+    seed: int | None = None,
+    files: Sequence[str] | None = None,
+) -> ExploreDefinition:
+    """A checked definition: two or more distinctly named scenarios, ranges, a design.
+
+    `replicates` and `seed` default to the first scenario's.
+    """
+    files = list(files or ["(python)"] * len(scenarios))
+    if len(scenarios) < 2:
+        raise ExploreError("explore needs at least two scenario files (or one explore file)")
     names = [s.name for s in scenarios]
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ExploreError(
-                f"{paths[i]}: scenario name {name!r} is also the name of "
-                f"{paths[names.index(name)]}; give each scenario its own 'name:' setting"
+                f"{files[i]}: scenario name {name!r} is also the name of "
+                f"{files[names.index(name)]}; give each scenario its own 'name:' setting"
             )
-    design = design or "lhs"
+    params = tuple(uncertain_param(path, spec) for path, spec in uncertain.items())
+    if not params:
+        raise ExploreError("explore needs at least one --uncertain PATH=LO:HI")
     if design not in DESIGNS:
         raise ExploreError(f"design {design!r}: expected one of {', '.join(DESIGNS)}")
-    chosen = options(kpis, rule, find, report)
-    if chosen.find:
-        rob.parse_condition(chosen.find, names)
-    definition = ExploreDefinition(
+    return ExploreDefinition(
         scenario=scenarios[0],
-        scenario_file=str(paths[0]),
+        scenario_file=files[0],
         params=params,
         design=design,
-        samples=samples or 64,
+        samples=samples,
         replicates=replicates or scenarios[0].replicates,
         seed=scenarios[0].seed if seed is None else seed,
-        overrides=tuple(fixed),
-        scenarios=scenarios,
-        scenario_files=tuple(str(p) for p in paths),
+        scenarios=tuple(scenarios),
+        scenario_files=tuple(files),
     )
-    return definition, chosen
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -374,6 +387,7 @@ class ExploreResult:
     folder: Path
     runs: pd.DataFrame
     analysis: Analysis
+    options: ExploreOptions
     inputs: list[str]
     scenarios: list[str]
     done_before: int
@@ -437,8 +451,12 @@ def _with_regret(
     return table
 
 
+Draw = Callable[["ExploreResult", dict[str, Any]], list[str]]
+
+
 def finish(
     chosen: ExploreOptions,
+    draw: Draw | None,
     plan: ExplorePlan,
     folder: results.ResultsDir,
     manifest: dict[str, Any],
@@ -446,10 +464,9 @@ def finish(
     ran: int,
     executor: str,
 ) -> ExploreResult:
-    """Read the runs, analyse them, write tables, charts (and report); complete the folder."""
+    """Read the runs, analyse them and write the tables; `draw(result, manifest)` adds the
+    charts (and report) and returns their file names; then the folder is complete."""
     from channelsim.experiments import sweep_run
-    from channelsim.output import explore_charts
-    from channelsim.output.charts import save_figures
 
     runs = sweep_run.read_runs(folder.path)
     if len(runs) != plan.runs or runs.duplicated(sweep_run.KEYS).any():
@@ -460,21 +477,18 @@ def finish(
     inputs = [p.path for p in plan.definition.params]
     scenarios = [s.name for s in plan.scenarios]
     analysis = analyse(runs, inputs, scenarios, chosen)
-    for name, frame in (
-        ("outcomes.csv", analysis.outcomes),
-        ("robustness.csv", analysis.robustness),
-        ("boxes.csv", analysis.boxes),
-        ("trajectory.csv", analysis.trajectory),
-        ("importance.csv", analysis.importance),
-    ):
+    tables = {
+        "outcomes.csv": analysis.outcomes,
+        "robustness.csv": analysis.robustness,
+        "boxes.csv": analysis.boxes,
+        "trajectory.csv": analysis.trajectory,
+        "importance.csv": analysis.importance,
+    }
+    for name, frame in tables.items():
         results.write_csv(folder.file(name), frame)
-    files = ["points.csv", f"{sweep_run.RUNS}/", "outcomes.csv", "robustness.csv", "boxes.csv",
-             "trajectory.csv", "importance.csv", "charts/"]  # fmt: skip
-    figures = explore_charts.explore_figures(analysis, inputs, scenarios)
-    save_figures(figures, folder.file("charts"))
     failed = runs[runs["status"] == "failed"]
     result = ExploreResult(
-        folder.path, runs, analysis, inputs, scenarios, done_before, ran, failed, executor
+        folder.path, runs, analysis, chosen, inputs, scenarios, done_before, ran, failed, executor
     )
     manifest.update(
         analysis={
@@ -486,14 +500,10 @@ def finish(
         decision={"scenario": analysis.decision.scenario, "sentence": analysis.decision.sentence()},
         failed_runs=len(failed),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        files=files,
+        files=["points.csv", f"{sweep_run.RUNS}/", *tables],
     )
-    if chosen.report:
-        from channelsim.output import explore_report
-
-        result.report = folder.file("report.html")
-        results.write_text(result.report, explore_report.build_report(result, manifest))
-        files.append("report.html")
+    if draw is not None:
+        manifest["files"] += draw(result, manifest)
     folder.complete(manifest)
     return result
 
@@ -508,8 +518,10 @@ def run(
     resume: bool = False,
     command: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    draw: Draw | None = None,
 ) -> ExploreResult:
-    """Plan, run (or continue) and analyse an exploration in `out`."""
+    """Plan, run (or continue) and analyse an exploration in `out`; `draw` (from the output
+    layer) adds charts and the report before the folder is marked complete."""
     from channelsim.experiments import sweep_run
 
     result: ExploreResult = sweep_run.run_sweep(
@@ -520,6 +532,6 @@ def run(
         resume=resume,
         command=command,
         on_progress=on_progress,
-        finish=partial(finish, chosen),
+        finish=partial(finish, chosen, draw),
     )
     return result

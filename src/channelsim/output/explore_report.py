@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from channelsim.output import explore_charts
+from channelsim.output.charts import save_figures
 from channelsim.output.display import number
 from channelsim.output.report import CSS
+from channelsim.storage import results
 
 if TYPE_CHECKING:
     from channelsim.experiments.explore import ExploreResult
@@ -40,6 +43,17 @@ CAPTIONS = {
     "shaded, the winner among the nearest sampled points, over the two most important inputs "
     "(the others vary across the dots).",
 }
+
+
+def write_outputs(result: ExploreResult, manifest: dict[str, Any]) -> list[str]:
+    """Draw the charts into the folder, and the report if asked; return their names."""
+    figures = explore_charts.explore_figures(result.analysis, result.inputs, result.scenarios)
+    save_figures(figures, result.folder / "charts")
+    if not result.options.report:
+        return ["charts/"]
+    result.report = result.folder / "report.html"
+    results.write_text(result.report, build_report(result, manifest))
+    return ["charts/", "report.html"]
 
 
 def limit_words(row: pd.Series) -> str:
