@@ -73,6 +73,17 @@ def test_a_named_condition_is_explained_the_same_way():
     assert list(a.boxes["input"]) == ["sensitivity"]
 
 
+def test_sobol_samples_are_a_scrambled_net_of_a_power_of_two_points():
+    params = [Param("a", low=0.0, high=1.0), Param("b", low=10.0, high=20.0)]
+    points = explore.sample_design(params, "sobol", 8, seed=1).points()
+    assert len(points) == 8 and points["b"].between(10, 20).all()
+    # a (0, 3, 2)-net: each eighth of each input's range holds exactly one point
+    assert sorted((points["a"] * 8).astype(int)) == list(range(8))
+    assert sorted(((points["b"] - 10) / 10 * 8).astype(int)) == list(range(8))
+    with pytest.raises(explore.ExploreError, match="power of 2"):
+        explore.sample_design(params, "sobol", 6, seed=1)
+
+
 # --- through the model ---------------------------------------------------------------------
 
 # Two strategies that differ only in costs that change nothing else: "lean" pays its 6 reps

@@ -111,7 +111,8 @@ def prim_tradeoff(trajectory: pd.DataFrame) -> Figure:
         chosen = trajectory[trajectory["chosen"]]
         ax.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none",
                    edgecolors="red", linewidths=2, label="chosen box (before pasting)")  # fmt: skip
-        fig.colorbar(points, ax=ax, label="inputs restricted")
+        most = int(trajectory["restricted"].max())
+        fig.colorbar(points, ax=ax, label="inputs restricted", ticks=range(most + 1))
         ax.legend(fontsize=8, loc="lower left")
     ax.set_xlim(0, 1.05)
     ax.set_ylim(0, 1.05)
