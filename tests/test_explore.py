@@ -241,3 +241,19 @@ def test_bad_input_is_one_line_and_exit_2(scenario_files, tmp_path, args, messag
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_plain_sweep_is_unchanged_by_per_point_scenarios(tmp_path) -> None:
+    base = validate(deep_merge(SMALL, {"weeks": 8}), source="test")
+    out = tmp_path / "sweep"
+    done = channelsim.sweep(base, {"dealers.markup": "0.1:0.3:2"}, replicates=1, seed=5, out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep"
+    assert (
+        manifest["seed_derivation"]
+        == "SeedSequence(seed, spawn_key=(point, replicate)), top 63 bits"
+    )
+    for _, row in done.runs.iterrows():
+        settings = {"dealers.markup": row["dealers.markup"]}
+        alone = run_spec(RunSpec(scenario_with(base, settings), int(row["seed"])))
+        assert alone.kpis["company_profit"] == row["company_profit"]

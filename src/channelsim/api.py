@@ -224,7 +224,9 @@ def explore(
     `decide` is `mean`, `p_best`, `minimax_regret` or `percentile:Q`; `find` a condition
     such as `"company_profit[parallel] < company_profit[direct]"` (default: the recommended
     scenario is not the best). `replicates` and `seed` default to the first scenario's.
-    Without `out` the runs go to a temporary folder that is removed afterwards.
+    Without `out` the runs go to a temporary folder that is removed afterwards (and no
+    charts or report are drawn); with `out` the folder keeps the tables, charts, the report
+    if `report`, and can be resumed or analysed again (`resume=True`).
     """
     from channelsim.experiments import explore as explore_
     from channelsim.output.explore_report import box_sentences
@@ -234,16 +236,25 @@ def explore(
     )
     chosen = explore_.options([s.name for s in scenarios], kpis, decide, find, report)
     with tempfile.TemporaryDirectory(prefix="channelsim-explore-") as scratch:
-        folder = Path(out) if out is not None else Path(scratch) / "explore"
-        done = run_exploration(
-            definition,
-            chosen,
-            folder,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            on_progress=on_progress,
-        )
+        if out is None:  # nothing is kept, so nothing is drawn
+            done = explore_.run(
+                definition,
+                chosen,
+                Path(scratch) / "explore",
+                workers=workers,
+                scheduler=scheduler,
+                on_progress=on_progress,
+            )
+        else:
+            done = run_exploration(
+                definition,
+                chosen,
+                Path(out),
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                on_progress=on_progress,
+            )
     a = done.analysis
     return ExploreResults(
         recommended=a.decision.scenario,
