@@ -14,9 +14,10 @@ from conftest import SMALL
 
 import channelsim
 from channelsim.cli import main
-from channelsim.experiments import explore
+from channelsim.experiments import explore, sweep_run
 from channelsim.experiments.designs import Param, lhs
 from channelsim.experiments.replicates import RunSpec, run_spec
+from channelsim.model.metrics import KPIS
 from channelsim.scenario.loading import deep_merge, scenario_with, validate
 
 FLIP = 1.2  # "bold" beats "steady" below this price sensitivity, loses above it
@@ -91,7 +92,7 @@ def test_sobol_samples_are_a_scrambled_net_of_a_power_of_two_points():
 # runs 1 agent. Reps never quit (base_rate 0), so with the same seeds every sale is the
 # same and company profit differs by exactly weeks x (6 x 100 - agent cost): lean wins
 # while an agent costs less than 600 a week. The dealer markup changes both alike.
-COSTS = {"weeks": 8, "reps": {"attrition": {"base_rate": 0.0}},
+COSTS = {"weeks": 4, "reps": {"attrition": {"base_rate": 0.0}},
          "telesales": {"enabled": True, "calls_per_agent": 0}}  # fmt: skip
 FLIP_COST = 600.0
 
@@ -113,8 +114,8 @@ def test_a_known_answer_through_the_model():
     profit = found.outcomes[found.outcomes["kpi"] == "company_profit"]
     wide = profit.pivot(index="sample", columns="scenario", values="mean")
     cost = profit.drop_duplicates("sample").set_index("sample")["telesales.cost_per_agent_week"]
-    assert np.allclose(wide["lean"] - wide["lavish"], 8 * (FLIP_COST - cost))  # exact, by CRN
-    # lean's mean is 8 x (600 - mean cost ~ 750) lower: the mean rule picks lavish
+    assert np.allclose(wide["lean"] - wide["lavish"], 4 * (FLIP_COST - cost))  # same sales (CRN)
+    # lean's mean is 4 x (600 - mean cost ~ 750) lower: the mean rule picks lavish
     assert found.recommended == "lavish"
     assert found.condition == "lavish is not the best on company_profit"  # cost < 600
     box = found.boxes.set_index("input")
@@ -134,7 +135,7 @@ def scenario_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("scenarios")
     paths = []
     for strategy in ("direct", "parallel"):
-        raw = deep_merge(SMALL, {"name": strategy, "strategy": strategy, "weeks": 8})
+        raw = deep_merge(SMALL, {"name": strategy, "strategy": strategy, "weeks": 4})
         path = folder / f"{strategy}.yaml"
         path.write_text(yaml.safe_dump(raw), encoding="utf-8")
         paths.append(path)
@@ -163,7 +164,7 @@ def test_every_scenario_runs_at_every_point_with_the_same_seeds(explored) -> Non
     assert (seeds["direct"] == seeds["parallel"]).all()  # common random numbers
     assert seeds["direct"].nunique() == 8  # but every sample has its own
     row = runs[(runs["scenario"] == "parallel")].iloc[0]
-    base = validate(deep_merge(SMALL, {"name": "parallel", "strategy": "parallel", "weeks": 8}),
+    base = validate(deep_merge(SMALL, {"name": "parallel", "strategy": "parallel", "weeks": 4}),
                     source="test")  # fmt: skip
     alone = run_spec(RunSpec(scenario_with(base, {"dealers.reach": row["dealers.reach"]}),
                              int(row["seed"])))  # fmt: skip
@@ -216,12 +217,23 @@ def test_an_explore_file_and_the_python_api_give_the_same_outcomes(
     expected = pd.read_csv(out / "outcomes.csv")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "file" / "outcomes.csv"), expected)
     scenarios = [channelsim.load_scenario(p) for p in scenario_files]
-    api = channelsim.explore(scenarios, {"dealers.reach": "0.1:0.6"}, samples=4, replicates=2,
-                             seed=3)  # fmt: skip
+    # on two local processes, bit for bit the runs of the in-process command
+    api = channelsim.explore(
+        scenarios, {"dealers.reach": "0.1:0.6"}, samples=4, replicates=2, seed=3, workers=2
+    )
     assert (
         api.recommended == json.loads((out / "manifest.json").read_text())["decision"]["scenario"]
     )
-    assert np.allclose(api.outcomes["mean"], expected["mean"])
+    saved = sweep_run.read_runs(out)
+    assert api.runs[list(KPIS)].equals(saved[list(KPIS)])
+
+
+def test_resuming_with_another_definition_is_refused(explored, scenario_files) -> None:
+    out, _ = explored
+    other = "dealers.reach=0.1:0.7"
+    result = invoke("explore", *scenario_files, "--uncertain", other, "--samples", 4,
+                    "--replicates", 2, "--seed", 3, "--out", out, "--resume")  # fmt: skip
+    assert result.exit_code == 2 and "cannot resume" in result.output
 
 
 @pytest.mark.parametrize(
@@ -244,7 +256,7 @@ def test_bad_input_is_one_line_and_exit_2(scenario_files, tmp_path, args, messag
 
 
 def test_a_plain_sweep_is_unchanged_by_per_point_scenarios(tmp_path) -> None:
-    base = validate(deep_merge(SMALL, {"weeks": 8}), source="test")
+    base = validate(deep_merge(SMALL, {"weeks": 4}), source="test")
     out = tmp_path / "sweep"
     done = channelsim.sweep(base, {"dealers.markup": "0.1:0.3:2"}, replicates=1, seed=5, out=out)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -257,3 +269,16 @@ def test_a_plain_sweep_is_unchanged_by_per_point_scenarios(tmp_path) -> None:
         settings = {"dealers.markup": row["dealers.markup"]}
         alone = run_spec(RunSpec(scenario_with(base, settings), int(row["seed"])))
         assert alone.kpis["company_profit"] == row["company_profit"]
+
+
+def test_a_kpi_undefined_somewhere_stops_before_completing_and_resume_fixes_it(
+    scenario_files, tmp_path
+) -> None:
+    args = [*scenario_files, "--uncertain", "dealers.reach=0.1:0.6", "--samples", 2,
+            "--replicates", 1, "--out", tmp_path / "o", "-q"]  # fmt: skip
+    result = invoke("explore", *args, "--kpi", "loss_ratio")  # insurance only: NaN here
+    assert result.exit_code == 2 and "--kpi loss_ratio: undefined" in result.output
+    assert (tmp_path / "o" / "INCOMPLETE").exists()  # the runs are kept, the folder says so
+    result = invoke("explore", *args, "--resume")
+    assert result.exit_code == 0 and "ran 0" in result.output
+    assert not (tmp_path / "o" / "INCOMPLETE").exists()

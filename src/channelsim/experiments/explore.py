@@ -412,6 +412,13 @@ def analyse(
         notes.append(f"{dropped} sample(s) left out: some scenario has no successful run there")
     if table.empty:
         raise ExploreError("no sample has a successful run of every scenario; nothing to analyse")
+    undefined = table[table["mean"].isna()]
+    if len(undefined):
+        row = undefined.iloc[0]
+        raise ExploreError(
+            f"--kpi {row['kpi']}: undefined for scenario {row['scenario']} at sample "
+            f"{row['sample']} (and {len(undefined) - 1} more); choose a KPI every scenario has"
+        )
     robust = rob.robustness(table, chosen.objectives, scenarios)
     primary = chosen.objectives[0]
     decision = rob.decide(table, robust, primary, chosen.rule)
