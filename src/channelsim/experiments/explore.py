@@ -13,7 +13,9 @@ so the Parquet parts, resuming, the folder lock, local processes and Dask are a 
 Only the last step differs: instead of the sweep's tables, `finish` writes the robustness
 analysis (`robustness.py`), PRIM boxes (`prim.py`), charts and, if asked, the report. The
 analysis options (KPIs, rule, condition) do not change any run, so a finished folder can be
-analysed again with `--resume` and other options.
+analysed again with `--resume` and other options. Resuming checks what a sweep checks: the
+code that computes a run (`sweep.code_fingerprint`), the scenarios, the samples and every
+run seed against the manifest; this module's analysis code may change in between.
 
 An explore file holds the same content as the command line, with paths relative to it:
 
@@ -289,6 +291,8 @@ def definition_for(
         raise ExploreError("explore needs at least one --uncertain PATH=LO:HI")
     if design not in DESIGNS:
         raise ExploreError(f"design {design!r}: expected one of {', '.join(DESIGNS)}")
+    if samples < 2:
+        raise ExploreError(f"--samples {samples}: an exploration needs at least 2 points")
     return ExploreDefinition(
         scenario=scenarios[0],
         scenario_file=files[0],

@@ -16,7 +16,8 @@ input can be cut. The boxes along the way are the peeling trajectory, from high 
 and low density to low coverage and high density.
 
 Choosing and pasting. The chosen box is the one with the highest coverage among those
-with density >= `threshold` (else the densest). Pasting then widens it again: each step
+with density >= `threshold` (of equal coverages, the later and denser; if no box reaches
+`threshold`, the densest). Pasting then widens it again: each step
 considers, for every limit, letting back in the `alpha` share of the box's size of the
 nearest samples beyond it, and takes the one with the largest density if that density is
 not lower than the box's; it stops when no such widening is left. Pasting undoes cuts that

@@ -83,8 +83,7 @@ class SweepDefinition:
 
 # What decides a run's numbers: the model, the schema's defaults, seeds and designs.
 RESULT_CODE = ("model", "scenario", "experiments/replicates.py", "experiments/designs.py",
-               "experiments/sweep.py", "experiments/sweep_run.py",
-               "experiments/explore.py")  # fmt: skip
+               "experiments/sweep.py", "experiments/sweep_run.py")  # fmt: skip
 
 
 def code_fingerprint() -> str:

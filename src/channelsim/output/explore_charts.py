@@ -69,7 +69,7 @@ def regret_chart(outcomes: pd.DataFrame, kpi: str, scenarios: Sequence[str]) -> 
                color="black", zorder=3, label="mean regret")  # fmt: skip
     ax.set_xticks(range(1, len(scenarios) + 1), list(scenarios))
     ax.set_ylabel(f"regret in {kpi}, {unit}")
-    ax.set_title("Regret: how far each scenario falls short of the best, per point")
+    ax.set_title("Regret: the shortfall to the best scenario at each point")
     ax.legend(fontsize=8)
     return fig
 
