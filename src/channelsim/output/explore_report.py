@@ -149,7 +149,7 @@ def build_report(result: ExploreResult, manifest: dict[str, Any]) -> str:
         f"<p>{escape(a.condition)} at {a.holds.mean():.0%} of the sampled points.</p>",
         f"<ul>{fails}</ul>",
         "<h2>Robustness</h2>",
-        _table(a.robustness),
+        _robust_tables(a.robustness),
         "<h2>Scenario discovery: the boxes and their limits</h2>",
         _table(a.boxes)
         if len(a.boxes)
@@ -199,6 +199,19 @@ def _scores(decision: Any) -> str:
         f"<table><tr><th>scenario</th><th>{escape(decision.rule)} score "
         f"({decision.better} is better)</th></tr>{cells}</table>"
     )
+
+
+def _robust_tables(robust: pd.DataFrame) -> str:
+    """One table per KPI; shares as percentages, `p_beats_X` as `beats X`."""
+    parts = []
+    for kpi, rows in robust.groupby("kpi", sort=False):
+        shown = rows.drop(columns=["kpi", "points"]).dropna(axis=1, how="all")
+        shares = ["p_best", *[c for c in shown.columns if c.startswith("p_beats_")]]
+        for column in shares:
+            shown[column] = shown[column].map(lambda v: "" if math.isnan(v) else f"{v:.0%}")
+        shown = shown.rename(columns={c: c.replace("p_beats_", "beats ") for c in shares})
+        parts.append(f"<h3>{escape(str(kpi))}</h3>{_table(shown)}")
+    return "\n".join(parts)
 
 
 def _table(frame: pd.DataFrame) -> str:
