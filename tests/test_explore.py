@@ -282,3 +282,25 @@ def test_a_kpi_undefined_somewhere_stops_before_completing_and_resume_fixes_it(
     result = invoke("explore", *args, "--resume")
     assert result.exit_code == 0 and "ran 0" in result.output
     assert not (tmp_path / "o" / "INCOMPLETE").exists()
+
+
+def test_the_report_escapes_what_users_wrote(tmp_path) -> None:
+    from channelsim.output.explore_report import build_report
+
+    runs = constructed_runs(samples=40, replicates=1)
+    runs["scenario"] = runs["scenario"].replace({"bold": "<b>bold</b>"})
+    names = ["steady", "<b>bold</b>"]
+    find = "company_profit[<b>bold</b>] < company_profit[steady]"
+    chosen = explore.options(names, ["company_profit"], "mean", find)
+    a = explore.analyse(runs, ["sensitivity", "irrelevant"], names, chosen)
+    done = explore.ExploreResult(tmp_path, runs, a, chosen, ["sensitivity", "irrelevant"],
+                                 names, 0, 40, runs.iloc[:0], "in-process")  # fmt: skip
+    manifest = {
+        "command": "channelsim explore <i>x</i>",
+        "seed_derivation": "",
+        "definition": {"uncertain": {"sensitivity": {"low": 0, "high": 2, "scale": "linear"}},
+                       "samples": 40, "design": "lhs", "replicates": 1, "seed": 4},
+    }  # fmt: skip
+    html = build_report(done, manifest)
+    assert "<b>" not in html and "<i>" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<script" not in html

@@ -99,6 +99,14 @@ def test_conditions():
     ]  # fmt: skip
 
 
+def test_a_scenario_name_may_hold_what_the_condition_uses():
+    names = ["a<b", "x and y"]
+    out = rob.outcomes(runs_table({"a<b": [1, 5], "x and y": [2, 3]}), ["x"], ["company_profit"],
+                       names)  # fmt: skip
+    holds = rob.parse_condition("company_profit[a<b] < company_profit[x and y]", names)
+    assert holds.evaluate(out, names).tolist() == [True, False]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

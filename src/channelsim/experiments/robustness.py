@@ -230,8 +230,8 @@ class Condition:
 def parse_condition(text: str, scenarios: Sequence[str]) -> Condition:
     """Parse `--find`; unknown KPIs or scenarios are reported with what exists."""
     clauses = []
-    for part in re.split(r"\s+and\s+", text.strip()):
-        pieces = _COMPARE.split(part)
+    for part in _split(text.strip(), re.compile(r"\s+and\s+")):
+        pieces = _split(part, _COMPARE, keep=True)
         if len(pieces) != 3:
             raise ExploreError(
                 f"--find {text!r}: expected KPI[scenario] < KPI[scenario] (or <=, >, >=, a "
@@ -243,6 +243,19 @@ def parse_condition(text: str, scenarios: Sequence[str]) -> Condition:
             raise ExploreError(f"--find {text!r}: {part.strip()!r} compares two numbers")
         clauses.append((sides[0], pieces[1], sides[1]))
     return Condition(text.strip(), tuple(clauses))
+
+
+def _split(text: str, pattern: re.Pattern[str], keep: bool = False) -> list[str]:
+    """Split at `pattern` outside [...] (a scenario name may hold '<' or ' and ');
+    with `keep`, the separators are kept as items."""
+    masked = re.sub(r"\[[^\[\]]*\]", lambda m: "[" + "_" * (len(m.group()) - 2) + "]", text)
+    pieces, start = [], 0
+    for match in pattern.finditer(masked):
+        pieces.append(text[start : match.start()])
+        if keep:
+            pieces.append(match.group())
+        start = match.end()
+    return [*pieces, text[start:]]
 
 
 def _parse_side(text: str, piece: str, scenarios: Sequence[str]) -> tuple[str, str] | float:
