@@ -17,6 +17,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 if TYPE_CHECKING:
     from channelsim.api import (
+        CalibrationResults,
         ChannelsimError,
         Comparison,
         ExploreResults,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         Scenario,
         ScenarioError,
         SweepResults,
+        calibrate,
         compare,
         explore,
         load_scenario,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "CalibrationResults",
     "ChannelsimError",
     "Comparison",
     "ExploreResults",
@@ -40,6 +43,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SweepResults",
+    "calibrate",
     "compare",
     "explore",
     "load_scenario",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from channelsim.experiments.explore import ExploreDefinition, ExploreOptions, ExploreResult
 
 __all__ = [
+    "CalibrationResults",
     "ChannelsimError",
     "Comparison",
     "ExploreResults",
@@ -40,6 +41,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SweepResults",
+    "calibrate",
     "compare",
     "explore",
     "load_scenario",
@@ -297,4 +299,96 @@ def run_exploration(
         command=command,
         on_progress=on_progress,
         draw=explore_report.write_outputs,
+    )
+
+
+@dataclass
+class CalibrationResults:
+    """A finished calibration: estimates with intervals, fit, trials, loss profiles."""
+
+    parameters: pd.DataFrame
+    fit: pd.DataFrame
+    trials: pd.DataFrame
+    profiles: pd.DataFrame
+    estimate: dict[str, Any]
+    scenario: Scenario
+    folder: Path | None
+
+
+def calibrate(
+    scenario: Scenario | str | Path,
+    observed: Mapping[str, Any] | str | Path,
+    params: Mapping[str, str] | Iterable[str],
+    trials: int = 40,
+    replicates: int = 4,
+    seed: int | None = None,
+    batch: int = 8,
+    profile_points: int = 9,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    command: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CalibrationResults:
+    """Fit scenario parameters to observed KPIs (simulated method of moments, Optuna).
+
+    `observed` is an OBSERVED.yaml path or its content (`{"targets": {KPI: {"value": v,
+    "se": s}}}`, optional `series` and `weeks`); `params` maps dotted paths to `"LO:HI"`
+    (or `"log:LO:HI"`), or lists `PATH=LO:HI` texts. Every trial runs the same
+    `replicates` seeds (common random numbers). With `out`, the folder holds the Optuna
+    study and every result file and can be resumed; without it, a temporary folder is used.
+    Results do not depend on `workers` or `scheduler`; they do depend on `batch`.
+    """
+    from channelsim.experiments import calibration
+    from channelsim.experiments.executors import open_executor
+    from channelsim.output import calibration_folder
+    from channelsim.storage import results
+
+    scenario_file = None if isinstance(scenario, Scenario) else Path(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    obs = (
+        calibration.observed_from(observed, "observed")
+        if isinstance(observed, Mapping)
+        else calibration.read_observed(observed)
+    )
+    texts = [f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping) else params
+    fitted = [calibration.parse_param(text, sc) for text in texts]
+    if not fitted:
+        raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
+    with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
+        folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")
+        folder.create(allow_existing=resume)
+        with open_executor(workers, scheduler) as executor:
+            done = calibration.calibrate(
+                sc,
+                obs,
+                fitted,
+                folder.path,
+                executor,
+                trials=trials,
+                replicates=replicates,
+                seed=sc.seed if seed is None else seed,
+                batch=batch,
+                profile_points=profile_points,
+                on_progress=on_progress,
+            )
+        calibration_folder.save_calibration(
+            done,
+            folder,
+            scenario_file,
+            command,
+            observed=obs.source,
+            trials=trials,
+            replicates=replicates,
+            batch=batch,
+        )
+    return CalibrationResults(
+        parameters=done.parameters,
+        fit=done.fit,
+        trials=done.trials,
+        profiles=done.profiles,
+        estimate=done.estimate,
+        scenario=done.scenario,
+        folder=Path(out) if out is not None else None,
     )

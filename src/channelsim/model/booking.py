@@ -57,7 +57,7 @@ def book(
     w: dict,
 ) -> None:
     """Book the choices of the customers `idx` (channel codes in `choice`) at `prices`."""
-    volume = world.segments.volume[world.population.segment[idx]]
+    volume = world.population.volume[idx]
     ours = is_ours(choice)
     price = prices[np.arange(idx.size), choice]
     by_dealer = choice == DEALER

@@ -28,7 +28,7 @@ from channelsim.model import (
     telesales,
 )
 from channelsim.model.agents import Customer, Dealer, GeneralAgent, SalesRep
-from channelsim.model.market import build_population, segment_table
+from channelsim.model.market import build_population, population_from_data, segment_table
 from channelsim.model.rules.pricing import ChainPrices
 from channelsim.scenario.schema import Scenario
 
@@ -54,18 +54,31 @@ class ChannelModel(mesa.Model):
 
         self.region_names = [r.name for r in sc.market.regions]
         self.segments = segment_table(sc.market)
-        self.population = build_population(sc.market, self.segments, self.streams.market)
+        # A market read from tables (market.population) or drawn from the segments' counts.
+        self.tables = sc.market.population.data if sc.market.population else None
+        if self.tables is None:
+            self.population = build_population(sc.market, self.segments, self.streams.market)
+        else:
+            self.population = population_from_data(
+                sc.market, self.segments, self.tables, self.streams.market
+            )
         self.uses_dealers = sc.strategy != "direct"
         self.reps_sell = sc.strategy != "intermediary"
 
         regions = len(self.region_names)
         self.reps = state.build_reps(
-            sc, self.population, self.segments, regions, self.reps_sell, self.uses_dealers
+            sc,
+            self.population,
+            self.segments,
+            regions,
+            self.reps_sell,
+            self.uses_dealers,
+            self.tables,
         )
         for slot in range(self.reps.region.size):
             SalesRep(self, slot)
         self.rep_quits = 0
-        self.dealers = state.build_dealers(sc, self.region_names, self.uses_dealers)
+        self.dealers = state.build_dealers(sc, self.region_names, self.uses_dealers, self.tables)
         self.general_agent_names = (
             [] if sc.flattened else [a.name for a in sc.general_agents.agents]
         )
@@ -84,6 +97,7 @@ class ChannelModel(mesa.Model):
             self.dealers,
             self.reps_sell,
             self.streams.market,
+            self.tables,
         )
         self.weekly = metrics.WeeklyTable()
         self.quarter_attainments: list[float] = []

@@ -130,7 +130,7 @@ def settle_conflicts(
             world.rep_floor, world.dealer_floor, value, prices[c, REP], prices[c, DEALER]
         )
     normal = np.where(rep_won, prices[c, REP], prices[c, DEALER])
-    erosion[c] = (normal - price) * seg.volume[s]
+    erosion[c] = (normal - price) * pop.volume[idx[c]]
     prices[c, REP] = np.where(rep_won, price, prices[c, REP])
     prices[c, DEALER] = np.where(rep_won, prices[c, DEALER], price)
     refused = declined(world, idx[c])

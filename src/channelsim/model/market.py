@@ -19,6 +19,7 @@ from channelsim.model.channels import (  # noqa: F401
     TELESALES,
     is_ours,
 )
+from channelsim.scenario.population import UNKNOWN, PopulationData
 from channelsim.scenario.schema import Market
 
 
@@ -46,6 +47,7 @@ class Population:
 
     region: NDArray[np.int16]
     segment: NDArray[np.int16]
+    volume: NDArray[np.float64]
     value: NDArray[np.float64]
     risk: NDArray[np.float64]
     due: NDArray[np.int32]
@@ -123,12 +125,60 @@ def build_population(market: Market, table: SegmentTable, rng: np.random.Generat
     return Population(
         region=region,
         segment=segment,
+        volume=table.volume[segment],
         value=value,
         risk=risk,
         due=due.astype(np.int32),
         window_end=window_end.astype(np.int32),
         incumbent=np.full(region.size, NO_ONE, dtype=np.int8),
         bought_before=np.zeros(region.size, dtype=bool),
+    )
+
+
+def population_from_data(
+    market: Market, table: SegmentTable, data: PopulationData, rng: np.random.Generator
+) -> Population:
+    """Customers as the tables give them; what the data lacks is drawn as for counts.
+
+    Valuations and risks are drawn per (segment, region) cohort in table order, like
+    `build_population`; a renewal month fixes the end of the first buying window,
+    otherwise it is drawn uniformly over the first cycle. Annual volume becomes volume
+    per purchase: annual * cycle / 52.
+    """
+    power = np.array([r.purchasing_power for r in market.regions])
+    n = data.size
+    value, risk = np.zeros(n), np.zeros(n)
+    for s, seg in enumerate(market.segments):
+        low, high = seg.valuation.low, seg.valuation.high
+        for r in range(power.size):
+            members = np.flatnonzero((data.segment == s) & (data.region == r))
+            if members.size == 0:
+                continue
+            if seg.valuation.distribution == "stratified":
+                unit = (np.arange(members.size) + 0.5) / members.size
+            else:
+                unit = rng.random(members.size)
+            value[members] = (low + (high - low) * unit) * power[r]
+            risk[members] = seg.loss_ratio * rng.gamma(2.0, 0.5, size=members.size)
+    segment = data.segment.astype(np.int16)
+    cycle = table.cycle[segment]
+    drawn = (rng.random(n) * cycle).astype(np.int32)
+    month_week = np.floor((data.renewal_month.astype(np.float64) - 1) * 52 / 12).astype(np.int32)
+    window_end = np.where(data.renewal_month == UNKNOWN, drawn, month_week % cycle)
+    due = window_end - table.decision_weeks[segment] + 1
+    volume = np.where(
+        np.isnan(data.annual_volume), table.volume[segment], data.annual_volume * cycle / 52.0
+    )
+    return Population(
+        region=data.region.astype(np.int16),
+        segment=segment,
+        volume=volume,
+        value=value,
+        risk=risk,
+        due=due.astype(np.int32),
+        window_end=window_end.astype(np.int32),
+        incumbent=np.full(n, NO_ONE, dtype=np.int8),
+        bought_before=np.zeros(n, dtype=bool),
     )
 
 

@@ -41,7 +41,7 @@ def economics(
     """The facts of the channel that prices are set against (constant during a run)."""
     sc = scenario
     rate = 1.0 / segments.cycle[population.segment]
-    units = (rate * segments.volume[population.segment]).sum()
+    units = (rate * population.volume).sum()
     return policies.Economics(
         unit_cost=sc.pricing.unit_cost,
         price_floor=sc.pricing.price_floor,
@@ -139,7 +139,7 @@ def demand_sample(world: World) -> tuple[policies.DemandSample, policies.DealerR
     service = decisions.service_levels(
         world, sc.dealers.service_quality + sc.reps.support.service_boost * support
     )
-    weight = seg.volume[s] / seg.cycle[s] * (pop.size / max(n, 1))
+    weight = pop.volume[idx] / seg.cycle[s] * (pop.size / max(n, 1))
     sample = policies.DemandSample(
         value=pop.value[idx],
         direct_acceptance=seg.direct_acceptance[s],

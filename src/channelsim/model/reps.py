@@ -98,7 +98,7 @@ def initial_productivity(world: World) -> tuple[NDArray, NDArray]:
     n = reps.region.size
     mine = st.rep_slot >= 0
     slot = st.rep_slot[mine]
-    volume = world.segments.volume[world.population.segment[mine]]
+    volume = world.population.volume[mine]
     accounts = np.bincount(slot, minlength=n)
     mean_volume = np.bincount(slot, weights=volume, minlength=n) / np.maximum(accounts, 1)
     price = world.prices.direct
@@ -131,7 +131,7 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
         reprice = sc.insurance.action == "reprice"
         price = price * np.where(st.flagged[cand] & reprice, 1.0 + sc.insurance.surcharge, 1.0)
     unit = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
-    priority = seg.volume[pop.segment[cand]] * unit * (1.0 + st.tied[cand])
+    priority = pop.volume[cand] * unit * (1.0 + st.tied[cand])
     jitter = rng.random(cand.size)
     cslot = st.rep_slot[cand]
     order = np.lexsort((jitter, -priority, cslot))

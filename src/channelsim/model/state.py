@@ -18,6 +18,7 @@ from channelsim.model.channels import DEALER, NO_ONE, REP
 from channelsim.model.market import Population, SegmentTable
 from channelsim.model.policies import Decisions, Economics
 from channelsim.model.rules.pricing import ChainPrices
+from channelsim.scenario.population import UNKNOWN, VIA_DEALER, VIA_REP, PopulationData
 from channelsim.scenario.schema import Scenario
 
 QUARTER = 13
@@ -171,7 +172,7 @@ def potential(
 ) -> NDArray[np.float64]:
     """Revenue each customer could bring in a quarter at the list price."""
     seg = population.segment
-    per_week = segments.volume[seg] / segments.cycle[seg]
+    per_week = population.volume / segments.cycle[seg]
     return per_week * QUARTER * list_price
 
 
@@ -182,17 +183,29 @@ def build_reps(
     regions: int,
     reps_sell: bool,
     uses_dealers: bool,
+    tables: PopulationData | None = None,
 ) -> RepForce:
-    """Rep slots per region in proportion to the region's potential; who is a channel manager."""
+    """Rep slots per region in proportion to the region's potential; who is a channel manager.
+
+    With a rep table, its rows are the slots (ordered by region, see `rep_slot_of_row`).
+    """
     reps = scenario.reps
     region_potential = np.bincount(
         population.region,
         weights=potential(population, segments, scenario.pricing.list_price),
         minlength=regions,
     )
-    heads = largest_remainder(reps.headcount, region_potential)
-    region = np.repeat(np.arange(len(heads), dtype=np.int16), heads)
-    if not reps_sell or reps.role == "channel_manager":
+    table = tables.reps if tables is not None else None
+    if table is None:
+        heads = largest_remainder(reps.headcount, region_potential)
+        region = np.repeat(np.arange(len(heads), dtype=np.int16), heads)
+    else:
+        region = table.region[np.argsort(table.region, kind="stable")]
+        heads = np.bincount(region, minlength=regions)
+    if table is not None and table.is_manager is not None:
+        manager = table.is_manager[np.argsort(table.region, kind="stable")]
+        is_manager = manager | (not reps_sell)
+    elif not reps_sell or reps.role == "channel_manager":
         is_manager = np.ones(region.size, bool)
     elif reps.role == "mixed" and uses_dealers:
         is_manager = np.zeros(region.size, bool)
@@ -206,14 +219,33 @@ def build_reps(
     return RepForce.empty(region, is_manager, reps.attrition.market_pay, reps.base_salary)
 
 
-def build_dealers(scenario: Scenario, region_names: list[str], uses_dealers: bool) -> DealerNetwork:
-    """Each region's dealers, supplied by the general agent that covers the region."""
+def rep_slot_of_row(tables: PopulationData) -> NDArray[np.int32]:
+    """The rep slot of each row of the rep table (slots are ordered by region)."""
+    order = np.argsort(tables.reps.region, kind="stable")
+    slot = np.empty(order.size, np.int32)
+    slot[order] = np.arange(order.size)
+    return slot
+
+
+def build_dealers(
+    scenario: Scenario,
+    region_names: list[str],
+    uses_dealers: bool,
+    tables: PopulationData | None = None,
+) -> DealerNetwork:
+    """Each region's dealers, supplied by the general agent that covers the region.
+
+    With a dealer table, its rows are the dealers, with the general agents it names.
+    """
     counts = (
         [scenario.dealer_count(name) for name in region_names]
         if uses_dealers
         else [0] * len(region_names)
     )
     region = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
+    table = tables.dealers if tables is not None else None
+    if table is not None:
+        region = table.region if uses_dealers else np.zeros(0, np.int16)
     ga_of_region = np.full(len(region_names), -1, dtype=np.int16)
     if uses_dealers and not scenario.flattened:
         for g, agent in enumerate(scenario.general_agents.agents):
@@ -223,7 +255,13 @@ def build_dealers(scenario: Scenario, region_names: list[str], uses_dealers: boo
     cfg = scenario.dealers
     return DealerNetwork(
         region=region,
-        general_agent=ga_of_region[region] if n else np.zeros(0, np.int16),
+        general_agent=(
+            np.zeros(0, np.int16)
+            if not n
+            else table.general_agent
+            if table is not None
+            else ga_of_region[region]
+        ),
         active=np.ones(n, bool),
         effort=np.full(n, cfg.effort_base),
         dissatisfaction=np.zeros(n),
@@ -244,10 +282,13 @@ def build_customers(
     dealers: DealerNetwork,
     reps_sell: bool,
     rng: np.random.Generator,
+    tables: PopulationData | None = None,
 ) -> CustomerState:
     """Each customer's dealer and rep slot, and who already buys from the company at the start.
 
-    Sets the starting incumbents in `population`.
+    Sets the starting incumbents in `population`. Where the customer table names a dealer,
+    a rep, who the customer buys from or whether it is in the CRM, that replaces the draw
+    (the draws are still made, so the other customers' are unchanged).
     """
     pop, n = population, population.size
     state = CustomerState(
@@ -268,9 +309,18 @@ def build_customers(
         claims=np.zeros(n),
         flagged=np.zeros(n, bool),
     )
+    if tables is not None and tables.dealers is not None:
+        state.dealer[:] = tables.dealer if dealers.region.size else -1
+    if tables is not None and tables.reps is not None:
+        named = tables.rep >= 0
+        state.rep_slot[named] = rep_slot_of_row(tables)[tables.rep[named]]
     draw = rng.random(n)
     split = rng.random(n)
     existing = draw < segments.initial_share[pop.segment]
+    if tables is not None:
+        existing = np.where(tables.buys_from == UNKNOWN, existing, tables.buys_from > 0)
+        split = np.where(tables.buys_from == VIA_REP, 1.0, split)
+        split = np.where(tables.buys_from == VIA_DEALER, 0.0, split)
     has_dealer = state.dealer >= 0
     has_rep = (state.rep_slot >= 0) & reps_sell
     via_dealer = has_dealer & (~has_rep | (split < 0.5))
@@ -282,6 +332,9 @@ def build_customers(
     # Given `existing`, draw is uniform on [0, initial_share): P(crm) = crm_capture.
     crm_cut = scenario.reps.crm_capture * segments.initial_share[pop.segment]
     state.crm[existing & via_rep] = (draw < crm_cut)[existing & via_rep]
+    if tables is not None:
+        known = tables.in_crm != UNKNOWN
+        state.crm[known] = tables.in_crm[known] == 1
     return state
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from channelsim.errors import InputError, ScenarioError
+from channelsim.scenario import population
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import inputs
 from channelsim.storage.inputs import describe
@@ -33,7 +34,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         raw, canonical = _set_path(raw, dotted, value, source="--set")
         applied.append((canonical, f"--set {dotted}"))
     raw.setdefault("name", path.stem)
-    return _validate(raw, str(path), lines, applied)
+    return population.attach(_validate(raw, str(path), lines, applied))
 
 
 def validate(
@@ -201,6 +202,7 @@ def _load_with_extends(
         data, lines = inputs.read_yaml_with_lines(path, "scenario file")
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
+    population.resolve_paths(data, path.parent)
     if "extends" not in data:
         return data, lines
     parent_name = data.pop("extends")

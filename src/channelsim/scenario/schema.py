@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+from channelsim.scenario.population import PopulationData
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -58,8 +69,10 @@ class Valuation(Strict):
 
 class Segment(Strict):
     name: str = Field(min_length=1)
-    customers: int | dict[str, Annotated[int, Field(ge=0)]] = Field(
-        description="customers per region: one number for every region, or a map region -> count"
+    customers: int | dict[str, Annotated[int, Field(ge=0)]] | None = Field(
+        None,
+        description="customers per region: one number for every region, or a map region -> "
+        "count; left out when market.population reads them from a table",
     )
     large_account: bool = False
     volume: Positive = 1.0
@@ -96,11 +109,50 @@ class Choice(Strict):
     scale: NonNegative = Field(0.0, description="logit scale (money per unit); 0 = deterministic")
 
 
+class PopulationColumns(Strict):
+    """The file's column name for each expected column, where the file uses another name."""
+
+    customers: dict[str, str] = {}
+    dealers: dict[str, str] = {}
+    reps: dict[str, str] = {}
+
+
+class PopulationFiles(Strict):
+    """Customers (and optionally dealers and reps) read from CSV or .xlsx tables.
+
+    The loader resolves the paths relative to the scenario file that names them, reads and
+    checks the tables (scenario/population.py) and puts the result in `data`; the model
+    builds its agents from `data` and never reads a file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    customers: str = Field(min_length=1, description="customer table (CSV or .xlsx)")
+    dealers: str | None = Field(None, description="dealer table; default dealers.per_region")
+    reps: str | None = Field(None, description="rep table; default reps.headcount")
+    columns: PopulationColumns = PopulationColumns()
+    data: Annotated[PopulationData | None, PlainSerializer(lambda _: None, when_used="json")] = (
+        Field(None, description="set by the loader, never in a file")
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_data(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        out = handler(self)
+        if info.mode_is_json():
+            out.pop("data", None)
+        return out
+
+
 class Market(Strict):
     regions: list[Region] = Field(min_length=1)
     segments: list[Segment] = Field(min_length=1)
     competitor: Competitor = Competitor()
     choice: Choice = Choice()
+    population: PopulationFiles | None = Field(
+        None, description="read customers, dealers and reps from tables instead of counts"
+    )
 
     @model_validator(mode="after")
     def _names(self) -> Market:
@@ -116,10 +168,19 @@ class Market(Strict):
                         f"segment {seg.name!r}: customers names unknown region(s) {unknown}; "
                         f"expected one of {regions}",
                     )
+        for i, seg in enumerate(self.segments):
+            if self.population is None and seg.customers is None:
+                raise SettingError(f"segments.{i}.customers", "required setting is missing")
+            if self.population is not None and seg.customers is not None:
+                raise SettingError(
+                    f"segments.{i}.customers",
+                    "market.population reads the customers from a table; remove the "
+                    "segment's customers count",
+                )
         total = sum(
             sum(s.customers.values())
             if isinstance(s.customers, dict)
-            else s.customers * len(regions)
+            else (s.customers or 0) * len(regions)
             for s in self.segments
         )
         if total > MAX_CUSTOMERS:
@@ -461,7 +522,7 @@ class Scenario(Strict):
                         )
                     covered[region] = agent.name
             missing = [r for r in regions if r not in covered and self.dealer_count(r) > 0]
-            if missing:
+            if missing and not self._dealers_from_table:
                 raise SettingError(
                     "general_agents.agents",
                     f"regions {missing} have dealers but no general agent; add them to "
@@ -472,6 +533,12 @@ class Scenario(Strict):
                 "reps.role", "reps.role 'channel_manager' needs dealers; strategy 'direct' has none"
             )
         return self
+
+    @property
+    def _dealers_from_table(self) -> bool:
+        """Dealers come from a table, whose general agents the population loader checks."""
+        pop = self.market.population
+        return pop is not None and pop.dealers is not None
 
     def dealer_count(self, region: str) -> int:
         per = self.dealers.per_region

@@ -1,0 +1,94 @@
+"""Write the synthetic example CRM market in scenarios/example_crm/ (seeded, reproducible).
+
+    python scripts/make_example_crm.py
+
+The tables look like a CRM export: one row per customer (region, segment, annual volume,
+dealer, rep, who it buys from today, whether it is in the CRM, renewal month), one row per
+dealer and per rep. Every number is drawn from the seeded generator below; none is real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SEED = 20261201
+FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "example_crm"
+REGIONS = {"North": 0.40, "East": 0.35, "South": 0.25}
+GENERAL_AGENT = {"North": "North GA", "East": "North GA", "South": "South GA"}
+# segment: (share of customers, mean annual volume, chance it buys from us today)
+SEGMENTS = {
+    "large_accounts": (0.04, 40.0, 0.45),
+    "smes": (0.36, 4.0, 0.3),
+    "individuals": (0.60, 1.0, 0.2),
+}
+CUSTOMERS = 3000
+DEALERS_PER_REGION = {"North": 4, "East": 3, "South": 2}
+REPS_PER_REGION = {"North": 4, "East": 3, "South": 2}
+
+
+def dealers() -> pd.DataFrame:
+    rows = []
+    for region, n in DEALERS_PER_REGION.items():
+        for k in range(n):
+            rows.append({"id": f"D-{region[:1]}{k + 1}", "region": region, "general_agent": ""})
+    return pd.DataFrame(rows)
+
+
+def reps() -> pd.DataFrame:
+    rows = []
+    for region, n in REPS_PER_REGION.items():
+        for k in range(n):
+            rows.append({"id": f"R-{region[:1]}{k + 1}", "region": region, "role": "seller"})
+    return pd.DataFrame(rows)
+
+
+def customers(
+    rng: np.random.Generator, dealer_table: pd.DataFrame, rep_table: pd.DataFrame
+) -> pd.DataFrame:
+    region = rng.choice(list(REGIONS), size=CUSTOMERS, p=list(REGIONS.values()))
+    names = list(SEGMENTS)
+    segment = rng.choice(names, size=CUSTOMERS, p=[v[0] for v in SEGMENTS.values()])
+    mean = np.array([SEGMENTS[s][1] for s in segment])
+    volume = np.maximum(0.5, rng.gamma(4.0, mean / 4.0)).round(1)
+    dealer, rep = [], []
+    for r in region:
+        ds = dealer_table.loc[dealer_table.region == r, "id"].to_numpy()
+        rs = rep_table.loc[rep_table.region == r, "id"].to_numpy()
+        dealer.append(rng.choice(ds) if rng.random() < 0.85 else "")  # 15% have no dealer
+        rep.append(rng.choice(rs))
+    dealer = np.array(dealer, dtype=object)
+    ours = rng.random(CUSTOMERS) < np.array([SEGMENTS[s][2] for s in segment])
+    via_dealer = (dealer != "") & (rng.random(CUSTOMERS) < 0.6)
+    buys_from = np.where(ours, np.where(via_dealer, "dealer", "rep"), "none")
+    in_crm = np.where((buys_from == "rep") & (rng.random(CUSTOMERS) < 0.5), "yes", "no")
+    month = rng.integers(1, 13, size=CUSTOMERS)
+    return pd.DataFrame(
+        {
+            "id": [f"C{i + 1:05d}" for i in range(CUSTOMERS)],
+            "region": region,
+            "segment": segment,
+            "annual_volume": volume,
+            "dealer": dealer,
+            "rep": rep,
+            "buys_from": buys_from,
+            "in_crm": in_crm,
+            "renewal_month": month,
+        }
+    )
+
+
+def main() -> None:
+    rng = np.random.default_rng(SEED)
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    d, r = dealers(), reps()
+    d.to_csv(FOLDER / "dealers.csv", index=False)
+    r.to_csv(FOLDER / "reps.csv", index=False)
+    customers(rng, d, r).to_csv(FOLDER / "customers.csv", index=False)
+    print(f"wrote {FOLDER}/customers.csv, dealers.csv, reps.csv")
+
+
+if __name__ == "__main__":
+    main()

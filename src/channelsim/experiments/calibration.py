@@ -1,0 +1,628 @@
+"""Calibration: fit scenario parameters to observed KPIs by simulated method of moments.
+
+The loss of a parameter vector theta is the weighted squared distance of the simulated
+moments to the observed ones,
+
+    L(theta) = sum_k w_k (mbar_k(theta) - o_k)^2,
+
+where mbar_k is the mean of moment k over R replicates run on the same R seeds for every
+theta (common random numbers: the loss surface is smooth in theta instead of jumping with
+fresh noise). The search minimises L with w_k = 1 / se_k^2 using Optuna's seeded TPE
+sampler, asking and telling trials in fixed-size batches so that the runs of a batch go
+through any executor at once; the study lives in SQLite in the output folder, so an
+interrupted calibration resumes where it stopped and gives the same trials.
+
+Uncertainty: at the optimum, the weights become w_k = 1 / (se_k^2 + s_k^2 / R), where s_k^2
+is the replicate variance of moment k there (the simulated mean is noisy too). For each
+parameter, the loss profile over its range is the lower envelope of (a) a grid of points
+with the other parameters at the optimum and (b) every trial near that value; the 95%
+interval is where the profile stays within chi2_1(0.95) = 3.84 of its minimum. A parameter
+whose profile never rises that far on both sides within its range is reported as not
+identified by these targets.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import stats
+
+from channelsim.errors import InputError
+from channelsim.experiments import replicates as replicates_
+from channelsim.experiments.executors import Executor
+from channelsim.model import metrics
+from channelsim.scenario.loading import ScenarioError
+from channelsim.scenario.schema import Scenario
+
+QUARTER = 13
+PERIODS = {"week": 1, "quarter": QUARTER}
+LEVEL = 0.95
+THRESHOLD = float(stats.chi2.ppf(LEVEL, 1))
+SERIES_KPIS = (
+    *metrics.FLOWS,
+    *metrics.STOCKS,
+    "channel_margin",
+    "company_profit",
+    "market_share",
+    "repeat_purchase_rate",
+    "avg_price_index",
+)
+MAX_TARGETS = 2_000
+STUDY = "calibration"
+
+
+class CalibrationError(InputError):
+    """Bad calibration input (observed file, parameter range): one line for the user."""
+
+
+# --- what is observed -------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Total(_Strict):
+    value: float
+    se: float = Field(gt=0.0)
+
+
+class _Series(_Strict):
+    period: str = "quarter"
+    values: list[float] = Field(min_length=1, max_length=MAX_TARGETS)
+    se: float | list[float]
+
+    @model_validator(mode="after")
+    def _check(self) -> _Series:
+        if self.period not in PERIODS:
+            raise ValueError(f"period must be one of {list(PERIODS)}, found {self.period!r}")
+        se = self.se if isinstance(self.se, list) else [self.se] * len(self.values)
+        if len(se) != len(self.values):
+            raise ValueError(f"se has {len(se)} entries for {len(self.values)} values")
+        if any(not s > 0 for s in se):
+            raise ValueError("every se must be > 0")
+        return self
+
+
+class _ObservedFile(_Strict):
+    weeks: int | None = Field(None, ge=1, le=5200)
+    targets: dict[str, _Total] = {}
+    series: dict[str, _Series] = {}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed moment: a run total, or one period of a weekly or quarterly series."""
+
+    kpi: str
+    value: float
+    se: float
+    period: str = "run"
+    index: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.kpi if self.period == "run" else f"{self.kpi}[{self.period} {self.index + 1}]"
+
+
+@dataclass(frozen=True)
+class Observed:
+    targets: tuple[Target, ...]
+    weeks: int | None = None
+    source: str = "observed"
+
+
+def read_observed(path: str | Path) -> Observed:
+    """Read an OBSERVED.yaml file (through the hardened reader) and check it."""
+    from channelsim.storage.inputs import read_yaml
+
+    return observed_from(read_yaml(path, "observed KPIs"), str(path))
+
+
+def observed_from(data: Any, source: str = "observed") -> Observed:
+    """Check observed targets given as a mapping (the file's content)."""
+    if not isinstance(data, Mapping):
+        raise CalibrationError(f"{source}: expected a mapping with 'targets' and/or 'series'")
+    try:
+        parsed = _ObservedFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise CalibrationError(f"{source}: {where}: {message}") from None
+    targets: list[Target] = []
+    for kpi, total in parsed.targets.items():
+        if kpi not in metrics.KPIS:
+            raise CalibrationError(
+                f"{source}: targets.{kpi}: unknown KPI{_hint(kpi, metrics.KPIS)}"
+            )
+        targets.append(Target(kpi, total.value, total.se))
+    for kpi, series in parsed.series.items():
+        if kpi not in SERIES_KPIS:
+            raise CalibrationError(
+                f"{source}: series.{kpi}: not a weekly KPI{_hint(kpi, SERIES_KPIS)}"
+            )
+        se = series.se if isinstance(series.se, list) else [series.se] * len(series.values)
+        targets.extend(
+            Target(kpi, v, s, series.period, i)
+            for i, (v, s) in enumerate(zip(series.values, se, strict=True))
+        )
+    if not targets:
+        raise CalibrationError(f"{source}: no targets; give targets: {{KPI: {{value, se}}}}")
+    if len(targets) > MAX_TARGETS:
+        raise CalibrationError(f"{source}: {len(targets)} targets; at most {MAX_TARGETS}")
+    return Observed(tuple(targets), parsed.weeks, source)
+
+
+def _hint(name: str, names: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else " (see `channelsim kpis`)"
+
+
+# --- what is fitted ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    path: str
+    low: float
+    high: float
+    integer: bool = False
+    log: bool = False
+
+
+def parse_param(text: str, scenario: Scenario) -> Param:
+    """`PATH=LO:HI` or `PATH=log:LO:HI`; the path must name a number in the scenario."""
+    path, sep, spec = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise CalibrationError(f"--param {text!r}: expected PATH=LO:HI, e.g. dealers.reach=0.1:0.6")
+    parts = [p.strip() for p in spec.split(":")]
+    log = parts[0] == "log"
+    parts = parts[1:] if log else parts
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise CalibrationError(
+            f"--param {path}: expected LO:HI (two numbers), found {spec!r}"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        raise CalibrationError(f"--param {path}: expected LO < HI, found {spec!r}")
+    if log and low <= 0:
+        raise CalibrationError(f"--param {path}: a log range needs LO > 0, found {spec!r}")
+    current = _value_at(scenario, path)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise CalibrationError(
+            f"--param {path}: the setting is {current!r}, not a number that can be fitted"
+        )
+    integer = isinstance(current, int) and low.is_integer() and high.is_integer()
+    for bound in (low, high):
+        try:
+            scenario.with_overrides({path: int(bound) if integer else bound})
+        except ScenarioError as exc:
+            raise CalibrationError(f"--param {path}={spec}: {exc}") from None
+    return Param(path, low, high, integer, log)
+
+
+def _value_at(scenario: Scenario, path: str) -> Any:
+    try:
+        scenario.with_overrides({})
+        node: Any = scenario
+        for key in path.split("."):
+            if isinstance(node, list | tuple):
+                node = (
+                    node[int(key)]
+                    if key.isdigit()
+                    else next(item for item in node if getattr(item, "name", None) == key)
+                )
+            else:
+                node = getattr(node, key)
+    except (AttributeError, IndexError, StopIteration, ValueError):
+        scenario.with_overrides({path: 0})  # raises the loader's message for a bad path
+        raise CalibrationError(f"--param {path}: no such setting") from None
+    return node
+
+
+def settings(params: Sequence[Param], values: Sequence[float]) -> dict[str, float | int]:
+    return {
+        p.path: int(round(v)) if p.integer else float(v)
+        for p, v in zip(params, values, strict=True)
+    }
+
+
+# --- simulated moments ------------------------------------------------------------------
+
+
+def moments(output: replicates_.RunOutput, targets: Sequence[Target]) -> np.ndarray:
+    """The simulated value of every target in one run."""
+    out = np.empty(len(targets))
+    periods: dict[str, dict[str, np.ndarray]] = {}
+    for k, t in enumerate(targets):
+        if t.period == "run":
+            out[k] = output.kpis[t.kpi]
+            continue
+        if t.period not in periods:
+            periods[t.period] = _per_period(output.weekly, PERIODS[t.period])
+        series = periods[t.period][t.kpi]
+        out[k] = series[t.index] if t.index < series.size else np.nan
+    return out
+
+
+def _per_period(weekly: pd.DataFrame, length: int) -> dict[str, np.ndarray]:
+    """Flows summed and stocks at the end of each whole period; ratios from the sums."""
+    full = (len(weekly) // length) * length
+    frame = weekly.iloc[:full]
+    group = np.arange(full) // length
+    table = {name: frame[name].groupby(group).sum().to_numpy() for name in metrics.FLOWS}
+    table.update({name: frame[name].groupby(group).last().to_numpy() for name in metrics.STOCKS})
+    return metrics.derive(table)
+
+
+@dataclass
+class Evaluation:
+    """Moments of one parameter vector over the common replicates."""
+
+    values: tuple[float, ...]
+    mean: np.ndarray
+    var: np.ndarray
+    error: str = ""
+
+
+def evaluate(
+    scenario: Scenario,
+    params: Sequence[Param],
+    points: Sequence[Sequence[float]],
+    seeds: Sequence[int],
+    targets: Sequence[Target],
+    executor: Executor,
+) -> list[Evaluation]:
+    """Run every point on the same seeds, all runs of all points through one executor call."""
+    specs, owners, results = [], [], []
+    for p, values in enumerate(points):
+        try:
+            sc = scenario.with_overrides(settings(params, values))
+        except ScenarioError as exc:
+            results.append(Evaluation(tuple(values), np.array([]), np.array([]), str(exc)))
+            continue
+        results.append(Evaluation(tuple(values), np.array([]), np.array([])))
+        specs.extend(replicates_.replicate_specs(sc, seeds, {"point": p}))
+        owners.extend([p] * len(seeds))
+    outputs = replicates_.run_all(specs, executor)
+    table: dict[int, list[np.ndarray]] = {}
+    for owner, output in zip(owners, outputs, strict=True):
+        table.setdefault(owner, []).append(moments(output, targets))
+    for p, rows in table.items():
+        m = np.vstack(rows)
+        results[p].mean = m.mean(axis=0)
+        results[p].var = m.var(axis=0, ddof=1) if m.shape[0] > 1 else np.zeros(m.shape[1])
+    return results
+
+
+def loss(mean: np.ndarray, observed: np.ndarray, weights: np.ndarray) -> float:
+    if mean.size == 0 or np.isnan(mean).any():
+        return math.inf
+    return float(np.sum(weights * (mean - observed) ** 2))
+
+
+# --- the search -------------------------------------------------------------------------
+
+
+@dataclass
+class CalibrationResult:
+    params: list[Param]
+    targets: list[Target]
+    seeds: list[int]
+    estimate: dict[str, float | int]
+    parameters: pd.DataFrame
+    fit: pd.DataFrame
+    trials: pd.DataFrame
+    profiles: pd.DataFrame
+    scenario: Scenario
+    notes: list[str] = field(default_factory=list)
+
+
+def calibrate(
+    scenario: Scenario,
+    observed: Observed,
+    params: Sequence[Param],
+    folder: Path,
+    executor: Executor,
+    trials: int = 40,
+    replicates: int = 4,
+    seed: int = 1,
+    batch: int = 8,
+    profile_points: int = 9,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CalibrationResult:
+    """Search, then profile; the Optuna study (SQLite) in `folder` makes it resumable."""
+    if observed.weeks is not None:
+        scenario = scenario.with_overrides({"weeks": observed.weeks})
+    targets = list(observed.targets)
+    _check_periods(scenario, targets, observed.source)
+    seeds = replicates_.replicate_seeds(seed, replicates)
+    o = np.array([t.value for t in targets])
+    se2 = np.array([t.se for t in targets]) ** 2
+    search_weights = 1.0 / se2
+
+    def run_points(points: Sequence[Sequence[float]]) -> list[Evaluation]:
+        return evaluate(scenario, params, points, seeds, targets, executor)
+
+    study = _search(params, folder, run_points, o, search_weights, trials, batch, seed, on_progress)
+    rows = _trial_rows(study, params, targets)
+    ok = rows[np.isfinite(rows["loss"])]
+    if ok.empty:
+        raise CalibrationError(
+            "every trial failed; check the ranges (see trials.parquet for the reasons)"
+        )
+    best = ok.loc[ok["loss"].idxmin()]
+    best_values = [float(best[p.path]) for p in params]
+    best_eval = run_points([best_values])[0]
+    weights = 1.0 / (se2 + best_eval.var / replicates)
+    mean_cols = [f"sim:{t.label}" for t in targets]
+    rows["loss_w"] = [
+        loss(np.asarray(r, dtype=float), o, weights) if np.isfinite(r).all() else math.inf
+        for r in rows[mean_cols].to_numpy()
+    ]
+    profiles = _profiles(params, best_values, rows, run_points, o, weights, profile_points)
+    profiles = pd.concat(
+        [profiles, _best_row(params, best_values, loss(best_eval.mean, o, weights))],
+        ignore_index=True,
+    )
+    floor = float(min(profiles["loss"].min(), rows["loss_w"].min()))
+    profiles["delta"] = profiles["loss"] - floor
+    parameters = _intervals(params, best_values, profiles)
+    estimate = settings(params, best_values)
+    fit = _fit_table(targets, best_eval, replicates)
+    return CalibrationResult(
+        params=list(params),
+        targets=targets,
+        seeds=seeds,
+        estimate=estimate,
+        parameters=parameters,
+        fit=fit,
+        trials=rows,
+        profiles=profiles,
+        scenario=scenario.with_overrides(estimate),
+    )
+
+
+def _check_periods(scenario: Scenario, targets: Sequence[Target], source: str) -> None:
+    for t in targets:
+        if t.period == "run":
+            continue
+        available = scenario.weeks // PERIODS[t.period]
+        if t.index >= available:
+            raise CalibrationError(
+                f"{source}: series.{t.kpi}: {t.index + 1} {t.period} values, but "
+                f"{scenario.weeks} weeks hold {available} whole {t.period}s; set weeks:"
+            )
+
+
+def _search(
+    params: Sequence[Param],
+    folder: Path,
+    run_points: Callable[[Sequence[Sequence[float]]], list[Evaluation]],
+    observed: np.ndarray,
+    weights: np.ndarray,
+    trials: int,
+    batch: int,
+    seed: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> Any:
+    """Batched ask/tell with a TPE sampler reseeded per batch (so a resumed study repeats)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{(folder / 'study.db').resolve()}")
+    study = optuna.create_study(
+        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
+    )
+    distributions = {
+        p.path: (
+            optuna.distributions.IntDistribution(int(p.low), int(p.high), log=p.log)
+            if p.integer
+            else optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)
+        )
+        for p in params
+    }
+    names = [p.path for p in params]
+    if set(study.user_attrs.get("params", names)) != set(names):
+        raise CalibrationError(
+            f"{folder}: the study there fits {study.user_attrs['params']}, not {names}; "
+            "resume with the same --param list or choose another --out"
+        )
+    study.set_user_attr("params", names)
+
+    def tell(asked: list[Any]) -> None:
+        points = [[t.params[n] for n in names] for t in asked]
+        for trial, result in zip(asked, run_points(points), strict=True):
+            trial.set_user_attr("mean", result.mean.tolist())
+            trial.set_user_attr("var", result.var.tolist())
+            trial.set_user_attr("error", result.error)
+            value = loss(result.mean, observed, weights)
+            if math.isfinite(value):
+                study.tell(trial, value)
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+    # Trials asked but not told when the last run stopped: evaluate them as they were, so
+    # the history (and the next batches' suggestions) match an uninterrupted run.
+    leftover = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    if leftover:
+        # Optuna has no public handle from a stored trial to a live one but its id.
+        tell([optuna.trial.Trial(study, t._trial_id) for t in leftover])
+    while len(study.trials) < trials:
+        b = len(study.trials) // batch
+        state = np.random.SeedSequence([seed, b]).generate_state(1)[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.sampler = optuna.samplers.TPESampler(
+                seed=int(state),
+                n_startup_trials=max(batch, 2 * len(params) + 2),
+                multivariate=True,
+                constant_liar=True,
+            )
+            count = min(batch, trials - len(study.trials))
+            asked = [study.ask(distributions) for _ in range(count)]
+        tell(asked)
+        if on_progress is not None:
+            on_progress(min(len(study.trials), trials), trials)
+    return study
+
+
+def _trial_rows(study: Any, params: Sequence[Param], targets: Sequence[Target]) -> pd.DataFrame:
+    """One row per trial: its parameters, loss, and simulated mean of every target."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        mean = t.user_attrs.get("mean") or [math.nan] * len(targets)
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name.lower(),
+                **{p.path: t.params.get(p.path, math.nan) for p in params},
+                "loss": t.value if t.value is not None else math.inf,
+                "error": t.user_attrs.get("error", ""),
+                **{f"sim:{g.label}": m for g, m in zip(targets, mean, strict=True)},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _profiles(
+    params: Sequence[Param],
+    best: Sequence[float],
+    rows: pd.DataFrame,
+    run_points: Callable[[Sequence[Sequence[float]]], list[Evaluation]],
+    observed: np.ndarray,
+    weights: np.ndarray,
+    points: int,
+) -> pd.DataFrame:
+    """Per parameter: a grid over its range, others at the optimum, enveloped by the trials."""
+    grids, batch = [], []
+    for j, p in enumerate(params):
+        grid = _grid(p, points)
+        grids.append(grid)
+        for x in grid:
+            values = list(best)
+            values[j] = x
+            batch.append(values)
+    results = run_points(batch)
+    out, k = [], 0
+    finite = rows[np.isfinite(rows["loss_w"])]
+    for j, p in enumerate(params):
+        grid = grids[j]
+        edges = _edges(p, grid)
+        for i, x in enumerate(grid):
+            slice_loss = loss(results[k].mean, observed, weights)
+            k += 1
+            near = finite[(finite[p.path] >= edges[i]) & (finite[p.path] <= edges[i + 1])]
+            envelope = float(near["loss_w"].min()) if not near.empty else math.inf
+            out.append(
+                {
+                    "parameter": p.path,
+                    "value": x,
+                    "slice_loss": slice_loss,
+                    "trial_loss": envelope,
+                    "loss": min(slice_loss, envelope),
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def _grid(p: Param, points: int) -> np.ndarray:
+    grid = (np.geomspace if p.log else np.linspace)(p.low, p.high, points)
+    return np.unique(np.round(grid)) if p.integer else grid
+
+
+def _edges(p: Param, grid: np.ndarray) -> np.ndarray:
+    """Bin edges halfway between grid points (in log space for log ranges)."""
+    axis = np.log(grid) if p.log else grid
+    mids = (axis[1:] + axis[:-1]) / 2
+    edges = np.concatenate([[axis[0]], mids, [axis[-1]]])
+    return np.exp(edges) if p.log else edges
+
+
+def _best_row(params: Sequence[Param], best: Sequence[float], value: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "parameter": p.path,
+                "value": x,
+                "slice_loss": value,
+                "trial_loss": value,
+                "loss": value,
+            }
+            for p, x in zip(params, best, strict=True)
+        ]
+    )
+
+
+def _intervals(
+    params: Sequence[Param], best: Sequence[float], profiles: pd.DataFrame
+) -> pd.DataFrame:
+    """The stretch around the estimate where the profile stays within the threshold."""
+    rows = []
+    for p, x0 in zip(params, best, strict=True):
+        prof = profiles[profiles["parameter"] == p.path].sort_values("value", kind="stable")
+        xs, ds = prof["value"].to_numpy(), prof["delta"].to_numpy()
+        centre = int(np.flatnonzero(xs == x0)[0])
+        low, low_bounded = _walk(xs, ds, centre, -1, p.low)
+        high, high_bounded = _walk(xs, ds, centre, +1, p.high)
+        rows.append(
+            {
+                "parameter": p.path,
+                "estimate": int(round(x0)) if p.integer else x0,
+                "ci_low": low,
+                "ci_high": high,
+                "identified": bool(low_bounded and high_bounded),
+                "low": p.low,
+                "high": p.high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _walk(
+    xs: np.ndarray, ds: np.ndarray, start: int, step: int, bound: float
+) -> tuple[float, bool]:
+    """Go from `start` until delta exceeds the threshold; interpolate the crossing."""
+    i = start
+    while 0 <= i + step < xs.size:
+        j = i + step
+        if ds[j] > THRESHOLD:
+            inside = min(ds[i], THRESHOLD)
+            share = (THRESHOLD - inside) / (ds[j] - inside) if math.isfinite(ds[j]) else 0.0
+            return float(xs[i] + share * (xs[j] - xs[i])), True
+        i = j
+    return float(bound), False
+
+
+def _fit_table(targets: Sequence[Target], best: Evaluation, replicates: int) -> pd.DataFrame:
+    """Observed against simulated at the estimate (t interval of the simulated mean)."""
+    sd = np.sqrt(best.var)
+    half = stats.t.ppf(0.5 + LEVEL / 2, max(replicates - 1, 1)) * sd / np.sqrt(replicates)
+    se = np.array([t.se for t in targets])
+    observed = np.array([t.value for t in targets])
+    return pd.DataFrame(
+        {
+            "kpi": [t.label for t in targets],
+            "period": [t.period for t in targets],
+            "index": [t.index + 1 if t.period != "run" else 0 for t in targets],
+            "observed": observed,
+            "se": se,
+            "simulated": best.mean,
+            "ci_low": best.mean - half,
+            "ci_high": best.mean + half,
+            "z": (best.mean - observed) / np.sqrt(se**2 + best.var / replicates),
+        }
+    )
