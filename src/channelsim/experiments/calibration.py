@@ -373,11 +373,11 @@ def calibrate(
         loss(np.asarray(r, dtype=float), o, weights) if np.isfinite(r).all() else math.inf
         for r in rows[mean_cols].to_numpy()
     ]
-    profiles = _profiles(params, best_values, rows, run_points, o, weights, profile_points)
-    profiles = pd.concat(
-        [profiles, _best_row(params, best_values, loss(best_eval.mean, o, weights))],
-        ignore_index=True,
+    best_loss = loss(best_eval.mean, o, weights)
+    profiles = _profiles(
+        params, best_values, best_loss, rows, run_points, o, weights, profile_points, seed
     )
+    profiles = pd.concat([profiles, _best_row(params, best_values, best_loss)], ignore_index=True)
     floor = float(min(profiles["loss"].min(), rows["loss_w"].min()))
     profiles["delta"] = profiles["loss"] - floor
     parameters = _intervals(params, best_values, profiles)
@@ -501,55 +501,137 @@ def _trial_rows(study: Any, params: Sequence[Param], targets: Sequence[Target]) 
 def _profiles(
     params: Sequence[Param],
     best: Sequence[float],
+    best_loss: float,
     rows: pd.DataFrame,
     run_points: Callable[[Sequence[Sequence[float]]], list[Evaluation]],
     observed: np.ndarray,
     weights: np.ndarray,
     points: int,
+    seed: int,
+    candidates: int = 4,
 ) -> pd.DataFrame:
-    """Per parameter: a grid over its range, others at the optimum, enveloped by the trials."""
-    grids, batch = [], []
+    """Profile each parameter by continuation from the optimum out to both ends of its range.
+
+    At each grid value the other parameters are re-optimised in two rounds: first among the
+    previous step's values, their linear extrapolation (which follows a sloping valley),
+    the best trial near that value and `candidates` wide seeded perturbations; then among
+    `candidates` narrow perturbations of the best of those. The lower envelope of the
+    trials near that value is kept too.
+    A chain stops once the loss is far above the threshold. All chains' points of a step go
+    to the executor together.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    lows = np.array([_unit(p, p.low) for p in params])
+    highs = np.array([_unit(p, p.high) for p in params])
+    span = highs - lows
+    finite = rows[np.isfinite(rows["loss_w"])]
+    chains = []
     for j, p in enumerate(params):
         grid = _grid(p, points)
-        grids.append(grid)
-        for x in grid:
-            values = list(best)
-            values[j] = x
-            batch.append(values)
-    results = run_points(batch)
-    out, k = [], 0
-    finite = rows[np.isfinite(rows["loss_w"])]
-    for j, p in enumerate(params):
-        grid = grids[j]
-        edges = _edges(p, grid)
-        for i, x in enumerate(grid):
-            slice_loss = loss(results[k].mean, observed, weights)
-            k += 1
-            near = finite[(finite[p.path] >= edges[i]) & (finite[p.path] <= edges[i + 1])]
+        for side in (-1, 1):
+            xs = grid[grid < best[j]][::-1] if side < 0 else grid[grid > best[j]]
+            start = np.array([_unit(q, v) for q, v in zip(params, best, strict=True)])
+            chains.append({"j": j, "xs": list(xs), "prev": start, "step": None})
+
+    def evaluate_round(
+        proposals: dict[int, list[np.ndarray]],
+    ) -> dict[int, tuple[float, np.ndarray]]:
+        flat = [(c, q) for c, qs in proposals.items() for q in qs]
+        results = run_points(
+            [[_from_unit(p, v) for p, v in zip(params, q, strict=True)] for _, q in flat]
+        )
+        best_of: dict[int, tuple[float, np.ndarray]] = {}
+        for (c, q), r in zip(flat, results, strict=True):
+            value = loss(r.mean, observed, weights)
+            if c not in best_of or value < best_of[c][0]:
+                best_of[c] = (value, q)
+        return best_of
+
+    def fix(q: np.ndarray, j: int, u: float) -> np.ndarray:
+        q = np.clip(q, lows, highs)
+        q[j] = u
+        return q
+
+    out: list[dict[str, Any]] = []
+    while any(c["xs"] for c in chains):
+        active = [i for i, c in enumerate(chains) if c["xs"]]
+        first: dict[int, list[np.ndarray]] = {}
+        for i in active:
+            c = chains[i]
+            j, x = c["j"], c["xs"][0]
+            u = _unit(params[j], x)
+            lo, hi = _neighbours(_grid(params[j], points), x)
+            near = finite[(finite[params[j].path] >= lo) & (finite[params[j].path] <= hi)]
+            qs = [fix(c["prev"].copy(), j, u)]
+            if c["step"] is not None and c["step"][j] != 0:
+                qs.append(fix(c["prev"] + c["step"] * (u - c["prev"][j]) / c["step"][j], j, u))
+            if not near.empty:
+                top = near.loc[near["loss_w"].idxmin()]
+                qs.append(fix(np.array([_unit(q, top[q.path]) for q in params]), j, u))
+            qs += [
+                fix(qs[0] + rng.normal(0.0, 0.25, span.size) * span, j, u)
+                for _ in range(candidates)
+            ]
+            first[i] = qs
+        coarse = evaluate_round(first)
+        fine = evaluate_round(
+            {
+                i: [coarse[i][1]]
+                + [
+                    fix(
+                        coarse[i][1] + rng.normal(0.0, 0.06, span.size) * span,
+                        chains[i]["j"],
+                        coarse[i][1][chains[i]["j"]],
+                    )
+                    for _ in range(candidates)
+                ]
+                for i in active
+            }
+        )
+        for i in active:
+            c = chains[i]
+            value, q = fine[i]
+            j, x = c["j"], c["xs"].pop(0)
+            p = params[j]
+            lo, hi = _neighbours(_grid(p, points), x)
+            near = finite[(finite[p.path] >= lo) & (finite[p.path] <= hi)]
             envelope = float(near["loss_w"].min()) if not near.empty else math.inf
+            point = [_from_unit(r, v) for r, v in zip(params, q, strict=True)]
             out.append(
                 {
                     "parameter": p.path,
                     "value": x,
-                    "slice_loss": slice_loss,
+                    "slice_loss": value,
                     "trial_loss": envelope,
-                    "loss": min(slice_loss, envelope),
+                    "loss": min(value, envelope),
+                    **{f"at:{r.path}": v for r, v in zip(params, point, strict=True)},
                 }
             )
+            c["step"], c["prev"] = q - c["prev"], q
+            if min(value, envelope) > best_loss + 4 * THRESHOLD:
+                c["xs"] = []
     return pd.DataFrame(out)
+
+
+def _unit(p: Param, value: float) -> float:
+    return math.log(value) if p.log else value
+
+
+def _from_unit(p: Param, value: float) -> float:
+    return math.exp(value) if p.log else float(value)
+
+
+def _neighbours(grid: np.ndarray, x: float) -> tuple[float, float]:
+    """The stretch of the range closer to `x` than to any other grid point."""
+    i = int(np.argmin(np.abs(grid - x)))
+    lo = (grid[i - 1] + grid[i]) / 2 if i > 0 else grid[0]
+    hi = (grid[i + 1] + grid[i]) / 2 if i + 1 < grid.size else grid[-1]
+    return float(lo), float(hi)
 
 
 def _grid(p: Param, points: int) -> np.ndarray:
     grid = (np.geomspace if p.log else np.linspace)(p.low, p.high, points)
     return np.unique(np.round(grid)) if p.integer else grid
-
-
-def _edges(p: Param, grid: np.ndarray) -> np.ndarray:
-    """Bin edges halfway between grid points (in log space for log ranges)."""
-    axis = np.log(grid) if p.log else grid
-    mids = (axis[1:] + axis[:-1]) / 2
-    edges = np.concatenate([[axis[0]], mids, [axis[-1]]])
-    return np.exp(edges) if p.log else edges
 
 
 def _best_row(params: Sequence[Param], best: Sequence[float], value: float) -> pd.DataFrame:
