@@ -23,6 +23,8 @@ COMMANDS = {
     "sensitivity": "channelsim.cli.sweep:sensitivity_command",
     "explore": "channelsim.cli.explore:explore_command",
     "validate-model": "channelsim.cli.validate_model:validate_model",
+    "calibrate": "channelsim.cli.calibrate:calibrate",
+    "template": "channelsim.cli.template:template",
 }
 
 

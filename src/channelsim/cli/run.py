@@ -99,6 +99,17 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
         click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
     else:
         click.echo(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})")
+    if sc.market.population is not None:
+        from channelsim.scenario import population
+
+        read = ", ".join(f"{n:,} {table}" for table, n in population.counts(sc).items())
+        table = population.summary(sc)
+        click.echo(f"Read from tables: {read}")
+        click.echo(table.to_string(index=False))
+        click.echo(
+            f"Customers without a dealer: {int(table['without_dealer'].sum()):,}; "
+            f"buying from the company today: {int(table['buys_from_us'].sum()):,}"
+        )
 
 
 @click.command()

@@ -39,7 +39,7 @@ from channelsim.errors import InputError
 from channelsim.experiments import replicates as replicates_
 from channelsim.experiments.executors import Executor
 from channelsim.model import metrics
-from channelsim.scenario.loading import ScenarioError
+from channelsim.errors import ScenarioError
 from channelsim.scenario.schema import Scenario
 
 QUARTER = 13

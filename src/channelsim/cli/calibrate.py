@@ -1,0 +1,139 @@
+"""`calibrate`: fit scenario parameters to observed KPIs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from channelsim.cli.common import friendly, quiet_option, scenario_argument
+
+
+@click.command("calibrate")
+@scenario_argument
+@click.option(
+    "--observed",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML with the observed targets: targets: {KPI: {value: V, se: S}}, optional series.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="PATH=LO:HI",
+    help="A parameter to fit and its range (repeatable); PATH=log:LO:HI for a log scale.",
+)
+@click.option("--trials", type=click.IntRange(1, 100_000), default=40, show_default=True)
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(2, 10_000),
+    default=4,
+    show_default=True,
+    help="Replicates per trial, on the same seeds for every trial (common random numbers).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), help="Seed of replicates and sampler (default: scenario's)."
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 1_000),
+    default=8,
+    show_default=True,
+    help="Trials asked at once; their runs go to the workers together.",
+)
+@click.option(
+    "--profile-points",
+    type=click.IntRange(3, 101),
+    default=9,
+    show_default=True,
+    help="Grid points of each parameter's loss profile.",
+)
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default results/<name>-calibration-<timestamp>).",
+)
+@click.option("--resume", is_flag=True, help="Continue the unfinished calibration in --out.")
+@quiet_option
+@friendly
+def calibrate(
+    scenario: Path,
+    observed: Path,
+    params: tuple[str, ...],
+    trials: int,
+    replicates: int,
+    seed: int | None,
+    batch: int,
+    profile_points: int,
+    workers: int | None,
+    scheduler: str | None,
+    out: Path | None,
+    resume: bool,
+    quiet: bool,
+) -> None:
+    """Fit scenario parameters to observed KPIs by simulated method of moments.
+
+    Writes calibrated.yaml (the scenario with the fitted values), parameters.csv (estimates,
+    95% profile intervals, identified), fit.csv, trials.parquet, charts and report.html.
+
+    \b
+    Example:
+      channelsim calibrate scenarios/example_crm/scenario.yaml \\
+          --observed scenarios/example_crm/observed.yaml \\
+          --param market.choice.scale=2:20 --param dealers.reach=0.05:0.8 \\
+          --trials 40 --replicates 4 --out results/crm-fit
+    """
+    from tqdm import tqdm
+
+    from channelsim import api
+    from channelsim.storage import results
+
+    if workers and scheduler:
+        raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR, the folder of the calibration")
+    sc = api.load_scenario(scenario)
+    out = out or results.default_out("calibration", sc.name)
+    bar = tqdm(total=trials, unit="trial", disable=quiet, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        job = api.calibrate(
+            scenario,
+            observed,
+            params,
+            trials=trials,
+            replicates=replicates,
+            seed=seed,
+            batch=batch,
+            profile_points=profile_points,
+            workers=workers or 1,
+            scheduler=scheduler,
+            out=out,
+            resume=resume,
+            command=results.command_line(),
+            on_progress=progress,
+        )
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished trials are kept in {out}; add --resume", err=True)
+        sys.exit(130)
+    finally:
+        bar.close()
+    shown = job.parameters[["parameter", "estimate", "ci_low", "ci_high", "identified"]]
+    click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    click.echo("")
+    fit = job.fit[["kpi", "observed", "simulated", "ci_low", "ci_high", "z"]]
+    click.echo(fit.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    click.echo(f"\nResults in {out} (calibrated scenario: {out / 'calibrated.yaml'})")
