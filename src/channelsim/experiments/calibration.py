@@ -35,11 +35,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
-from channelsim.errors import InputError
+from channelsim.errors import InputError, ScenarioError
 from channelsim.experiments import replicates as replicates_
 from channelsim.experiments.executors import Executor
 from channelsim.model import metrics
-from channelsim.errors import ScenarioError
 from channelsim.scenario.schema import Scenario
 
 QUARTER = 13
@@ -56,6 +55,8 @@ SERIES_KPIS = (
     "avg_price_index",
 )
 MAX_TARGETS = 2_000
+REFINEMENTS = 2  # times the estimate may move to a better point a profile found
+REFINE_TOLERANCE = 0.1  # loss units; smaller gains do not move the estimate
 STUDY = "calibration"
 
 
@@ -364,19 +365,36 @@ def calibrate(
         raise CalibrationError(
             "every trial failed; check the ranges (see trials.parquet for the reasons)"
         )
-    best = ok.loc[ok["loss"].idxmin()]
-    best_values = [float(best[p.path]) for p in params]
-    best_eval = run_points([best_values])[0]
-    weights = 1.0 / (se2 + best_eval.var / replicates)
     mean_cols = [f"sim:{t.label}" for t in targets]
+    first = run_points([[float(ok.loc[ok["loss"].idxmin(), p.path]) for p in params]])[0]
+    weights = 1.0 / (se2 + first.var / replicates)
     rows["loss_w"] = [
         loss(np.asarray(r, dtype=float), o, weights) if np.isfinite(r).all() else math.inf
         for r in rows[mean_cols].to_numpy()
     ]
-    best_loss = loss(best_eval.mean, o, weights)
-    profiles = _profiles(
-        params, best_values, best_loss, rows, run_points, o, weights, profile_points, seed
-    )
+    # Profile around the best point; when a profile finds a better one, move there and
+    # profile again, so the intervals are drawn around the minimum actually found.
+    best_eval = first
+    best_loss = loss(first.mean, o, weights)
+    for round_ in range(REFINEMENTS + 1):
+        best_values = _rounded(params, best_eval.values)
+        profiles = _profiles(
+            params,
+            best_values,
+            best_loss,
+            rows,
+            run_points,
+            o,
+            weights,
+            profile_points,
+            [seed, round_],
+        )
+        better = profiles[profiles["slice_loss"] < best_loss - REFINE_TOLERANCE]
+        if better.empty or round_ == REFINEMENTS:
+            break
+        top = better.loc[better["slice_loss"].idxmin()]
+        best_eval = run_points([_rounded(params, [top[f"at:{p.path}"] for p in params])])[0]
+        best_loss = loss(best_eval.mean, o, weights)
     profiles = pd.concat([profiles, _best_row(params, best_values, best_loss)], ignore_index=True)
     floor = float(min(profiles["loss"].min(), rows["loss_w"].min()))
     profiles["delta"] = profiles["loss"] - floor
@@ -507,8 +525,8 @@ def _profiles(
     observed: np.ndarray,
     weights: np.ndarray,
     points: int,
-    seed: int,
-    candidates: int = 4,
+    seed: Sequence[int],
+    candidates: int = 3,
 ) -> pd.DataFrame:
     """Profile each parameter by continuation from the optimum out to both ends of its range.
 
@@ -517,10 +535,11 @@ def _profiles(
     the best trial near that value and `candidates` wide seeded perturbations; then among
     `candidates` narrow perturbations of the best of those. The lower envelope of the
     trials near that value is kept too.
-    A chain stops once the loss is far above the threshold. All chains' points of a step go
+    A chain stops once the loss is 1.5 thresholds above the best (one point past the
+    crossing is all the interval needs). All chains' points of a step go
     to the executor together.
     """
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    rng = np.random.default_rng(np.random.SeedSequence(list(seed)))
     lows = np.array([_unit(p, p.low) for p in params])
     highs = np.array([_unit(p, p.high) for p in params])
     span = highs - lows
@@ -608,9 +627,13 @@ def _profiles(
                 }
             )
             c["step"], c["prev"] = q - c["prev"], q
-            if min(value, envelope) > best_loss + 4 * THRESHOLD:
+            if min(value, envelope) > best_loss + 1.5 * THRESHOLD:
                 c["xs"] = []
     return pd.DataFrame(out)
+
+
+def _rounded(params: Sequence[Param], values: Sequence[float]) -> list[float]:
+    return [float(round(v)) if p.integer else float(v) for p, v in zip(params, values, strict=True)]
 
 
 def _unit(p: Param, value: float) -> float:
@@ -682,8 +705,10 @@ def _walk(
     while 0 <= i + step < xs.size:
         j = i + step
         if ds[j] > THRESHOLD:
-            inside = min(ds[i], THRESHOLD)
-            share = (THRESHOLD - inside) / (ds[j] - inside) if math.isfinite(ds[j]) else 0.0
+            # Interpolate sqrt(delta), which is linear in x for a quadratic profile.
+            inside = math.sqrt(max(min(ds[i], THRESHOLD), 0.0))
+            outside = math.sqrt(ds[j]) if math.isfinite(ds[j]) else math.inf
+            share = (math.sqrt(THRESHOLD) - inside) / (outside - inside)
             return float(xs[i] + share * (xs[j] - xs[i])), True
         i = j
     return float(bound), False
