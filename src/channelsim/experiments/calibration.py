@@ -217,7 +217,6 @@ def parse_param(text: str, scenario: Scenario) -> Param:
 
 def _value_at(scenario: Scenario, path: str) -> Any:
     try:
-        scenario.with_overrides({})
         node: Any = scenario
         for key in path.split("."):
             if isinstance(node, list | tuple):
@@ -229,7 +228,10 @@ def _value_at(scenario: Scenario, path: str) -> Any:
             else:
                 node = getattr(node, key)
     except (AttributeError, IndexError, StopIteration, ValueError):
-        scenario.with_overrides({path: 0})  # raises the loader's message for a bad path
+        try:
+            scenario.with_overrides({path: 0})  # the loader's message names a bad path best
+        except ScenarioError as exc:
+            raise CalibrationError(str(exc)) from None
         raise CalibrationError(f"--param {path}: no such setting") from None
     return node
 
