@@ -1,0 +1,234 @@
+"""A market from data: tables checked cell by cell, turned into the model's agents."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import channelsim
+from channelsim.cli import main
+from channelsim.errors import ChannelsimError
+from channelsim.model.channel_model import ChannelModel
+from channelsim.model.market import DEALER, NO_ONE, REP
+from channelsim.scenario import population
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "example_crm" / "scenario.yaml"
+
+SCENARIO = """\
+name: tables
+weeks: 6
+replicates: 2
+market:
+  population: {customers: customers.csv, dealers: dealers.csv, reps: reps.csv}
+  regions: [{name: North}, {name: South}]
+  segments:
+    - {name: smes, volume: 4, cycle_weeks: 52, valuation: {low: 80, high: 150}}
+    - {name: individuals, cycle_weeks: 52, valuation: {low: 70, high: 140}}
+general_agents:
+  agents: [{name: GA, regions: [North, South]}]
+reps: {headcount: 99}
+"""
+
+
+def write_market(folder: Path, scenario: str = SCENARIO, **tables: pd.DataFrame) -> Path:
+    """The three templates (or the given tables) beside a scenario that names them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in population.TABLES:
+        frame = tables.get(kind, population.template(kind))
+        frame.to_csv(folder / f"{kind}.csv", index=False)
+    path = folder / "scenario.yaml"
+    path.write_text(scenario)
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(ChannelsimError) as info:
+        channelsim.load_scenario(path)
+    return str(info.value)
+
+
+def test_the_templates_make_a_market_that_runs(tmp_path: Path) -> None:
+    sc = channelsim.load_scenario(write_market(tmp_path))
+    assert population.counts(sc) == {"customers": 3, "dealers": 2, "reps": 2}
+    results = channelsim.run(sc, replicates=1, seed=1)
+    assert results.kpis["market_share"].notna().all()
+
+
+def test_the_model_builds_agents_as_the_tables_say(tmp_path: Path) -> None:
+    customers = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "region": ["North", "South", "South", "North"],
+            "segment": ["smes", "smes", "individuals", "individuals"],
+            "annual_volume": ["26", "", "52", "1"],
+            "dealer": ["D1", "", "D2", ""],
+            "rep": ["", "R2", "", "R1"],
+            "buys_from": ["dealer", "rep", "none", ""],
+            "in_crm": ["no", "yes", "", ""],
+            "renewal_month": ["1", "7", "", "12"],
+        }
+    )
+    sc = channelsim.load_scenario(write_market(tmp_path, customers=customers))
+    model = ChannelModel(sc, seed=3)
+    pop, st = model.population, model.state
+    assert pop.region.tolist() == [0, 1, 1, 0]
+    # Annual volume per purchase cycle (52 weeks here); empty: the segment's volume.
+    assert pop.volume.tolist() == [26.0, 4.0, 52.0, 1.0]
+    assert st.dealer.tolist() == [0, -1, 1, -1]
+    reps = model.reps.region[st.rep_slot]
+    assert reps.tolist() == [0, 1, 1, 0]  # named reps, or one of the customer's region
+    assert pop.incumbent[:3].tolist() == [DEALER, REP, NO_ONE]
+    assert st.crm[:2].tolist() == [False, True]
+    assert pop.window_end[[0, 1, 3]].tolist() == [0, 26, 47]  # months 1, 7, 12 of 52 weeks
+    assert model.reps.region.size == 2  # the table's reps, not reps.headcount
+
+
+def test_bigger_annual_volumes_sell_more_units(tmp_path: Path) -> None:
+    base = population.template("customers")
+    rows = pd.concat([base] * 40, ignore_index=True)
+    rows["id"] = [f"C{i}" for i in range(len(rows))]
+    rows["annual_volume"] = "10"
+    rows["renewal_month"] = ""
+    double = rows.assign(annual_volume="20")
+    units = {}
+    for name, table in (("base", rows), ("double", double)):
+        sc = channelsim.load_scenario(write_market(tmp_path / name, customers=table))
+        units[name] = channelsim.run(sc.with_overrides({"weeks": 52}), 3, seed=4).kpis["units"]
+    ratio = units["double"].to_numpy() / units["base"].to_numpy()
+    assert np.all((ratio > 1.6) & (ratio < 2.4)), ratio
+
+
+@pytest.mark.parametrize(
+    "kind, column, value, message",
+    [
+        (
+            "customers",
+            "region",
+            "Nort",
+            "row 2, column region: unknown region 'Nort'; expected "
+            "one of ['North', 'South']; did you mean 'North'?",
+        ),
+        ("customers", "segment", "", "row 2, column segment: expected a segment, found an empty"),
+        (
+            "customers",
+            "annual_volume",
+            "-3",
+            "row 2, column annual_volume: expected a number > 0, found '-3'",
+        ),
+        ("customers", "annual_volume", "lots", "expected a number > 0, found 'lots'"),
+        ("customers", "dealer", "D9", "row 2, column dealer: dealer 'D9' does not exist in"),
+        ("customers", "rep", "R7", "row 2, column rep: rep 'R7' does not exist in"),
+        ("customers", "renewal_month", "13", "expected a whole number >= 1 and <= 12, found '13'"),
+        ("customers", "in_crm", "maybe", "expected yes or no, found 'maybe'"),
+        ("customers", "buys_from", "web", "unknown channel 'web'"),
+        ("dealers", "region", "West", "dealers.csv, row 2, column region: unknown region 'West'"),
+        ("dealers", "general_agent", "Nobody", "unknown general agent 'Nobody'"),
+        ("dealers", "id", "D2", "row 3, column id: id 'D2' appears twice (rows 2 and 3)"),
+        ("reps", "role", "boss", "reps.csv, row 2, column role: unknown role 'boss'"),
+    ],
+)
+def test_bad_cells_are_named_by_file_row_and_column(
+    tmp_path: Path, kind: str, column: str, value: str, message: str
+) -> None:
+    table = population.template(kind)
+    table.loc[0, column] = value
+    if column == "id" and kind == "dealers":
+        table.loc[1, "id"] = value  # both rows D2
+        table.loc[0, "id"] = value
+    error = load_error(write_market(tmp_path, **{kind: table}))
+    assert f"{kind}.csv" in error
+    assert message in error, error
+
+
+def test_a_missing_column_says_how_to_map_another_name(tmp_path: Path) -> None:
+    table = population.template("customers").rename(columns={"region": "Territory"})
+    error = load_error(write_market(tmp_path, customers=table))
+    assert "column 'region' (one of market.regions) is missing" in error
+    assert "market.population.columns.customers.region" in error
+    mapped = SCENARIO.replace(
+        "reps: reps.csv}", "reps: reps.csv, columns: {customers: {region: Territory}}}"
+    )
+    sc = channelsim.load_scenario(write_market(tmp_path, scenario=mapped, customers=table))
+    assert sc.market.population.data.region.tolist() == [0, 0, 1]
+
+
+def test_dealers_named_without_a_dealer_table_are_refused(tmp_path: Path) -> None:
+    no_dealers = SCENARIO.replace(", dealers: dealers.csv", "")
+    error = load_error(write_market(tmp_path, scenario=no_dealers))
+    assert "column dealer: names dealer 'D1' but the scenario has no dealer table" in error
+
+
+def test_counts_and_a_population_do_not_mix(tmp_path: Path) -> None:
+    both = SCENARIO.replace("{name: smes, volume: 4", "{name: smes, customers: 10, volume: 4")
+    assert "market.population reads the customers from a table" in load_error(
+        write_market(tmp_path, scenario=both)
+    )
+
+
+def test_paths_are_relative_to_the_file_that_names_them(tmp_path: Path) -> None:
+    write_market(tmp_path / "market")
+    child = tmp_path / "elsewhere" / "child.yaml"
+    child.parent.mkdir()
+    child.write_text("extends: ../market/scenario.yaml\nname: child\n")
+    sc = channelsim.load_scenario(child)
+    assert Path(sc.market.population.customers) == tmp_path / "market" / "customers.csv"
+    assert population.counts(sc)["customers"] == 3
+
+
+def test_xlsx_tables_are_read_like_csv(tmp_path: Path) -> None:
+    path = write_market(tmp_path)
+    population.template("customers").to_excel(tmp_path / "customers.xlsx", index=False)
+    path.write_text(SCENARIO.replace("customers: customers.csv", "customers: customers.xlsx"))
+    sc = channelsim.load_scenario(path)
+    assert sc.market.population.data.segment.tolist() == [0, 1, 0]
+
+
+def test_the_data_travels_with_the_scenario_but_not_into_its_yaml(tmp_path: Path) -> None:
+    sc = channelsim.load_scenario(write_market(tmp_path))
+    changed = sc.with_overrides({"dealers.reach": 0.5})
+    assert changed.market.population.data is not None
+    copied = pickle.loads(pickle.dumps(changed))  # as worker processes receive it
+    assert copied.market.population.data.dealer.tolist() == [0, -1, 1]
+    dumped = sc.model_dump(mode="json")["market"]["population"]
+    assert "data" not in dumped and dumped["customers"].endswith("customers.csv")
+
+
+def test_validate_summarises_what_was_read() -> None:
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "Read from tables: 3,000 customers, 9 dealers, 9 reps" in result.output
+    assert "Customers without a dealer:" in result.output
+    summary = population.summary(channelsim.load_scenario(EXAMPLE))
+    assert summary["customers"].sum() == 3000
+    assert list(summary.columns) == [
+        "region",
+        "segment",
+        "customers",
+        "without_dealer",
+        "buys_from_us",
+    ]
+
+
+def test_a_bad_table_exits_2_with_one_line(tmp_path: Path) -> None:
+    table = population.template("customers")
+    table.loc[1, "annual_volume"] = "-1"
+    path = write_market(tmp_path, customers=table)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "customers.csv, row 3, column annual_volume: expected a number > 0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_template_writes_the_expected_columns_and_never_overwrites(tmp_path: Path) -> None:
+    out = tmp_path / "dealers.csv"
+    first = CliRunner().invoke(main, ["template", "dealers", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert list(pd.read_csv(out).columns) == ["id", "region", "general_agent"]
+    again = CliRunner().invoke(main, ["template", "dealers", "--out", str(out)])
+    assert again.exit_code == 2 and "exists" in again.output
