@@ -5,6 +5,10 @@
 The tables look like a CRM export: one row per customer (region, segment, annual volume,
 dealer, rep, who it buys from today, whether it is in the CRM, renewal month), one row per
 dealer and per rep. Every number is drawn from the seeded generator below; none is real.
+
+`observed.yaml` (the KPI report the worked example in docs/calibration.md calibrates to) is
+synthetic too: the means of 8 simulated years of this market with HIDDEN settings, and
+their standard errors, so the calibration's answer can be checked against the truth.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
+
+import channelsim
 
 SEED = 20261201
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "example_crm"
@@ -24,9 +31,12 @@ SEGMENTS = {
     "smes": (0.36, 4.0, 0.3),
     "individuals": (0.60, 1.0, 0.2),
 }
-CUSTOMERS = 3000
+CUSTOMERS = 4000
 DEALERS_PER_REGION = {"North": 4, "East": 3, "South": 2}
-REPS_PER_REGION = {"North": 4, "East": 3, "South": 2}
+HIDDEN = {"market.choice.scale": 6.0, "dealers.reach": 0.45}
+OBSERVED_KPIS = ("market_share", "revenue_dealer", "revenue_direct", "avg_price_index")
+YEARS = 8
+REPS_PER_REGION = {"North": 2, "East": 2, "South": 1}
 
 
 def dealers() -> pd.DataFrame:
@@ -87,7 +97,36 @@ def main() -> None:
     d.to_csv(FOLDER / "dealers.csv", index=False)
     r.to_csv(FOLDER / "reps.csv", index=False)
     customers(rng, d, r).to_csv(FOLDER / "customers.csv", index=False)
-    print(f"wrote {FOLDER}/customers.csv, dealers.csv, reps.csv")
+    (FOLDER / "observed.yaml").write_text(observed())
+    print(f"wrote {FOLDER}/customers.csv, dealers.csv, reps.csv, observed.yaml")
+
+
+def observed() -> str:
+    """Means and standard errors of YEARS simulated years at the hidden settings."""
+    scenario = channelsim.load_scenario(FOLDER / "scenario.yaml", HIDDEN)
+    runs = channelsim.run(scenario, replicates=YEARS, seed=SEED + 1)
+    kpis = runs.kpis
+    targets = {
+        k: {"value": float(kpis[k].mean()), "se": float(kpis[k].std(ddof=1) / np.sqrt(YEARS))}
+        for k in OBSERVED_KPIS
+    }
+    weekly = runs.weekly
+    quarter = weekly["week"] // 13
+    per_year = weekly.groupby(["replicate", quarter])["revenue_dealer"].sum().unstack()
+    series = {
+        "revenue_dealer": {
+            "period": "quarter",
+            "values": [float(v) for v in per_year.mean()],
+            "se": [float(v) for v in per_year.std(ddof=1) / np.sqrt(YEARS)],
+        }
+    }
+    head = (
+        "# Synthetic KPI report for the example CRM market (scripts/make_example_crm.py):\n"
+        f"# means of {YEARS} simulated years with hidden settings, and their standard errors.\n"
+    )
+    return head + yaml.safe_dump(
+        {"weeks": scenario.weeks, "targets": targets, "series": series}, sort_keys=False
+    )
 
 
 if __name__ == "__main__":

@@ -202,10 +202,10 @@ def test_the_data_travels_with_the_scenario_but_not_into_its_yaml(tmp_path: Path
 def test_validate_summarises_what_was_read() -> None:
     result = CliRunner().invoke(main, ["validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "Read from tables: 3,000 customers, 9 dealers, 9 reps" in result.output
+    assert "Read from tables: 4,000 customers, 9 dealers, 5 reps" in result.output
     assert "Customers without a dealer:" in result.output
     summary = population.summary(channelsim.load_scenario(EXAMPLE))
-    assert summary["customers"].sum() == 3000
+    assert summary["customers"].sum() == 4000
     assert list(summary.columns) == [
         "region",
         "segment",
