@@ -277,3 +277,44 @@ def _nested(flat: dict) -> dict:
             node = node.setdefault(key, {})
         node[parts[-1]] = value
     return out
+
+
+def test_a_trial_left_running_by_a_killed_calibration_is_run_on_resume(tiny, tmp_path) -> None:
+    import optuna
+
+    target = {"targets": {"market_share": {"value": 0.68, "se": 0.03}}}
+    args = dict(replicates=2, batch=4, seed=5, profile_points=3, out=tmp_path / "c")
+    channelsim.calibrate(tiny, target, {"dealers.reach": "0.05:0.9"}, trials=4, **args)
+    study = optuna.load_study(
+        study_name=calibration.STUDY, storage=f"sqlite:///{tmp_path / 'c' / 'study.db'}"
+    )
+    study.enqueue_trial({"dealers.reach": 0.123})
+    study.ask({"dealers.reach": optuna.distributions.FloatDistribution(0.05, 0.9)})
+    resumed = channelsim.calibrate(
+        tiny, target, {"dealers.reach": "0.05:0.9"}, trials=8, resume=True, **args
+    )
+    trials = resumed.trials
+    assert len(trials) == 8 and set(trials["state"]) == {"complete"}
+    assert trials.loc[trials["trial"] == 4, "dealers.reach"].item() == 0.123
+
+
+def test_the_command_writes_the_folder_and_prints_the_estimates(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"extends": str(PARALLEL), **_nested(TINY)}))
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("targets:\n  market_share: {value: 0.6, se: 0.05}\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["calibrate", str(scenario), "--observed", str(observed), "--param",
+         "dealers.reach=0.1:0.6", "--trials", "4", "--replicates", "2", "--batch", "4",
+         "--profile-points", "3", "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dealers.reach" in result.output and "market_share" in result.output
+    assert (out / "calibrated.yaml").is_file() and not (out / "INCOMPLETE").exists()
+    again = CliRunner().invoke(
+        main, ["calibrate", str(scenario), "--observed", str(observed), "--param",
+               "dealers.reach=0.1:0.6", "--out", str(out)]
+    )  # fmt: skip
+    assert again.exit_code == 2 and "not empty" in again.output

@@ -232,3 +232,9 @@ def test_template_writes_the_expected_columns_and_never_overwrites(tmp_path: Pat
     assert list(pd.read_csv(out).columns) == ["id", "region", "general_agent"]
     again = CliRunner().invoke(main, ["template", "dealers", "--out", str(out)])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_the_data_cannot_be_written_in_a_file(tmp_path: Path) -> None:
+    sneaky = SCENARIO.replace("reps: reps.csv}", "reps: reps.csv, data: {region: [0]}}")
+    error = load_error(write_market(tmp_path, scenario=sneaky))
+    assert "market.population.data: is set by the loader from the tables" in error

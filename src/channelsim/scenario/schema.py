@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -134,6 +135,13 @@ class PopulationFiles(Strict):
     data: Annotated[PopulationData | None, PlainSerializer(lambda _: None, when_used="json")] = (
         Field(None, description="set by the loader, never in a file")
     )
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _loader_only(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, PopulationData):
+            raise ValueError("is set by the loader from the tables; remove it from the file")
+        return value
 
     @model_serializer(mode="wrap")
     def _without_data(
