@@ -78,6 +78,7 @@ def fit_series(fit: pd.DataFrame) -> Figure | None:
         )
         ax.plot(x, part["simulated"], color=SIMULATED, marker="s", label="simulated")
         ax.fill_between(x, part["ci_low"], part["ci_high"], color=SIMULATED, alpha=0.2)
+        ax.set_xticks(x)
         ax.set_xlabel(part["period"].iloc[0])
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=8)
