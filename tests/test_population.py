@@ -191,8 +191,8 @@ def test_xlsx_tables_are_read_like_csv(tmp_path: Path) -> None:
 
 def test_the_data_travels_with_the_scenario_but_not_into_its_yaml(tmp_path: Path) -> None:
     sc = channelsim.load_scenario(write_market(tmp_path))
-    changed = sc.with_overrides({"dealers.reach": 0.5})
-    assert changed.market.population.data is not None
+    changed = sc.with_overrides({"dealers.reach": 0.5})  # as sweeps and calibrations do
+    assert changed.market.population.data is sc.market.population.data
     copied = pickle.loads(pickle.dumps(changed))  # as worker processes receive it
     assert copied.market.population.data.dealer.tolist() == [0, -1, 1]
     dumped = sc.model_dump(mode="json")["market"]["population"]
@@ -238,3 +238,12 @@ def test_the_data_cannot_be_written_in_a_file(tmp_path: Path) -> None:
     sneaky = SCENARIO.replace("reps: reps.csv}", "reps: reps.csv, data: {region: [0]}}")
     error = load_error(write_market(tmp_path, scenario=sneaky))
     assert "market.population.data: is set by the loader from the tables" in error
+
+
+def test_a_copy_naming_another_table_reads_it(tmp_path: Path) -> None:
+    sc = channelsim.load_scenario(write_market(tmp_path))
+    more = pd.concat([population.template("customers")] * 2, ignore_index=True)
+    more["id"] = [f"X{i}" for i in range(len(more))]
+    more.to_csv(tmp_path / "more.csv", index=False)
+    changed = sc.with_overrides({"market.population.customers": str(tmp_path / "more.csv")})
+    assert population.counts(changed)["customers"] == 6

@@ -70,7 +70,8 @@ def scenario_with(scenario: Scenario, settings: Mapping[str, Any]) -> Scenario:
     for dotted, value in settings.items():
         raw, canonical = _set_path(raw, dotted, value, source="parameter")
         applied.append((canonical, f"parameter {dotted}"))
-    return _validate(raw, f"scenario {scenario.name!r}", {}, applied)
+    changed = _validate(raw, f"scenario {scenario.name!r}", {}, applied)
+    return population.carry(scenario, changed)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

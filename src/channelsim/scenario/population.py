@@ -167,6 +167,30 @@ def attach(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"market": market})
 
 
+def carry(old: Scenario, new: Scenario) -> Scenario:
+    """`new` (a changed copy of `old`) with `old`'s tables, read again if their files changed.
+
+    Dumps leave the arrays out, so a copy made through a dump gets them back here.
+    """
+    before, after = old.market.population, new.market.population
+    if after is None or after.data is not None:
+        return new
+    if before is not None and before.data is not None and _same_files(before, after):
+        population = after.model_copy(update={"data": before.data})
+        market = new.market.model_copy(update={"population": population})
+        return new.model_copy(update={"market": market})
+    return attach(new)
+
+
+def _same_files(a: Any, b: Any) -> bool:
+    return (a.customers, a.dealers, a.reps, a.columns) == (
+        b.customers,
+        b.dealers,
+        b.reps,
+        b.columns,
+    )
+
+
 def parse(frames: Mapping[str, tuple[str, pd.DataFrame]], scenario: Scenario) -> PopulationData:
     """Check the tables against the scenario and turn them into arrays.
 

@@ -14,11 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -132,8 +128,8 @@ class PopulationFiles(Strict):
     dealers: str | None = Field(None, description="dealer table; default dealers.per_region")
     reps: str | None = Field(None, description="rep table; default reps.headcount")
     columns: PopulationColumns = PopulationColumns()
-    data: Annotated[PopulationData | None, PlainSerializer(lambda _: None, when_used="json")] = (
-        Field(None, description="set by the loader, never in a file")
+    data: PopulationData | None = Field(
+        None, exclude=True, description="set by the loader, never in a file or a dump"
     )
 
     @field_validator("data", mode="before")
@@ -142,15 +138,6 @@ class PopulationFiles(Strict):
         if value is not None and not isinstance(value, PopulationData):
             raise ValueError("is set by the loader from the tables; remove it from the file")
         return value
-
-    @model_serializer(mode="wrap")
-    def _without_data(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> dict[str, Any]:
-        out = handler(self)
-        if info.mode_is_json():
-            out.pop("data", None)
-        return out
 
 
 class Market(Strict):
