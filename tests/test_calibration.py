@@ -318,3 +318,11 @@ def test_the_command_writes_the_folder_and_prints_the_estimates(tmp_path: Path) 
                "dealers.reach=0.1:0.6", "--out", str(out)]
     )  # fmt: skip
     assert again.exit_code == 2 and "not empty" in again.output
+
+
+def test_a_target_the_scenario_does_not_define_is_named(tiny) -> None:
+    target = {"targets": {"loss_ratio": {"value": 0.6, "se": 0.1}}}  # insurance is off
+    with pytest.raises(InputError, match=r"targets \['loss_ratio'\] are not defined"):
+        channelsim.calibrate(
+            tiny, target, {"dealers.reach": "0.1:0.5"}, trials=2, replicates=2, batch=2
+        )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,6 @@ class CalibrationResult:
     trials: pd.DataFrame
     profiles: pd.DataFrame
     scenario: Scenario
-    notes: list[str] = field(default_factory=list)
 
 
 def calibrate(
@@ -364,9 +363,13 @@ def calibrate(
     rows = _trial_rows(study, params, targets)
     ok = rows[np.isfinite(rows["loss"])]
     if ok.empty:
-        raise CalibrationError(
-            "every trial failed; check the ranges (see trials.parquet for the reasons)"
+        undefined = [t.label for t in targets if rows[f"sim:{t.label}"].isna().all()]
+        reason = (
+            f"targets {undefined} are not defined in this scenario (empty in every run)"
+            if undefined
+            else f"the first reason: {rows['error'].iloc[0] or 'no finite loss'}"
         )
+        raise CalibrationError(f"every trial failed: {reason}")
     mean_cols = [f"sim:{t.label}" for t in targets]
     first = run_points([[float(ok.loc[ok["loss"].idxmin(), p.path]) for p in params]])[0]
     weights = 1.0 / (se2 + first.var / replicates)
