@@ -247,3 +247,12 @@ def test_a_copy_naming_another_table_reads_it(tmp_path: Path) -> None:
     more.to_csv(tmp_path / "more.csv", index=False)
     changed = sc.with_overrides({"market.population.customers": str(tmp_path / "more.csv")})
     assert population.counts(changed)["customers"] == 6
+
+
+def test_without_a_dealer_table_customers_of_regions_with_dealers_have_one(tmp_path: Path) -> None:
+    counted = SCENARIO.replace(", dealers: dealers.csv", "")
+    customers = population.template("customers").assign(dealer="")
+    sc = channelsim.load_scenario(write_market(tmp_path, scenario=counted, customers=customers))
+    assert population.summary(sc)["without_dealer"].sum() == 0
+    direct = sc.with_overrides({"strategy": "direct"})
+    assert population.summary(direct)["without_dealer"].sum() == 3

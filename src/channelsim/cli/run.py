@@ -108,7 +108,7 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
         click.echo(table.to_string(index=False))
         click.echo(
             f"Customers without a dealer: {int(table['without_dealer'].sum()):,}; "
-            f"buying from the company today: {int(table['buys_from_us'].sum()):,}"
+            f"marked as buying from the company today: {int(table['buys_from_us'].sum()):,}"
         )
 
 

@@ -435,19 +435,27 @@ def _text(value: Any) -> str:
 
 
 def summary(scenario: Scenario) -> pd.DataFrame:
-    """Customers per region and segment, with how many have no dealer and no rep named."""
+    """Customers per region and segment: how many have no dealer, how many the table marks
+    as buying from the company today."""
     files = scenario.market.population
     if files is None or files.data is None:
         return pd.DataFrame()
     data = files.data
     regions = [r.name for r in scenario.market.regions]
     segments = [s.name for s in scenario.market.segments]
+    if scenario.strategy == "direct":
+        no_dealer = np.ones(data.size, bool)
+    elif data.dealers is not None:
+        no_dealer = data.dealer < 0
+    else:  # counted dealers: every customer of a region that has some gets one
+        counted = np.array([scenario.dealer_count(name) > 0 for name in regions])
+        no_dealer = ~counted[data.region]
     frame = pd.DataFrame(
         {
             "region": np.array(regions, dtype=object)[data.region],
             "segment": np.array(segments, dtype=object)[data.segment],
             "customers": 1,
-            "without_dealer": (data.dealer < 0).astype(int),
+            "without_dealer": no_dealer.astype(int),
             "buys_from_us": np.isin(data.buys_from, (VIA_DEALER, VIA_REP)).astype(int),
         }
     )
