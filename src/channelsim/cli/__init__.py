@@ -22,6 +22,7 @@ COMMANDS = {
     "sweep": "channelsim.cli.sweep:sweep_command",
     "sensitivity": "channelsim.cli.sweep:sensitivity_command",
     "explore": "channelsim.cli.explore:explore_command",
+    "optimize": "channelsim.cli.optimize:optimize_command",
     "validate-model": "channelsim.cli.validate_model:validate_model",
     "calibrate": "channelsim.cli.calibrate:calibrate",
     "template": "channelsim.cli.template:template",

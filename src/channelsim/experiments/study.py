@@ -1,0 +1,228 @@
+"""An Optuna study over scenario levers, asked and told in batches: the search engine that
+`optimize` (and `calibrate`, with its own loss) drive with their own evaluation.
+
+The caller supplies `evaluate(settings)`, which runs a batch of candidates (dicts of dotted
+path -> value) and yields `(index, Outcome)` as each candidate finishes, in any order. The
+study asks `batch` candidates, evaluates them together, and tells each one as soon as it is
+done, so an interrupted study keeps every evaluated trial in its storage. The next batch is
+asked only when the whole batch is told, and the sampler is re-created for every batch with
+a seed derived from the study seed and the batch's first trial number; so the trials depend
+on the seed and the batch size only, never on the executor, the order in which candidates
+finish, or where a study was interrupted and resumed.
+
+One objective uses TPE (multivariate, with the constant liar for the trials of a batch that
+are still running); several use NSGA-II. Constraints are set on each trial with
+`Trial.set_constraint` (a value <= 0 is feasible), which both samplers take into account.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+from channelsim.experiments.designs import Param
+
+STUDY_NAME = "channelsim"
+EDGE = 0.02  # a best value this close to a bound (share of the range) is flagged
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One searched parameter and how Optuna samples it.
+
+    Numeric levels (`a:b:n` or `0.02,0.05,0.1`) are ordered: Optuna samples their index
+    0..n-1, so TPE can learn that neighbouring levels behave alike, and every value is
+    exactly one of the levels. Words and booleans are categories. Ranges are floats (log
+    in log space) or integers.
+    """
+
+    param: Param
+
+    @property
+    def path(self) -> str:
+        return self.param.path
+
+    @property
+    def levels(self) -> tuple[Any, ...] | None:
+        """The ordered numeric levels, or None for a range or a set of categories."""
+        values = self.param.values
+        if values is None or not all(_is_number(v) for v in values):
+            return None
+        return tuple(sorted(set(values)))
+
+    def distribution(self) -> BaseDistribution:
+        p = self.param
+        if p.values is not None:
+            levels = self.levels
+            if levels is not None:
+                return IntDistribution(0, len(levels) - 1)
+            return CategoricalDistribution(list(dict.fromkeys(p.values)))
+        low, high = float(p.low), float(p.high)  # type: ignore[arg-type]
+        if p.scale == "int":
+            return IntDistribution(int(low), int(high))
+        return FloatDistribution(low, high, log=p.scale == "log")
+
+    def value(self, sampled: Any) -> Any:
+        """The scenario value of what Optuna sampled."""
+        levels = self.levels
+        return levels[int(sampled)] if levels is not None else sampled
+
+    def position(self, value: Any) -> float | None:
+        """Where `value` lies in the range, 0 (low) to 1 (high); None for categories."""
+        p = self.param
+        levels = self.levels
+        if levels is not None:
+            return levels.index(value) / (len(levels) - 1) if len(levels) > 2 else None
+        if p.values is not None:
+            return None
+        low, high, x = float(p.low), float(p.high), float(value)  # type: ignore[arg-type]
+        if p.scale == "log":
+            low, high, x = math.log(low), math.log(high), math.log(x)
+        return (x - low) / (high - low)
+
+    def at_edge(self, value: Any) -> str | None:
+        """'low' or 'high' when `value` is within 2% of the range's bound, else None."""
+        where = self.position(value)
+        if where is None:
+            return None
+        if where <= EDGE:
+            return "low"
+        if where >= 1 - EDGE:
+            return "high"
+        return None
+
+    def contains(self, value: Any) -> bool:
+        """Whether the search can propose `value` (the scenario as given, for example)."""
+        p = self.param
+        if p.values is not None:
+            return any(value == v and type(value) is type(v) for v in p.values) or (
+                self.levels is not None and _is_number(value) and value in self.levels
+            )
+        if not _is_number(value):
+            return False
+        if p.scale == "int" and not float(value).is_integer():
+            return False
+        return float(p.low) <= float(value) <= float(p.high)  # type: ignore[arg-type]
+
+
+def levers(params: Sequence[Param]) -> tuple[Lever, ...]:
+    return tuple(Lever(p) for p in params)
+
+
+def settings_of(space: Sequence[Lever], params: dict[str, Any]) -> dict[str, Any]:
+    """A trial's sampled parameters as scenario settings (path -> value)."""
+    return {lever.path: lever.value(params[lever.path]) for lever in space}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What evaluating one candidate gave: objective values (None if it failed), constraint
+    values (<= 0 is feasible, by name), and JSON-ready attributes stored with the trial."""
+
+    values: tuple[float, ...] | None
+    constraints: dict[str, float] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+Evaluate = Callable[[Sequence[dict[str, Any]]], Iterator[tuple[int, Outcome]]]
+OnTrial = Callable[[FrozenTrial], None]
+
+
+def batch_seed(seed: int, first_trial: int) -> int:
+    """The sampler's seed for the batch that starts at trial number `first_trial`."""
+    state = np.random.SeedSequence(seed, spawn_key=(first_trial,)).generate_state(1, np.uint32)
+    return int(state[0])
+
+
+def make_sampler(objectives: int, seed: int, population: int) -> optuna.samplers.BaseSampler:
+    """TPE for one objective, NSGA-II (with `population` trials a generation) for several."""
+    if objectives == 1:
+        return optuna.samplers.TPESampler(seed=seed)
+    return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
+
+
+def open_study(storage: Path | None, directions: Sequence[str]) -> optuna.Study:
+    """Create the study, or load it from its SQLite file to continue it."""
+    url = None if storage is None else f"sqlite:///{Path(storage).resolve()}"
+    return optuna.create_study(
+        storage=url, study_name=STUDY_NAME, directions=list(directions), load_if_exists=True
+    )
+
+
+def run_study(
+    study: optuna.Study,
+    space: Sequence[Lever],
+    evaluate: Evaluate,
+    trials: int,
+    batch: int,
+    seed: int,
+    population: int = 10,
+    on_trial: OnTrial | None = None,
+) -> int:
+    """Run the study until it holds `trials` finished trials; returns how many were run now.
+
+    Trials left running by an interrupted session are evaluated first, with the parameters
+    they were given, so a resumed study is the study an uninterrupted one would have been.
+    """
+    distributions = {lever.path: lever.distribution() for lever in space}
+    objectives = len(study.directions)
+    ran = 0
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if stale:
+        ran += _evaluate_batch(
+            study, space, [Trial(study, t._trial_id) for t in stale], evaluate, on_trial
+        )
+    while True:
+        finished = len(study.get_trials(deepcopy=False, states=_FINISHED))
+        if finished >= trials:
+            return ran
+        size = min(batch, trials - finished)
+        first = len(study.get_trials(deepcopy=False))
+        study.sampler = make_sampler(objectives, batch_seed(seed, first), population)
+        asked = [study.ask(distributions) for _ in range(size)]
+        ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
+
+
+_FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+
+
+def _evaluate_batch(
+    study: optuna.Study,
+    space: Sequence[Lever],
+    asked: list[Trial],
+    evaluate: Evaluate,
+    on_trial: OnTrial | None,
+) -> int:
+    candidates = [settings_of(space, trial.params) for trial in asked]
+    for index, outcome in evaluate(candidates):
+        trial = asked[index]
+        for key, value in outcome.attrs.items():
+            trial.set_user_attr(key, value)
+        if outcome.values is None or not all(math.isfinite(v) for v in outcome.values):
+            trial.set_user_attr("error", outcome.error or "an objective is not a finite number")
+            frozen = study.tell(trial, state=TrialState.FAIL)
+        else:
+            for name, value in outcome.constraints.items():
+                trial.set_constraint(name, value)
+            frozen = study.tell(trial, list(outcome.values))
+        if on_trial is not None:
+            on_trial(frozen)
+    return len(asked)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
