@@ -37,6 +37,7 @@ __all__ = [
     "ChannelsimError",
     "Comparison",
     "ExploreResults",
+    "OptimizeResults",
     "RunResults",
     "Scenario",
     "ScenarioError",
@@ -45,6 +46,7 @@ __all__ = [
     "compare",
     "explore",
     "load_scenario",
+    "optimize",
     "run",
     "save",
     "sweep",
@@ -392,3 +394,84 @@ def calibrate(
         scenario=done.scenario,
         folder=Path(out) if out is not None else None,
     )
+
+
+@dataclass
+class OptimizeResults:
+    """A finished optimisation: every trial, the best one(s), the confirmation on fresh seeds."""
+
+    trials: pd.DataFrame
+    best: pd.DataFrame
+    confirmation: pd.DataFrame
+    start: dict[str, float]
+    importance: pd.DataFrame
+    notes: list[str]
+    folder: Path | None
+
+
+def optimize(
+    scenario: Scenario | str | Path,
+    params: Mapping[str, Any],
+    objectives: str | Sequence[str],
+    constraints: Sequence[str] = (),
+    trials: int = 50,
+    replicates: int | None = None,
+    seed: int | None = None,
+    confirm: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    batch: int | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> OptimizeResults:
+    """Search levers for the best mean of one KPI (TPE) or the Pareto set of several (NSGA-II).
+
+    `params` maps dotted paths to specs as in sweeps (`"0.1:0.4"`, `"int:1:9"`,
+    `"log:0.01:1"`, `"0.2:1:81"` ordered levels, `["open", "rep_only"]`); `objectives` are
+    `"KPI:max"` or `"KPI:min"`; `constraints` `"KPI>=X"` or `"KPI<=X"` (X a number or
+    `start`, the scenario as given). Every trial runs on the same `replicates` seeds;
+    the best is confirmed on `confirm` fresh seeds (default 4 x replicates). The trials depend
+    on `seed` and `batch` (default: `workers`) only. Without `out` the study goes to a
+    temporary folder that is removed afterwards; with it, `best.yaml` and the rest stay there
+    (and `resume=True` continues it).
+    """
+    from channelsim.experiments import optimize as optimizing
+    from channelsim.experiments import optimize_run
+
+    goals = [objectives] if isinstance(objectives, str) else list(objectives)
+    if isinstance(scenario, Scenario):
+        definition = optimizing.build(
+            scenario, dict(params), goals, list(constraints), trials=trials,
+            replicates=replicates, seed=seed, confirm=confirm,
+        )  # fmt: skip
+    else:
+        definition = optimizing.define(
+            Path(scenario), [f"{k}={_spec_text(v)}" for k, v in params.items()], goals,
+            list(constraints), trials, replicates, seed, confirm,
+        )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="channelsim-optimize-") as scratch:
+        folder = Path(out) if out is not None else Path(scratch) / "optimize"
+        done = optimize_run.run_optimization(
+            definition,
+            folder,
+            workers=workers,
+            scheduler=scheduler,
+            batch=batch,
+            resume=resume,
+            on_progress=on_progress,
+        )
+    return OptimizeResults(
+        trials=done.trials,
+        best=done.trials[done.trials["trial"].isin(done.best)].reset_index(drop=True),
+        confirmation=done.confirmation,
+        start=done.start,
+        importance=done.importance,
+        notes=done.notes,
+        folder=Path(out) if out is not None else None,
+    )
+
+
+def _spec_text(spec: Any) -> str:
+    """A Python spec as the `--param` text (lists joined with commas)."""
+    return ",".join(str(v) for v in spec) if isinstance(spec, list | tuple) else str(spec)

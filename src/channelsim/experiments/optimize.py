@@ -254,6 +254,38 @@ def define(
             raise OptimizeError(f"--param {path}: given twice")
         given.add(path)
         specs[path] = spec
+    fixed.extend(overrides)
+    both = sorted({t.partition("=")[0].strip() for t in fixed} & set(specs))
+    if both:
+        raise OptimizeError(f"{', '.join(both)}: both searched (--param) and fixed (--set)")
+    return build(
+        load_scenario(scenario_path, fixed),
+        specs,
+        list(objectives) or file_objectives,
+        list(constraints) or file_constraints,
+        trials=trials,
+        replicates=replicates,
+        seed=seed,
+        confirm=confirm,
+        scenario_file=str(scenario_path),
+        overrides=tuple(fixed),
+    )
+
+
+def build(
+    base: Scenario,
+    specs: dict[str, Any],
+    objectives: Sequence[str],
+    constraints: Sequence[str] = (),
+    *,
+    trials: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    confirm: int | None = None,
+    scenario_file: str = "(python)",
+    overrides: tuple[str, ...] = (),
+) -> OptimizeDefinition:
+    """A checked definition from a scenario and the texts of levers, objectives, constraints."""
     if not specs:
         raise OptimizeError("give at least one lever with --param PATH=LO:HI")
     parsed = tuple(parse_spec(path, spec) for path, spec in specs.items())
@@ -262,22 +294,17 @@ def define(
             raise OptimizeError(
                 f"--param {p.path}: a lever needs at least two values; fix it with --set"
             )
-    goals = tuple(parse_objective(t) for t in (list(objectives) or file_objectives))
+    goals = tuple(parse_objective(t) for t in objectives)
     if not goals:
         raise OptimizeError("give what to optimise with --objective KPI:max or KPI:min")
     if len({g.kpi for g in goals}) < len(goals):
         raise OptimizeError("--objective: the same KPI is given twice")
-    limits = tuple(parse_constraint(t) for t in (list(constraints) or file_constraints))
-    fixed.extend(overrides)
-    both = sorted({t.partition("=")[0].strip() for t in fixed} & set(specs))
-    if both:
-        raise OptimizeError(f"{', '.join(both)}: both searched (--param) and fixed (--set)")
-    base = load_scenario(scenario_path, fixed)
+    limits = tuple(parse_constraint(t) for t in constraints)
     _check_corners(base, parsed)
     n = replicates or base.replicates
     return OptimizeDefinition(
         scenario=base,
-        scenario_file=str(scenario_path),
+        scenario_file=scenario_file,
         params=parsed,
         objectives=goals,
         constraints=limits,
@@ -285,7 +312,7 @@ def define(
         replicates=n,
         seed=base.seed if seed is None else seed,
         confirm=4 * n if confirm is None else confirm,
-        overrides=tuple(fixed),
+        overrides=overrides,
     )
 
 

@@ -23,7 +23,6 @@ import fcntl
 import math
 import os
 import warnings
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,84 +34,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from channelsim.errors import ScenarioError
 from channelsim.experiments import stats
 from channelsim.experiments import study as studies
+from channelsim.experiments.candidates import OptimizeStopped, Replicates, run_candidates
 from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
 from channelsim.experiments.optimize import OptimizeDefinition, OptimizeError, differences
-from channelsim.experiments.replicates import RunSpec, replicate_seeds, run_spec
+from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.metrics import KPIS
 from channelsim.scenario.loading import scenario_with
-from channelsim.scenario.schema import Scenario
 from channelsim.storage import results
 
 MAX_CONFIRM = 10
 STUDY_FILE = "study.db"
-
-
-class OptimizeStopped(RuntimeError):
-    """The optimisation stopped before the end (a lost executor); it can be resumed."""
-
-
-# --- evaluating candidates ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunTask:
-    candidate: int
-    replicate: int
-    seed: int
-    base: Scenario
-    settings: dict[str, Any]
-
-
-def run_task(task: RunTask) -> tuple[int, int, dict[str, float] | None, str]:
-    """One run of one candidate; a run that raises is reported, not re-raised."""
-    try:
-        scenario = scenario_with(task.base, task.settings)
-        return task.candidate, task.replicate, run_spec(RunSpec(scenario, task.seed)).kpis, ""
-    except Exception as exc:  # noqa: BLE001 - a model failure is data for the trials table
-        return task.candidate, task.replicate, None, f"{type(exc).__name__}: {exc}"
-
-
-Replicates = list[dict[str, float]]
-
-
-def run_candidates(
-    executor: Executor, base: Scenario, seeds: Sequence[int], candidates: Sequence[dict[str, Any]]
-) -> Iterator[tuple[int, Replicates | None, str]]:
-    """Run every candidate on every seed; yield (index, per-replicate KPIs or None, error)
-    as each candidate's last run finishes."""
-    tasks = []
-    for i, settings in enumerate(candidates):
-        try:
-            scenario_with(base, settings)
-        except ScenarioError as exc:
-            yield i, None, str(exc)
-            continue
-        tasks += [RunTask(i, r, int(s), base, settings) for r, s in enumerate(seeds)]
-    done: dict[int, dict[int, dict[str, float]]] = defaultdict(dict)
-    errors: dict[int, str] = {}
-    stream = executor.map_unordered(run_task, tasks)
-    try:
-        while True:
-            try:
-                _, (i, r, kpis, error) = next(stream)
-            except StopIteration:
-                return
-            except Exception as exc:
-                raise OptimizeStopped(
-                    f"the executor failed ({type(exc).__name__}: {exc}); finished trials are "
-                    "saved; continue with --resume"
-                ) from exc
-            done[i][r] = kpis or {}
-            if error:
-                errors.setdefault(i, f"replicate {r}: {error}")
-            if len(done[i]) == len(seeds):
-                rows = [done[i][k] for k in range(len(seeds))]
-                yield (i, None, errors[i]) if i in errors else (i, rows, "")
-    finally:
-        stream.close()
 
 
 def outcome(
@@ -224,7 +157,6 @@ def _search_and_confirm(
     manifest: dict[str, Any],
     on_progress: Progress | None,
 ) -> OptimizeResult:
-    import optuna
 
     directions = [o.direction for o in definition.objectives]
     study = studies.open_study(folder.path / STUDY_FILE, directions)
@@ -249,12 +181,7 @@ def _search_and_confirm(
         for i, rows, error in run_candidates(executor, definition.scenario, seeds, candidates):
             yield i, outcome(definition, bounds, rows, error)
 
-    def progress(_trial: optuna.trial.FrozenTrial | None = None) -> None:
-        if on_progress is not None:
-            done = study.get_trials(deepcopy=False, states=studies._FINISHED)
-            on_progress(len(done), definition.trials, _best_text(definition, study))
-
-    progress()
+    tracker = _Progress(definition, study, on_progress)
     ran = studies.run_study(
         study,
         space,
@@ -263,7 +190,7 @@ def _search_and_confirm(
         batch,
         definition.seed,
         definition.population,
-        on_trial=progress,
+        on_trial=tracker.trial_done,
     )
     table = trials_table(study, definition, space)
     best = best_trials(table, definition)
@@ -278,20 +205,44 @@ def _search_and_confirm(
     return result
 
 
-def _best_text(definition: OptimizeDefinition, study: Any) -> str:
-    """'best company_profit 123,456' for the progress bar (feasible trials only)."""
-    from channelsim.output.display import number
+class _Progress:
+    """Calls `on_progress(done, total, best so far)` at the start and after every trial."""
 
-    if len(definition.objectives) > 1:
-        try:
-            return f"Pareto set {len(study.best_trials)}"
-        except ValueError:
-            return "Pareto set 0"
-    try:
-        value = study.best_value
-    except ValueError:
-        return "no feasible trial yet"
-    return f"best {definition.objectives[0].kpi} {number(value)}"
+    def __init__(
+        self, definition: OptimizeDefinition, study: Any, on_progress: Progress | None
+    ) -> None:
+        self.definition = definition
+        self.on_progress = on_progress
+        trials = study.get_trials(deepcopy=False)
+        self.done = sum(t.state.is_finished() for t in trials)
+        self.best: list[float | None] = [None] * len(definition.objectives)
+        for t in trials:
+            self._update(t)
+        self._report()
+
+    def trial_done(self, trial: Any) -> None:
+        self.done += 1
+        self._update(trial)
+        self._report()
+
+    def _update(self, trial: Any) -> None:
+        if trial.state.name != "COMPLETE" or any(v > 0 for v in trial.constraints.values()):
+            return
+        for i, o in enumerate(self.definition.objectives):
+            old = self.best[i]
+            if old is None or o.better(trial.values[i], old):
+                self.best[i] = trial.values[i]
+
+    def _report(self) -> None:
+        from channelsim.output.display import number
+
+        if self.on_progress is None:
+            return
+        pairs = zip(self.definition.objectives, self.best, strict=True)
+        text = ", ".join(f"{o.kpi} {number(v)}" for o, v in pairs if v is not None)
+        self.on_progress(
+            self.done, self.definition.trials, f"best {text}" if text else "no feasible trial yet"
+        )
 
 
 def trials_table(study: Any, definition: OptimizeDefinition, space: Sequence[Any]) -> pd.DataFrame:
@@ -499,15 +450,19 @@ def best_yaml(
 
     Settings given with --set are written too (the search ran with them). A path that goes
     through a list (a segment, a region) writes that whole list, because `extends:` replaces
-    lists rather than merging them.
+    lists rather than merging them. A scenario given in Python is written whole.
     """
     best = scenario_with(definition.scenario, settings).model_dump(mode="json")
-    source = Path(definition.scenario_file).resolve()
-    relative = os.path.relpath(source, Path(folder).resolve())
-    data: dict[str, Any] = {"extends": Path(relative).as_posix(), "name": f"{best['name']}-best"}
-    paths = [t.partition("=")[0].strip() for t in definition.overrides] + list(settings)
-    for dotted in paths:
-        _copy(data, best, dotted.split("."))
+    best["name"] = f"{best['name']}-best"
+    source = Path(definition.scenario_file)
+    if source.is_file():
+        relative = os.path.relpath(source.resolve(), Path(folder).resolve())
+        data: dict[str, Any] = {"extends": Path(relative).as_posix(), "name": best["name"]}
+        paths = [t.partition("=")[0].strip() for t in definition.overrides] + list(settings)
+        for dotted in paths:
+            _copy(data, best, dotted.split("."))
+    else:  # a scenario built in Python has no file to extend: write all of it
+        data = best
     comment = "".join(f"# {line}\n" for line in header.splitlines())
     return comment + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 

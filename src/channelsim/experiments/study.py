@@ -18,6 +18,7 @@ are still running); several use NSGA-II. Constraints are set on each trial with
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,11 +157,29 @@ def make_sampler(objectives: int, seed: int, population: int) -> optuna.samplers
 
 
 def open_study(storage: Path | None, directions: Sequence[str]) -> optuna.Study:
-    """Create the study, or load it from its SQLite file to continue it."""
-    url = None if storage is None else f"sqlite:///{Path(storage).resolve()}"
+    """Create the study, or load it from its SQLite file to continue it (None: in memory).
+
+    SQLite runs in WAL mode with `synchronous=NORMAL`: a committed trial survives the
+    process being killed at any moment, and a commit costs no fsync (only a power cut can
+    lose the last trials), which makes a study of fast runs several times faster.
+    """
+    if storage is None:
+        backend: Any = None
+    else:
+        path = Path(storage).resolve()
+        backend = optuna.storages.RDBStorage(
+            f"sqlite:///{path}", engine_kwargs={"creator": lambda: _connect(path)}
+        )
     return optuna.create_study(
-        storage=url, study_name=STUDY_NAME, directions=list(directions), load_if_exists=True
+        storage=backend, study_name=STUDY_NAME, directions=list(directions), load_if_exists=True
     )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=30)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
 
 
 def run_study(
@@ -180,21 +199,22 @@ def run_study(
     """
     distributions = {lever.path: lever.distribution() for lever in space}
     objectives = len(study.directions)
+    existing = study.get_trials(deepcopy=False)
+    stale = [t for t in existing if t.state == TrialState.RUNNING]
+    finished = sum(t.state in _FINISHED for t in existing)
     ran = 0
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     if stale:
-        ran += _evaluate_batch(
-            study, space, [Trial(study, t._trial_id) for t in stale], evaluate, on_trial
-        )
-    while True:
-        finished = len(study.get_trials(deepcopy=False, states=_FINISHED))
-        if finished >= trials:
-            return ran
-        size = min(batch, trials - finished)
-        first = len(study.get_trials(deepcopy=False))
+        study.sampler = make_sampler(objectives, batch_seed(seed, stale[0].number), population)
+        asked = [Trial(study, t._trial_id) for t in stale]
+        ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
+    first = len(existing)
+    while finished + ran < trials:
+        size = min(batch, trials - finished - ran)
         study.sampler = make_sampler(objectives, batch_seed(seed, first), population)
         asked = [study.ask(distributions) for _ in range(size)]
         ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
+        first += size
+    return ran
 
 
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
