@@ -88,10 +88,14 @@ def test_bad_levers_stop_before_any_run(integrated):
 # --- reproducibility and resume ------------------------------------------------------------
 
 
-def test_same_trials_in_process_and_in_local_processes_for_the_same_batch(logit):
+def test_same_trials_in_process_and_in_local_processes_for_the_same_batch(logit, tmp_path):
     runs = dict(trials=6, replicates=2, seed=5, confirm=2, batch=2)
-    here = channelsim.optimize(logit, PRICES, "company_profit:max", workers=1, **runs)
-    there = channelsim.optimize(logit, PRICES, "company_profit:max", workers=2, **runs)
+    here = channelsim.optimize(  # in this process, study in SQLite
+        logit, PRICES, "company_profit:max", workers=1, out=tmp_path / "o", **runs
+    )
+    there = channelsim.optimize(  # two worker processes, study in memory
+        logit, PRICES, "company_profit:max", workers=2, **runs
+    )
     pd.testing.assert_frame_equal(here.trials, there.trials, check_exact=True)
     pd.testing.assert_frame_equal(here.confirmation, there.confirmation, check_exact=True)
     assert here.trials["company_profit"].nunique() > 1  # the levers did move profit

@@ -432,9 +432,9 @@ def optimize(
     `"KPI:max"` or `"KPI:min"`; `constraints` `"KPI>=X"` or `"KPI<=X"` (X a number or
     `start`, the scenario as given). Every trial runs on the same `replicates` seeds;
     the best is confirmed on `confirm` fresh seeds (default 4 x replicates). The trials depend
-    on `seed` and `batch` (default: `workers`) only. Without `out` the study goes to a
-    temporary folder that is removed afterwards; with it, `best.yaml` and the rest stay there
-    (and `resume=True` continues it).
+    on `seed` and `batch` (default: `workers`) only. Without `out` the study is kept in
+    memory and nothing is written; with it, the folder gets `study.db`, `trials.parquet`,
+    `best.yaml`, charts and a manifest, and `resume=True` continues it.
     """
     from channelsim.experiments import optimize as optimizing
     from channelsim.experiments import optimize_run
@@ -450,17 +450,15 @@ def optimize(
             Path(scenario), [f"{k}={_spec_text(v)}" for k, v in params.items()], goals,
             list(constraints), trials, replicates, seed, confirm,
         )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="channelsim-optimize-") as scratch:
-        folder = Path(out) if out is not None else Path(scratch) / "optimize"
-        done = optimize_run.run_optimization(
-            definition,
-            folder,
-            workers=workers,
-            scheduler=scheduler,
-            batch=batch,
-            resume=resume,
-            on_progress=on_progress,
-        )
+    done = optimize_run.run_optimization(
+        definition,
+        None if out is None else Path(out),
+        workers=workers,
+        scheduler=scheduler,
+        batch=batch,
+        resume=resume,
+        on_progress=on_progress,
+    )
     return OptimizeResults(
         trials=done.trials,
         best=done.trials[done.trials["trial"].isin(done.best)].reset_index(drop=True),

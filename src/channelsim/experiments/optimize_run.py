@@ -85,7 +85,7 @@ def focus_kpis(definition: OptimizeDefinition) -> list[str]:
 
 @dataclass
 class OptimizeResult:
-    folder: Path
+    folder: Path | None
     definition: OptimizeDefinition
     trials: pd.DataFrame
     best: list[int]
@@ -102,7 +102,7 @@ Progress = Callable[[int, int, str], None]
 
 def run_optimization(
     definition: OptimizeDefinition,
-    out: Path,
+    out: Path | None,
     *,
     workers: int = 1,
     scheduler: str | None = None,
@@ -111,14 +111,15 @@ def run_optimization(
     command: str = "",
     on_progress: Progress | None = None,
 ) -> OptimizeResult:
-    """Run (or continue) an optimisation into `out` and write every file.
+    """Run (or continue) an optimisation into `out` and write every file there.
 
     `batch` candidates are asked and run at a time (default: the number of workers, or of
     the cluster's threads); the trials depend on the seed and the batch size only.
     `on_progress(done, total, best)` is called before the first trial and after each one.
+    With `out` None the study is kept in memory and nothing is written.
     """
-    folder = results.ResultsDir(out)
-    if not (folder.path / "manifest.json").is_file():
+    folder = None if out is None else results.ResultsDir(out)
+    if folder is not None and not (folder.path / "manifest.json").is_file():
         folder.check(allow_existing=resume)
     with open_executor(workers, scheduler) as executor:
         if isinstance(executor, DaskCluster):
@@ -126,6 +127,8 @@ def run_optimization(
 
             _check_workers(executor)
         size = batch or getattr(executor, "workers", 1)
+        if folder is None:
+            return _search_and_confirm(definition, None, executor, size, {}, on_progress)
         manifest = _prepare(folder, definition, resume, command)
         with _locked(folder.path):
             session = {
@@ -138,7 +141,7 @@ def run_optimization(
             results.write_json(folder.path / "manifest.json", manifest)
             try:
                 result = _search_and_confirm(
-                    definition, folder, executor, size, manifest, on_progress
+                    definition, folder.path, executor, size, manifest, on_progress
                 )
             except (Exception, KeyboardInterrupt):
                 session["stopped"] = _now()
@@ -151,7 +154,7 @@ def run_optimization(
 
 def _search_and_confirm(
     definition: OptimizeDefinition,
-    folder: results.ResultsDir,
+    folder: Path | None,
     executor: Executor,
     batch: int,
     manifest: dict[str, Any],
@@ -159,7 +162,7 @@ def _search_and_confirm(
 ) -> OptimizeResult:
 
     directions = [o.direction for o in definition.objectives]
-    study = studies.open_study(folder.path / STUDY_FILE, directions)
+    study = studies.open_study(None if folder is None else folder / STUDY_FILE, directions)
     seeds = replicate_seeds(definition.seed, definition.replicates)
     start = study.user_attrs.get("start")
     if start is None:
@@ -196,7 +199,7 @@ def _search_and_confirm(
     best = best_trials(table, definition)
     confirmation, notes = confirm(definition, executor, table, best, start)
     result = OptimizeResult(
-        folder.path, definition, table, best, confirmation, start_means, ran, describe(executor)
+        folder, definition, table, best, confirmation, start_means, ran, describe(executor)
     )
     result.notes = notes + edge_notes(definition, space, table, best)
     if not best:
