@@ -20,6 +20,7 @@ from channelsim.experiments import optimize as optimizing
 from channelsim.experiments import optimize_run, study
 from channelsim.experiments.designs import Param
 from channelsim.experiments.optimize import OptimizeError
+from channelsim.output import optimize_results
 from channelsim.storage.results import ResultsDir
 
 VALIDATION = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
@@ -280,7 +281,7 @@ def test_ctrl_c_stops_with_exit_130_and_says_how_to_resume(monkeypatch, tmp_path
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(optimize_run, "run_optimization", interrupted)
+    monkeypatch.setattr(optimize_results, "run", interrupted)
     result = CliRunner().invoke(
         main,
         ["optimize", str(VALIDATION / "integrated.yaml"), "--param", "pricing.list_price=0.3:0.9",

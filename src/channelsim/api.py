@@ -437,7 +437,7 @@ def optimize(
     `best.yaml`, charts and a manifest, and `resume=True` continues it.
     """
     from channelsim.experiments import optimize as optimizing
-    from channelsim.experiments import optimize_run
+    from channelsim.output import optimize_results
 
     goals = [objectives] if isinstance(objectives, str) else list(objectives)
     if isinstance(scenario, Scenario):
@@ -450,7 +450,7 @@ def optimize(
             Path(scenario), [f"{k}={_spec_text(v)}" for k, v in params.items()], goals,
             list(constraints), trials, replicates, seed, confirm,
         )  # fmt: skip
-    done = optimize_run.run_optimization(
+    done = optimize_results.run(
         definition,
         None if out is None else Path(out),
         workers=workers,

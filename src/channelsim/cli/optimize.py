@@ -115,7 +115,8 @@ def optimize_command(
     from tqdm import tqdm
 
     from channelsim.experiments import optimize as optimizing
-    from channelsim.experiments import optimize_run
+    from channelsim.experiments.candidates import OptimizeStopped
+    from channelsim.output import optimize_results
     from channelsim.storage import results
 
     if workers and scheduler:
@@ -144,7 +145,7 @@ def optimize_command(
         bar[0].update(done - bar[0].n)
 
     try:
-        result = optimize_run.run_optimization(
+        result = optimize_results.run(
             definition,
             out,
             workers=workers or 1,
@@ -154,7 +155,7 @@ def optimize_command(
             command=results.command_line(),
             on_progress=progress,
         )
-    except optimize_run.OptimizeStopped as exc:
+    except OptimizeStopped as exc:
         click.echo(f"\nstopped: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -169,7 +170,7 @@ def optimize_command(
     finally:
         for b in bar:
             b.close()
-    click.echo(optimize_run.report_text(result))
+    click.echo(optimize_results.report_text(result))
     if make_report:
         from channelsim.output.optimize_report import write_report
 

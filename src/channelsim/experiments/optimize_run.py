@@ -98,6 +98,9 @@ class OptimizeResult:
 
 
 Progress = Callable[[int, int, str], None]
+# Draws the charts of a finished optimisation into its folder; returns the names written.
+# Supplied by the output layer (channelsim.output.optimize_results.write_charts).
+Charts = Callable[[OptimizeResult, results.ResultsDir], list[str]]
 
 
 def run_optimization(
@@ -110,6 +113,7 @@ def run_optimization(
     resume: bool = False,
     command: str = "",
     on_progress: Progress | None = None,
+    charts: Charts | None = None,
 ) -> OptimizeResult:
     """Run (or continue) an optimisation into `out` and write every file there.
 
@@ -148,7 +152,7 @@ def run_optimization(
                 results.write_json(folder.path / "manifest.json", manifest)
                 raise
             session.update(finished=_now(), trials_run=result.ran)
-            _finish(result, folder, manifest)
+            _finish(result, folder, manifest, charts)
             return result
 
 
@@ -237,12 +241,10 @@ class _Progress:
                 self.best[i] = trial.values[i]
 
     def _report(self) -> None:
-        from channelsim.output.display import number
-
         if self.on_progress is None:
             return
         pairs = zip(self.definition.objectives, self.best, strict=True)
-        text = ", ".join(f"{o.kpi} {number(v)}" for o, v in pairs if v is not None)
+        text = ", ".join(f"{o.kpi} {_number(v)}" for o, v in pairs if v is not None)
         self.on_progress(
             self.done, self.definition.trials, f"best {text}" if text else "no feasible trial yet"
         )
@@ -373,8 +375,6 @@ def confirm(
 
 def winners_curse_notes(definition: OptimizeDefinition, confirmation: pd.DataFrame) -> list[str]:
     """A line for every confirmed objective value that falls short of the search's."""
-    from channelsim.output.display import number
-
     notes = []
     for o in definition.objectives:
         rows = confirmation[(confirmation["kpi"] == o.kpi) & (confirmation["trial"] >= 0)]
@@ -383,8 +383,8 @@ def winners_curse_notes(definition: OptimizeDefinition, confirmation: pd.DataFra
                 continue
             outside = not (r.ci_low <= r.search_mean <= r.ci_high)
             notes.append(
-                f"winner's curse: {r.candidate} {o.kpi} is {number(r.mean)} on "
-                f"{definition.confirm} fresh seeds, short of the {number(r.search_mean)} the "
+                f"winner's curse: {r.candidate} {o.kpi} is {_number(r.mean)} on "
+                f"{definition.confirm} fresh seeds, short of the {_number(r.search_mean)} the "
                 f"search saw on its {definition.replicates}"
                 + (" (outside the 95% interval)" if outside else " (within the 95% interval)")
             )
@@ -395,8 +395,6 @@ def constraint_notes(
     definition: OptimizeDefinition, confirmation: pd.DataFrame, start: dict[str, Any]
 ) -> list[str]:
     """A line for every constraint a confirmed candidate no longer meets on fresh seeds."""
-    from channelsim.output.display import number
-
     notes = []
     means = confirmation.set_index(["trial", "kpi"])["mean"]
     for c in definition.constraints:
@@ -406,7 +404,7 @@ def constraint_notes(
             if c.violation(value, float(bound)) > 0:
                 notes.append(
                     f"trial {trial} does not meet {c.text} on the fresh seeds: {c.kpi} "
-                    f"{number(value)} against {number(float(bound))}"
+                    f"{_number(value)} against {_number(float(bound))}"
                 )
     return notes
 
@@ -530,10 +528,13 @@ def _prepare(
     return manifest
 
 
-def _finish(result: OptimizeResult, folder: results.ResultsDir, manifest: dict[str, Any]) -> None:
-    from channelsim.output import optimize_charts
-    from channelsim.output.charts import save_figures
-
+def _finish(
+    result: OptimizeResult,
+    folder: results.ResultsDir,
+    manifest: dict[str, Any],
+    charts: Charts | None,
+) -> None:
+    """Write the tables and best.yaml, let `charts` draw into the folder, then complete it."""
     definition = result.definition
     files = ["manifest.json", STUDY_FILE, "trials.parquet"]
     results.write_parquet(folder.file("trials.parquet"), result.trials)
@@ -557,17 +558,8 @@ def _finish(result: OptimizeResult, folder: results.ResultsDir, manifest: dict[s
     if not importance.empty:
         results.write_csv(folder.file("importance.csv"), importance)
         files.append("importance.csv")
-    figures = optimize_charts.optimize_figures(
-        result.trials,
-        [p.path for p in definition.params],
-        [(o.kpi, o.direction) for o in definition.objectives],
-        result.best,
-        result.start,
-        importance,
-    )
-    if figures:
-        save_figures(figures, folder.file("charts"))
-        files.append("charts/")
+    if charts is not None:
+        files += charts(result, folder)
     manifest.update(
         best_trials=result.best,
         notes=result.notes,
@@ -586,11 +578,9 @@ def _first_best(result: OptimizeResult) -> int:
 
 
 def _best_header(result: OptimizeResult, trial: int) -> str:
-    from channelsim.output.display import number
-
     d = result.definition
     row = result.trials.set_index("trial").loc[trial]
-    values = ", ".join(f"{o.kpi} {number(float(row[o.kpi]))}" for o in d.objectives)
+    values = ", ".join(f"{o.kpi} {_number(float(row[o.kpi]))}" for o in d.objectives)
     lines = [
         f"Written by channelsim optimize: trial {trial} of {len(result.trials)}, "
         f"mean of {d.replicates} replicates (seed {d.seed}): {values}.",
@@ -678,54 +668,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def report_text(result: OptimizeResult, limit: int = 10) -> str:
-    """What the terminal shows at the end: the best trial(s), the confirmation, the notes."""
-    from channelsim.output.display import number
-
-    d = result.definition
-    table = result.trials
-    done = table[table["state"] == "COMPLETE"]
-    lines = [
-        f"{len(table)} trials ({len(done)} complete, {int(table['feasible'].sum())} feasible, "
-        f"{int((table['state'] == 'FAIL').sum())} failed); {result.ran} run in this session "
-        f"({result.executor})"
-    ]
-    levers = [p.path for p in d.params]
-    kpis = focus_kpis(d)
-    if result.best:
-        best = table[table["trial"].isin(result.best)].head(limit)
-        shown = best[["trial", *levers, *kpis]].copy()
-        for column in levers:
-            shown[column] = shown[column].map(
-                lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)
-            )
-        for column in kpis:
-            shown[column] = shown[column].map(number)
-        title = (
-            "Best trial" if len(d.objectives) == 1 else f"Pareto set ({len(result.best)} trials)"
-        )
-        start = "  ".join(f"{k} {number(result.start[k])}" for k in kpis)
-        lines += ["", f"{title}, mean of {d.replicates} replicates:", shown.to_string(index=False)]
-        lines += [f"scenario as given: {start}"]
-    if not result.confirmation.empty:
-        c = result.confirmation
-        lines += [
-            "",
-            f"Confirmed on {d.confirm} fresh seeds (95% intervals; paired difference to the "
-            "scenario as given):",
-        ]
-        for r in c.itertuples(index=False):
-            interval = f"[{number(r.ci_low)}, {number(r.ci_high)}]"
-            diff = (
-                ""
-                if r.trial < 0
-                else f"  diff {number(r.diff_to_start)} "
-                f"[{number(r.diff_low)}, {number(r.diff_high)}]"
-            )
-            lines.append(
-                f"  {r.candidate:>10} {r.kpi}: search {number(r.search_mean)}, confirmed "
-                f"{number(r.mean)} {interval}{diff}"
-            )
-    lines += [""] + result.notes if result.notes else []
-    lines += ["", f"Results in {result.folder}"]
-    return "\n".join(lines)
+def _number(value: float) -> str:
+    """Thousands separators for big values, 3 significant decimals for small ones."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3f}"

@@ -1,0 +1,89 @@
+"""What a finished optimisation shows: the charts in its folder and the terminal summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from channelsim.experiments.optimize import OptimizeDefinition
+from channelsim.experiments.optimize_run import OptimizeResult, focus_kpis
+from channelsim.output.display import number
+from channelsim.storage import results
+
+
+def write_charts(result: OptimizeResult, folder: results.ResultsDir) -> list[str]:
+    """Draw every chart of `result` into `folder/charts`; returns the names written."""
+    from channelsim.output import optimize_charts
+    from channelsim.output.charts import save_figures
+
+    d = result.definition
+    figures = optimize_charts.optimize_figures(
+        result.trials,
+        [p.path for p in d.params],
+        [(o.kpi, o.direction) for o in d.objectives],
+        result.best,
+        result.start,
+        result.importance,
+    )
+    if not figures:
+        return []
+    save_figures(figures, folder.file("charts"))
+    return ["charts/"]
+
+
+def run(definition: OptimizeDefinition, out: Path | None, **options: Any) -> OptimizeResult:
+    """`optimize_run.run_optimization` with the charts drawn into the folder."""
+    from channelsim.experiments.optimize_run import run_optimization
+
+    return run_optimization(definition, out, charts=write_charts, **options)
+
+
+def report_text(result: OptimizeResult, limit: int = 10) -> str:
+    """What the terminal shows at the end: the best trial(s), the confirmation, the notes."""
+    d = result.definition
+    table = result.trials
+    done = table[table["state"] == "COMPLETE"]
+    lines = [
+        f"{len(table)} trials ({len(done)} complete, {int(table['feasible'].sum())} feasible, "
+        f"{int((table['state'] == 'FAIL').sum())} failed); {result.ran} run in this session "
+        f"({result.executor})"
+    ]
+    levers = [p.path for p in d.params]
+    kpis = focus_kpis(d)
+    if result.best:
+        best = table[table["trial"].isin(result.best)].head(limit)
+        shown = best[["trial", *levers, *kpis]].copy()
+        for column in levers:
+            shown[column] = shown[column].map(
+                lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)
+            )
+        for column in kpis:
+            shown[column] = shown[column].map(number)
+        title = (
+            "Best trial" if len(d.objectives) == 1 else f"Pareto set ({len(result.best)} trials)"
+        )
+        start = "  ".join(f"{k} {number(result.start[k])}" for k in kpis)
+        lines += ["", f"{title}, mean of {d.replicates} replicates:", shown.to_string(index=False)]
+        lines += [f"scenario as given: {start}"]
+    if not result.confirmation.empty:
+        c = result.confirmation
+        lines += [
+            "",
+            f"Confirmed on {d.confirm} fresh seeds (95% intervals; paired difference to the "
+            "scenario as given):",
+        ]
+        for r in c.itertuples(index=False):
+            interval = f"[{number(r.ci_low)}, {number(r.ci_high)}]"
+            diff = (
+                ""
+                if r.trial < 0
+                else f"  diff {number(r.diff_to_start)} "
+                f"[{number(r.diff_low)}, {number(r.diff_high)}]"
+            )
+            lines.append(
+                f"  {r.candidate:>10} {r.kpi}: search {number(r.search_mean)}, confirmed "
+                f"{number(r.mean)} {interval}{diff}"
+            )
+    lines += [""] + result.notes if result.notes else []
+    lines += ["", f"Results in {result.folder}"]
+    return "\n".join(lines)
