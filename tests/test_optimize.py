@@ -7,6 +7,11 @@ weeks: a run takes a few milliseconds), so a whole study takes seconds.
 from __future__ import annotations
 
 import math
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -121,6 +126,44 @@ def test_an_interrupted_study_resumes_to_the_trials_of_an_uninterrupted_one(logi
     )
     pd.testing.assert_frame_equal(whole.trials, again.trials, check_exact=True)
     assert ResultsDir(tmp_path / "b").is_complete
+
+
+def _complete_trials(database: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_a_killed_optimisation_resumes_losing_no_finished_trial(integrated, tmp_path):
+    out = tmp_path / "killed"
+    args = [
+        "optimize", str(VALIDATION / "integrated.yaml"), "--set", "pricing.policy.list_price=fixed",
+        "--param", "pricing.list_price=0.3:0.9:61", "--objective", "company_profit:max",
+        "--trials", "30", "--replicates", "1", "--seed", "3", "--confirm", "0", "-q",
+        "--out", str(out),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from channelsim.cli import main; main()", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _complete_trials(out / "study.db") < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    saved = _complete_trials(out / "study.db")
+    assert 8 <= saved < 30
+    resumed = CliRunner().invoke(main, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    whole = channelsim.optimize(
+        integrated, {"pricing.list_price": "0.3:0.9:61"}, "company_profit:max",
+        trials=30, replicates=1, seed=3, confirm=0,
+    )  # fmt: skip
+    again = pd.read_parquet(out / "trials.parquet")
+    pd.testing.assert_frame_equal(whole.trials, again, check_exact=True)
 
 
 def test_resume_refuses_another_definition_and_a_finished_study(logit, tmp_path):

@@ -520,7 +520,7 @@ def _prepare(
         confirm_seeds=confirm_seeds(definition),
         seed_derivation="SeedSequence(seed).spawn(replicates + confirm): the search uses the "
         "first `replicates` for every candidate, the confirmation the rest; the sampler of "
-        "the batch starting at trial t is seeded with SeedSequence(seed, spawn_key=(t,))",
+        "trial t is seeded with SeedSequence(seed, spawn_key=(t,))",
         working_directory=os.getcwd(),
     )
     manifest["versions"].update(_library_versions())

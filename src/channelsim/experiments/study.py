@@ -5,10 +5,10 @@ The caller supplies `evaluate(settings)`, which runs a batch of candidates (dict
 path -> value) and yields `(index, Outcome)` as each candidate finishes, in any order. The
 study asks `batch` candidates, evaluates them together, and tells each one as soon as it is
 done, so an interrupted study keeps every evaluated trial in its storage. The next batch is
-asked only when the whole batch is told, and the sampler is re-created for every batch with
-a seed derived from the study seed and the batch's first trial number; so the trials depend
-on the seed and the batch size only, never on the executor, the order in which candidates
-finish, or where a study was interrupted and resumed.
+asked only when the whole batch is told, and the sampler is re-created for every trial with
+a seed derived from the study seed and the trial's number (its history is in the storage);
+so the trials depend on the seed and the batch size only, never on the executor, the order
+in which candidates finish, or where a study was interrupted and resumed.
 
 One objective uses TPE (multivariate, with the constant liar for the trials of a batch that
 are still running); several use NSGA-II. Constraints are set on each trial with
@@ -143,9 +143,9 @@ Evaluate = Callable[[Sequence[dict[str, Any]]], Iterator[tuple[int, Outcome]]]
 OnTrial = Callable[[FrozenTrial], None]
 
 
-def batch_seed(seed: int, first_trial: int) -> int:
-    """The sampler's seed for the batch that starts at trial number `first_trial`."""
-    state = np.random.SeedSequence(seed, spawn_key=(first_trial,)).generate_state(1, np.uint32)
+def trial_seed(seed: int, number: int) -> int:
+    """The sampler's seed for asking trial number `number`."""
+    state = np.random.SeedSequence(seed, spawn_key=(number,)).generate_state(1, np.uint32)
     return int(state[0])
 
 
@@ -194,8 +194,11 @@ def run_study(
 ) -> int:
     """Run the study until it holds `trials` finished trials; returns how many were run now.
 
-    Trials left running by an interrupted session are evaluated first, with the parameters
-    they were given, so a resumed study is the study an uninterrupted one would have been.
+    Trials left running by an interrupted session are finished first: a trial killed while
+    Optuna was writing its parameters gets the missing ones from the sampler it was being
+    asked with (seeded by its number, facing the same finished and running trials), then
+    every one is evaluated; so a resumed study is the study an uninterrupted one would have
+    been, wherever it was killed.
     """
     distributions = {lever.path: lever.distribution() for lever in space}
     objectives = len(study.directions)
@@ -204,17 +207,33 @@ def run_study(
     finished = sum(t.state in _FINISHED for t in existing)
     ran = 0
     if stale:
-        study.sampler = make_sampler(objectives, batch_seed(seed, stale[0].number), population)
-        asked = [Trial(study, t._trial_id) for t in stale]
+        asked = []
+        for frozen in stale:
+            study.sampler = make_sampler(objectives, trial_seed(seed, frozen.number), population)
+            trial = Trial(study, frozen._trial_id)
+            for name, distribution in distributions.items():
+                _suggest(trial, name, distribution)  # returns the stored value if it has one
+            asked.append(trial)
         ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
-    first = len(existing)
+    number = len(existing)
     while finished + ran < trials:
-        size = min(batch, trials - finished - ran)
-        study.sampler = make_sampler(objectives, batch_seed(seed, first), population)
-        asked = [study.ask(distributions) for _ in range(size)]
+        asked = []
+        for _ in range(min(batch, trials - finished - ran)):
+            study.sampler = make_sampler(objectives, trial_seed(seed, number), population)
+            asked.append(study.ask(distributions))
+            number += 1
         ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
-        first += size
     return ran
+
+
+def _suggest(trial: Trial, name: str, distribution: BaseDistribution) -> Any:
+    """`Trial.suggest_*` for a distribution, as `Study.ask(fixed_distributions)` does it."""
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high)
+    assert isinstance(distribution, FloatDistribution)
+    return trial.suggest_float(name, distribution.low, distribution.high, log=distribution.log)
 
 
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
