@@ -135,6 +135,23 @@ def test_local_processes_and_dask_give_the_in_process_tables_bit_for_bit(
     assert dask.lost_workers == []
 
 
+def test_an_optimisation_on_dask_asks_and_gets_the_in_process_trials(cluster):
+    import channelsim
+
+    scenario = channelsim.load_scenario(
+        Path(__file__).resolve().parents[1] / "scenarios" / "validation" / "logit.yaml",
+        {"weeks": 4, "market.segments.0.customers": 400},
+    )
+    levers = {"pricing.flattened_price": "0.3:0.8:11", "pricing.list_price": "0.3:0.8:11"}
+    runs = dict(trials=4, replicates=2, seed=5, confirm=2, batch=2)
+    here = channelsim.optimize(scenario, levers, "company_profit:max", **runs)
+    dask = channelsim.optimize(
+        scenario, levers, "company_profit:max", scheduler=cluster.address, **runs
+    )
+    pd.testing.assert_frame_equal(here.trials, dask.trials, check_exact=True)
+    pd.testing.assert_frame_equal(here.confirmation, dask.confirmation, check_exact=True)
+
+
 def test_a_worker_killed_mid_sweep_is_replaced_and_reported(tmp_path, reference, cluster):
     scenario_file, expected = reference
     out = tmp_path / "dask"
