@@ -232,16 +232,22 @@ def test_confirmation_reports_intervals_and_paired_differences_to_the_start(logi
     assert best["search_mean"] == found.best.iloc[0]["company_profit"]
 
 
-def test_the_winners_curse_is_named_when_the_confirmed_value_falls_short(integrated):
+def test_the_winners_curse_is_named_and_told_apart_from_the_luck_of_the_seeds(integrated):
     definition = optimizing.build(
         integrated, {"pricing.list_price": "0.3:0.9"}, ["company_profit:max"], replicates=3
     )
     row = dict(kpi="company_profit", candidate="trial 7", trial=7, search_mean=110.0, n=12)
-    short = pd.DataFrame([{**row, "mean": 100.0, "ci_low": 95.0, "ci_high": 105.0}])
-    assert "winner's curse" in optimize_run.winners_curse_notes(definition, short)[0]
-    assert "outside the 95% interval" in optimize_run.winners_curse_notes(definition, short)[0]
-    held = pd.DataFrame([{**row, "mean": 111.0, "ci_low": 106.0, "ci_high": 116.0}])
-    assert optimize_run.winners_curse_notes(definition, held) == []
+    start = dict(kpi="company_profit", candidate="start", trial=-1, n=12, ci_low=0, ci_high=0)
+    short = {**row, "mean": 100.0, "ci_low": 95.0, "ci_high": 105.0}
+    steady = {**start, "search_mean": 50.0, "mean": 50.0}
+    [note] = optimize_run.winners_curse_notes(definition, pd.DataFrame([steady, short]))
+    assert "winner's curse" in note and "outside the 95% interval" in note
+    assert "about 10.0 of it is the selection of a lucky trial" in note
+    unlucky = {**start, "search_mean": 50.0, "mean": 39.0}  # the start lost as much
+    [note] = optimize_run.winners_curse_notes(definition, pd.DataFrame([unlucky, short]))
+    assert "the luck of the search seeds" in note
+    held = {**row, "mean": 111.0, "ci_low": 106.0, "ci_high": 116.0}
+    assert optimize_run.winners_curse_notes(definition, pd.DataFrame([steady, held])) == []
 
 
 # --- the folder and the command ----------------------------------------------------------------

@@ -374,19 +374,52 @@ def confirm(
 
 
 def winners_curse_notes(definition: OptimizeDefinition, confirmation: pd.DataFrame) -> list[str]:
-    """A line for every confirmed objective value that falls short of the search's."""
+    """Where confirmed objective values fall short of what the search saw.
+
+    The scenario as given is run on both seed sets too, so its own change between them (the
+    luck of the search seeds, which every trial shared) is told apart from the rest, the
+    bias of picking the best of many noisy means. One line per trial for one objective,
+    one line per objective for a Pareto set.
+    """
     notes = []
     for o in definition.objectives:
-        rows = confirmation[(confirmation["kpi"] == o.kpi) & (confirmation["trial"] >= 0)]
-        for r in rows.itertuples(index=False):
-            if not o.better(r.search_mean, r.mean):
-                continue
-            outside = not (r.ci_low <= r.search_mean <= r.ci_high)
+        rows = confirmation[confirmation["kpi"] == o.kpi]
+        start = rows[rows["trial"] < 0]
+        start_shift = (
+            float(start["mean"].iloc[0] - start["search_mean"].iloc[0]) if len(start) else 0.0
+        )
+        sign = 1.0 if o.direction == "maximize" else -1.0
+        short = [
+            r
+            for r in rows[rows["trial"] >= 0].itertuples(index=False)
+            if o.better(r.search_mean, r.mean)
+        ]
+        if not short:
+            continue
+        outside = [r for r in short if not (r.ci_low <= r.search_mean <= r.ci_high)]
+        if len(definition.objectives) > 1:
+            gaps = [r.search_mean - r.mean for r in short]
+            notes.append(
+                f"winner's curse, {o.kpi}: {len(short)} of {int((rows['trial'] >= 0).sum())} "
+                f"confirmed Pareto points fall short of the search ({len(outside)} outside "
+                f"their 95% interval), by {_number(float(np.mean(gaps)))} on average; the "
+                f"scenario as given moved by {_number(start_shift)} between the same seed sets"
+            )
+            continue
+        for r in short:
+            gap = r.search_mean - r.mean
+            selection = sign * ((r.mean - r.search_mean) - start_shift)
+            where = "outside" if r in outside else "within"
+            if selection < 0:
+                why = f"about {_number(abs(selection))} of it is the selection of a lucky trial"
+            else:
+                why = "no more than that: the shortfall is the luck of the search seeds"
             notes.append(
                 f"winner's curse: {r.candidate} {o.kpi} is {_number(r.mean)} on "
-                f"{definition.confirm} fresh seeds, short of the {_number(r.search_mean)} the "
-                f"search saw on its {definition.replicates}"
-                + (" (outside the 95% interval)" if outside else " (within the 95% interval)")
+                f"{definition.confirm} fresh seeds, {_number(abs(gap))} short of the "
+                f"{_number(r.search_mean)} the search saw on its {definition.replicates} "
+                f"({where} the 95% interval); the scenario as given moved by "
+                f"{_number(start_shift)} between the same seed sets, so {why}"
             )
     return notes
 

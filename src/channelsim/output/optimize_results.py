@@ -50,40 +50,63 @@ def report_text(result: OptimizeResult, limit: int = 10) -> str:
     ]
     levers = [p.path for p in d.params]
     kpis = focus_kpis(d)
+    violations = [c for c in table.columns if c.startswith("violation: ")]
     if result.best:
-        best = table[table["trial"].isin(result.best)].head(limit)
-        shown = best[["trial", *levers, *kpis]].copy()
+        chosen = table[table["trial"].isin(result.best)].head(limit)
+        title = (
+            "Best trial" if len(d.objectives) == 1 else f"Pareto set ({len(result.best)} trials)"
+        )
+    elif violations and not done.empty:  # nothing feasible: show what came closest
+        closest = done.assign(_v=done[violations].clip(lower=0).sum(axis=1)).nsmallest(3, "_v")
+        chosen = closest[["trial", *levers, *kpis, *violations]]
+        title = "No trial met every constraint; the closest (violation > 0: by how much)"
+    else:
+        chosen = table.iloc[0:0]
+        title = ""
+    if title:
+        shown = chosen[[c for c in chosen.columns if c in {"trial", *levers, *kpis, *violations}]]
+        shown = shown.copy()
         for column in levers:
             shown[column] = shown[column].map(
                 lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)
             )
-        for column in kpis:
-            shown[column] = shown[column].map(number)
-        title = (
-            "Best trial" if len(d.objectives) == 1 else f"Pareto set ({len(result.best)} trials)"
-        )
+        for column in shown.columns:
+            if column in kpis or column in violations:
+                shown[column] = shown[column].map(number)
         start = "  ".join(f"{k} {number(result.start[k])}" for k in kpis)
         lines += ["", f"{title}, mean of {d.replicates} replicates:", shown.to_string(index=False)]
         lines += [f"scenario as given: {start}"]
     if not result.confirmation.empty:
-        c = result.confirmation
-        lines += [
-            "",
-            f"Confirmed on {d.confirm} fresh seeds (95% intervals; paired difference to the "
-            "scenario as given):",
-        ]
-        for r in c.itertuples(index=False):
-            interval = f"[{number(r.ci_low)}, {number(r.ci_high)}]"
-            diff = (
-                ""
-                if r.trial < 0
-                else f"  diff {number(r.diff_to_start)} "
-                f"[{number(r.diff_low)}, {number(r.diff_high)}]"
-            )
-            lines.append(
-                f"  {r.candidate:>10} {r.kpi}: search {number(r.search_mean)}, confirmed "
-                f"{number(r.mean)} {interval}{diff}"
-            )
+        lines += ["", *confirmation_lines(result)]
     lines += [""] + result.notes if result.notes else []
     lines += ["", f"Results in {result.folder}"]
     return "\n".join(lines)
+
+
+def confirmation_lines(result: OptimizeResult) -> list[str]:
+    """The confirmation: per KPI for one objective, one line per point for a Pareto set."""
+    d = result.definition
+    c = result.confirmation
+    head = f"Confirmed on {d.confirm} fresh seeds (95% intervals"
+    if len(d.objectives) > 1:
+        lines = [head + "; paired differences to the scenario as given in confirm.csv):"]
+        for candidate, rows in c.groupby("candidate", sort=False):
+            shown = ", ".join(
+                f"{r.kpi} {number(r.mean)} [{number(r.ci_low)}, {number(r.ci_high)}]"
+                for r in rows.itertuples(index=False)
+            )
+            lines.append(f"  {candidate:>10}: {shown}")
+        return lines
+    lines = [head + "; paired difference to the scenario as given):"]
+    for r in c.itertuples(index=False):
+        interval = f"[{number(r.ci_low)}, {number(r.ci_high)}]"
+        diff = (
+            ""
+            if r.trial < 0
+            else f"  diff {number(r.diff_to_start)} [{number(r.diff_low)}, {number(r.diff_high)}]"
+        )
+        lines.append(
+            f"  {r.candidate:>10} {r.kpi}: search {number(r.search_mean)}, confirmed "
+            f"{number(r.mean)} {interval}{diff}"
+        )
+    return lines
