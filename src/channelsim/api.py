@@ -414,7 +414,7 @@ def optimize(
     params: Mapping[str, Any],
     objectives: str | Sequence[str],
     constraints: Sequence[str] = (),
-    trials: int = 50,
+    trials: int | None = None,
     replicates: int | None = None,
     seed: int | None = None,
     confirm: int | None = None,
@@ -431,8 +431,9 @@ def optimize(
     `"log:0.01:1"`, `"0.2:1:81"` ordered levels, `["open", "rep_only"]`); `objectives` are
     `"KPI:max"` or `"KPI:min"`; `constraints` `"KPI>=X"` or `"KPI<=X"` (X a number or
     `start`, the scenario as given). Every trial runs on the same `replicates` seeds;
-    the best is confirmed on `confirm` fresh seeds (default 4 x replicates). The trials depend
-    on `seed` and `batch` (default: `workers`) only. Without `out` the study is kept in
+    the best is confirmed on `confirm` fresh seeds (default 4 x replicates). `trials`
+    defaults to the optimiser file's, else 50. The trials depend on `seed` and `batch`
+    (default: `workers`) only. Without `out` the study is kept in
     memory and nothing is written; with it, the folder gets `study.db`, `trials.parquet`,
     `best.yaml`, charts and a manifest, and `resume=True` continues it.
     """
