@@ -288,7 +288,8 @@ def pareto_mask(values: np.ndarray, maximise: Sequence[bool]) -> np.ndarray:
 
 
 def best_trials(table: pd.DataFrame, definition: OptimizeDefinition) -> list[int]:
-    """The best feasible trial (one objective) or the feasible Pareto set, by trial number."""
+    """The best feasible trial (one objective) or the feasible Pareto set, best first on the
+    first objective."""
     feasible = table[table["feasible"]]
     if feasible.empty:
         return []
@@ -304,7 +305,9 @@ def best_trials(table: pd.DataFrame, definition: OptimizeDefinition) -> list[int
         [o.direction == "maximize" for o in definition.objectives],
     )
     front = feasible[mask].drop_duplicates(subset=kpis)
-    return [int(t) for t in front.sort_values([kpis[0], "trial"])["trial"]]
+    first = definition.objectives[0]
+    ordered = front.sort_values([kpis[0], "trial"], ascending=[first.direction != "maximize", True])
+    return [int(t) for t in ordered["trial"]]
 
 
 def confirm_seeds(definition: OptimizeDefinition) -> list[int]:

@@ -105,19 +105,6 @@ class Lever:
             return "high"
         return None
 
-    def contains(self, value: Any) -> bool:
-        """Whether the search can propose `value` (the scenario as given, for example)."""
-        p = self.param
-        if p.values is not None:
-            return any(value == v and type(value) is type(v) for v in p.values) or (
-                self.levels is not None and _is_number(value) and value in self.levels
-            )
-        if not _is_number(value):
-            return False
-        if p.scale == "int" and not float(value).is_integer():
-            return False
-        return float(p.low) <= float(value) <= float(p.high)  # type: ignore[arg-type]
-
 
 def levers(params: Sequence[Param]) -> tuple[Lever, ...]:
     return tuple(Lever(p) for p in params)

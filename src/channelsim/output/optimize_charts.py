@@ -40,7 +40,8 @@ def history(trials: pd.DataFrame, goal: Goal, start: float | None = None) -> Fig
     fig, ax = plt.subplots(figsize=(7, 4))
     ok = done[done["feasible"]]
     bad = done[~done["feasible"]]
-    ax.scatter(bad["trial"], bad[kpi], s=14, color=INFEASIBLE, label="trial (infeasible)")
+    if len(bad):
+        ax.scatter(bad["trial"], bad[kpi], s=14, color=INFEASIBLE, label="trial (infeasible)")
     ax.scatter(ok["trial"], ok[kpi], s=14, color=FEASIBLE, label="trial")
     if len(ok):
         values = ok[kpi].to_numpy(dtype=float)
@@ -87,7 +88,8 @@ def pareto_front(
     done = _complete(trials)
     fig, ax = plt.subplots(figsize=(6.5, 5))
     ok, bad = done[done["feasible"]], done[~done["feasible"]]
-    ax.scatter(bad[x[0]], bad[y[0]], s=14, color=INFEASIBLE, label="trial (infeasible)")
+    if len(bad):
+        ax.scatter(bad[x[0]], bad[y[0]], s=14, color=INFEASIBLE, label="trial (infeasible)")
     ax.scatter(ok[x[0]], ok[y[0]], s=14, color=FEASIBLE, label="trial")
     best = done[done["trial"].isin(front)].sort_values(x[0])
     ax.plot(best[x[0]], best[y[0]], "o-", color=BEST, markersize=5, label="Pareto set")

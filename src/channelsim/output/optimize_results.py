@@ -52,9 +52,13 @@ def report_text(result: OptimizeResult, limit: int = 10) -> str:
     kpis = focus_kpis(d)
     violations = [c for c in table.columns if c.startswith("violation: ")]
     if result.best:
-        chosen = table[table["trial"].isin(result.best)].head(limit)
+        chosen = table.set_index("trial").loc[result.best].reset_index().head(limit)
         title = (
-            "Best trial" if len(d.objectives) == 1 else f"Pareto set ({len(result.best)} trials)"
+            "Best trial"
+            if len(d.objectives) == 1
+            else f"Pareto set ({len(result.best)} trials"
+            + (f", {limit} shown" if len(result.best) > limit else "")
+            + f", by {d.objectives[0].kpi})"
         )
     elif violations and not done.empty:  # nothing feasible: show what came closest
         closest = done.assign(_v=done[violations].clip(lower=0).sum(axis=1)).nsmallest(3, "_v")
