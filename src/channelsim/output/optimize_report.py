@@ -83,10 +83,14 @@ def _question(d: dict[str, Any]) -> str:
         f"<li><code>{escape(path)}</code>: {escape(_spec(spec))}</li>"
         for path, spec in d["params"].items()
     )
-    constraints = ", ".join(d["constraints"]) or "none"
+    goals = " and ".join(
+        ("maximise " if text.endswith(":max") else "minimise ") + text.rpartition(":")[0]
+        for text in d["objectives"]
+    )
+    constraints = ", ".join(d["constraints"]) or "no constraint"
     return (
-        f"<p>Which values of these levers give the best {escape(', '.join(d['objectives']))}"
-        f", subject to {escape(constraints)}?</p><ul>{levers}</ul>"
+        f"<p>Which values of these levers {escape(goals)}, subject to "
+        f"{escape(constraints)}?</p><ul>{levers}</ul>"
         f"<p>{d['trials']} trials with {escape(str(d['sampler']))}, each run on the same "
         f"{d['replicates']} replicate seeds (seed {d['seed']}); the best confirmed on "
         f"{d['confirm']} fresh seeds.</p>"
