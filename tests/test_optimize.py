@@ -7,6 +7,7 @@ weeks: a run takes a few milliseconds), so a whole study takes seconds.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sqlite3
 import subprocess
@@ -342,8 +343,9 @@ def test_ctrl_c_stops_with_exit_130_and_says_how_to_resume(monkeypatch, tmp_path
 
 def test_an_optimiser_file_names_its_scenario_relative_to_itself(tmp_path):
     spec = tmp_path / "opt.yaml"
+    relative = os.path.relpath(VALIDATION / "integrated.yaml", tmp_path)
     spec.write_text(
-        f"scenario: {VALIDATION / 'integrated.yaml'}\n"
+        f"scenario: {relative}\n"
         "params: {pricing.list_price: '0.3:0.9:61'}\n"
         "objectives: company_profit:max\n"
         "constraints: ['units>=start']\n"
@@ -351,6 +353,7 @@ def test_an_optimiser_file_names_its_scenario_relative_to_itself(tmp_path):
         "set: {pricing.policy.list_price: fixed}\n"
     )
     definition = optimizing.define(spec)
+    assert definition.scenario.name == "integrated"
     assert definition.trials == 7 and definition.confirm == 4
     assert definition.constraints[0].bound is None
     assert definition.scenario.pricing.policy.list_price == "fixed"
