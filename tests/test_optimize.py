@@ -96,7 +96,7 @@ def test_bad_levers_stop_before_any_run(integrated):
 
 
 def test_same_trials_in_process_and_in_local_processes_for_the_same_batch(logit, tmp_path):
-    runs = dict(trials=6, replicates=2, seed=5, confirm=2, batch=2)
+    runs = dict(trials=4, replicates=2, seed=5, confirm=2, batch=2)
     here = channelsim.optimize(  # in this process, study in SQLite
         logit, PRICES, "company_profit:max", workers=1, out=tmp_path / "o", **runs
     )
@@ -109,16 +109,16 @@ def test_same_trials_in_process_and_in_local_processes_for_the_same_batch(logit,
 
 
 def test_an_interrupted_study_resumes_to_the_trials_of_an_uninterrupted_one(logit, tmp_path):
-    runs = dict(trials=9, replicates=1, seed=2, confirm=0, batch=3)
+    runs = dict(trials=7, replicates=1, seed=2, confirm=0, batch=3)
     whole = channelsim.optimize(logit, PRICES, "company_profit:max", out=tmp_path / "a", **runs)
 
-    def stop_after_five(done: int, total: int, best: str) -> None:
-        if done == 5:  # in the middle of the second batch: trial 5 is still running
+    def stop_after_four(done: int, total: int, best: str) -> None:
+        if done == 4:  # in the middle of the second batch: trials 4 and 5 are running
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         channelsim.optimize(
-            logit, PRICES, "company_profit:max", out=tmp_path / "b", on_progress=stop_after_five,
+            logit, PRICES, "company_profit:max", out=tmp_path / "b", on_progress=stop_after_four,
             **runs,
         )  # fmt: skip
     assert not ResultsDir(tmp_path / "b").is_complete
@@ -142,7 +142,7 @@ def test_a_killed_optimisation_resumes_losing_no_finished_trial(integrated, tmp_
     args = [
         "optimize", str(VALIDATION / "integrated.yaml"), "--set", "pricing.policy.list_price=fixed",
         "--param", "pricing.list_price=0.3:0.9:61", "--objective", "company_profit:max",
-        "--trials", "30", "--replicates", "1", "--seed", "3", "--confirm", "0", "-q",
+        "--trials", "16", "--replicates", "1", "--seed", "3", "--confirm", "0", "-q",
         "--out", str(out),
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -151,17 +151,17 @@ def test_a_killed_optimisation_resumes_losing_no_finished_trial(integrated, tmp_
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while _complete_trials(out / "study.db") < 8 and time.monotonic() < deadline:
+    while _complete_trials(out / "study.db") < 6 and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     saved = _complete_trials(out / "study.db")
-    assert 8 <= saved < 30
+    assert 6 <= saved < 16
     resumed = CliRunner().invoke(main, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.output
     whole = channelsim.optimize(
         integrated, {"pricing.list_price": "0.3:0.9:61"}, "company_profit:max",
-        trials=30, replicates=1, seed=3, confirm=0,
+        trials=16, replicates=1, seed=3, confirm=0,
     )  # fmt: skip
     again = pd.read_parquet(out / "trials.parquet")
     pd.testing.assert_frame_equal(whole.trials, again, check_exact=True)
