@@ -362,6 +362,15 @@ def test_an_optimiser_file_names_its_scenario_relative_to_itself(tmp_path):
         optimizing.define(spec)
 
 
+def test_the_bundled_optimiser_file_is_the_documented_example():
+    definition = optimizing.define(VALIDATION.parent / "optimize" / "markup_and_price.yaml")
+    assert [p.path for p in definition.params] == ["dealers.markup", "pricing.list_price"]
+    assert [o.text for o in definition.objectives] == ["company_profit:max"]
+    assert [c.text for c in definition.constraints] == ["market_share>=start"]
+    assert (definition.trials, definition.replicates, definition.seed) == (40, 3, 1)
+    assert definition.scenario.weeks == 52 and definition.confirm == 12
+
+
 def test_a_start_bound_is_the_scenario_as_given(integrated):
     found = channelsim.optimize(
         channelsim.load_scenario(
