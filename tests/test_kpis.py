@@ -57,6 +57,16 @@ COLUMNS = [
     "ga_unit_costs",  # issue 11: appended, so the earlier columns keep their places
     "dealer_unit_costs",
     "rep_visits",
+    "rep_skill_mean",  # issue 19: appended, so the earlier columns keep their places
+    "coached_visits",
+    "training_cost",
+    "promotions",
+    "forecast_accuracy",
+    "forecast_bias",
+    "rep_quits_high_skill",
+    "rep_attrition_high_skill",
+    "management_cost",
+    "career_pay",
 ]
 
 

@@ -4,7 +4,8 @@ One step is one week. Customer state lives in arrays (see market.py and state.py
 dealers and general agents are small arrays too, with Mesa agents as views (see
 agents.py). Each stage of the week lives in its own module: reps.py (visits, pay,
 turnover), dealers.py, telesales.py, decisions.py (offers and choice), booking.py
-(money and commissions), repricing.py (pricing policies). Every random draw comes from
+(money and commissions), repricing.py (pricing policies), sales_management.py (skill,
+coaching, training, careers, forecasts). Every random draw comes from
 child streams spawned, in a fixed order, from the model's seeded Generator, one stream per
 mechanism (state.Streams), so two scenarios that differ only in their channel set-up see
 the same customers and the same choice noise (common random numbers).
@@ -24,6 +25,7 @@ from channelsim.model import (
     metrics,
     repricing,
     reps,
+    sales_management,
     state,
     telesales,
 )
@@ -102,6 +104,9 @@ class ChannelModel(mesa.Model):
         self.weekly = metrics.WeeklyTable()
         self.quarter_attainments: list[float] = []
         self.dealers_exited = 0
+        self.management = sales_management.build(
+            sc, self.reps, self.population.size, regions, self.streams.management
+        )
         reps.set_quotas(self, sc.pricing.list_price)
         self.economics = repricing.economics(
             sc,
@@ -133,14 +138,18 @@ class ChannelModel(mesa.Model):
         w = self.weekly.start(week)
         in_market = np.flatnonzero(self.population.due <= week)
         reps.plan_effort(self, week)
-        reps.visit(self, in_market, week, w)
+        sales_management.plan(self, week, w)
+        visited = reps.visit(self, in_market, week, w)
+        sales_management.coach(self, visited, w)
         support = dealers.channel_support(self)
         dealers.reach(self, in_market, week, support)
         telesales.call(self, in_market, w)
         deciding = in_market[self.population.window_end[in_market] == week]
         decisions.decide(self, deciding, week, support, w)
+        sales_management.review(self, week, deciding, w)
         reps.pay(self, week, w)
         reps.turnover(self, w)
+        sales_management.people(self, week, w)
         dealers.weekly_dynamics(self, week, w)
         metrics.record_stocks(
             w, self.population.incumbent, self.dealers.active, self.reps.occupied, self.state.crm

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim.model import booking
+from channelsim.model import booking, sales_management
 from channelsim.model.market import (
     CHANNELS,
     COMPETITOR,
@@ -56,6 +56,9 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
         incumbent=pop.incumbent[idx],
         available=offer.available,
     )
+    skill_value = sales_management.rep_offer_value(world, idx)
+    if skill_value is not None:
+        u[:, REP] += seg.price_sensitivity[s] * skill_value
     choice = choose(u, sc.market.choice.scale, gumbel)
     booking.book(
         world,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["flow", "stock", "ratio", "money"]
-Measure = Literal["count", "amount", "share", "rate"]
+Measure = Literal["count", "amount", "share", "rate", "signed"]
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class KPI:
     (recomputed from summed parts, never an average of weekly ratios) or `money` (an amount
     of money summed over the run, or per dealer).
     measure: `count` (a number of things: never negative, whole in a run), `amount` (money,
-    any sign), `share` (a proportion in [0, 1]) or `rate` (a ratio, never negative, that
-    may exceed 1).
+    any sign), `share` (a proportion in [0, 1]), `rate` (a ratio, never negative, that
+    may exceed 1) or `signed` (a ratio of any sign).
     unit: what a chart's axis says.
     """
 
@@ -40,7 +40,7 @@ class KPI:
         """The range a run's value lies in (upper None: unbounded); money is any sign."""
         if self.measure == "share":
             return (0.0, 1.0)
-        if self.measure == "amount":
+        if self.measure in ("amount", "signed"):
             return (-math.inf, None)
         return (0.0, None)
 
@@ -50,7 +50,7 @@ class KPI:
         size = abs(value)
         if value == 0 or size >= 1000:
             return 0
-        if self.measure == "share":
+        if self.measure in ("share", "signed"):
             return 3
         if self.measure == "amount":
             return 2
@@ -79,7 +79,7 @@ CATALOGUE: tuple[KPI, ...] = (
     _money(
         "company_profit",
         "company revenue less unit cost of units sold, rep pay, telesales and online costs, "
-        "and claims",
+        "claims, training and sales managers",
     ),
     _money(
         "channel_margin",
@@ -211,6 +211,48 @@ CATALOGUE: tuple[KPI, ...] = (
     _money("ga_unit_costs", "general agents' own costs of the units they sold"),
     _money("dealer_unit_costs", "dealers' own costs of the units they sold"),
     KPI("rep_visits", "visits reps made to in-market customers", "visits", "flow", "count"),
+    KPI(
+        "rep_skill_mean",
+        "mean skill of the sellers in post (end of run; 0 novice, 1 best)",
+        "skill",
+        "stock",
+        "share",
+    ),
+    KPI("coached_visits", "rep visits a sales manager joined", "visits", "flow", "count"),
+    _money("training_cost", "money spent on rep training"),
+    KPI("promotions", "reps promoted a career step", "promotions", "flow", "count"),
+    KPI(
+        "forecast_accuracy",
+        "mean absolute percentage error of the reps' quarterly sales forecasts against the "
+        "sales credited to them (lower is more accurate)",
+        "ratio",
+        "ratio",
+        "rate",
+    ),
+    KPI(
+        "forecast_bias",
+        "(forecast - credited sales) / credited sales, summed over reps and quarters: "
+        "negative = sandbagging",
+        "ratio",
+        "ratio",
+        "signed",
+    ),
+    KPI(
+        "rep_quits_high_skill",
+        "reps with skill >= reps.skill.high who quit during the run",
+        "reps",
+        "flow",
+        "count",
+    ),
+    KPI(
+        "rep_attrition_high_skill",
+        "high-skill reps who quit per high-skill rep-year (annualised rate)",
+        "quits per rep-year",
+        "ratio",
+        "rate",
+    ),
+    _money("management_cost", "salaries of the sales managers who coach"),
+    _money("career_pay", "pay steps of promoted reps (part of rep_compensation)"),
 )
 
 BY_NAME: dict[str, KPI] = {kpi.name: kpi for kpi in CATALOGUE}

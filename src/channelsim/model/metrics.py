@@ -53,9 +53,27 @@ FLOWS = (
     "ga_unit_costs",
     "dealer_unit_costs",
     "rep_visits",
+    # Sales management (sales_management.py).
+    "coached_visits",
+    "training_cost",
+    "management_cost",
+    "career_pay",
+    "promotions",
+    "rep_quits_high_skill",
+    "forecast_errors",  # sum of |F - R| / R over the forecasts scored
+    "forecasts_scored",
+    "forecast_total",
+    "forecast_realised",
 )
 # Stocks, read at the end of each week.
-STOCKS = ("customers_active", "dealers_active", "reps_active", "crm_share")
+STOCKS = (
+    "customers_active",
+    "dealers_active",
+    "reps_active",
+    "crm_share",
+    "rep_skill_mean",
+    "reps_high_skill",
+)
 
 
 class WeeklyTable:
@@ -96,12 +114,18 @@ def derive(t: dict[str, NDArray]) -> dict[str, NDArray]:
             - t["telesales_cost"]
             - t["online_cost"]
             - t["claims"]
+            - t["training_cost"]
+            - t["management_cost"]
         )
         t["market_share"] = _ratio(t["units"], t["units_market"])
         t["repeat_purchase_rate"] = _ratio(t["repeat_purchases"], t["repeat_eligible"])
         t["avg_price_index"] = _ratio(t["revenue"], t["revenue_list"])
         t["pipeline_advance_rate"] = _ratio(t["pipeline_advances"], t["pipeline_visits"])
         t["loss_ratio"] = _ratio(t["claims"], t["premium"])
+        t["forecast_accuracy"] = _ratio(t["forecast_errors"], t["forecasts_scored"])
+        t["forecast_bias"] = _ratio(
+            t["forecast_total"] - t["forecast_realised"], t["forecast_realised"]
+        )
     return t
 
 
@@ -145,6 +169,10 @@ def summarise(weekly: WeeklyTable, end: EndOfRun) -> dict[str, float]:
     reps_mean = weekly.mean("reps_active")
     years = end.weeks / 52.0
     out["rep_attrition"] = float(totals["rep_quits"] / (reps_mean * years)) if reps_mean else 0.0
+    high_mean = weekly.mean("reps_high_skill")
+    out["rep_attrition_high_skill"] = (
+        float(totals["rep_quits_high_skill"] / (high_mean * years)) if high_mean else 0.0
+    )
     attainments = end.quarter_attainments
     out["quota_attainment_mean"] = float(np.mean(attainments)) if attainments else float("nan")
     dealers = end.dealer_profit_total.size

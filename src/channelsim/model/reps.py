@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from channelsim.model import sales_management
 from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
@@ -109,20 +110,22 @@ def initial_productivity(world: World) -> tuple[NDArray, NDArray]:
     return h, mean_volume * price
 
 
-def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
+def visit(world: World, in_market: NDArray, week: int, w: dict) -> NDArray:
     """Sellers visit the in-market customers they know, best first, up to their capacity.
 
     A visit advances a multi-stage deal one stage with a probability that grows with the
-    rep's tenure; a customer whose deal has passed every stage can be quoted by the rep.
+    rep's tenure (and skill); a customer whose deal has passed every stage can be quoted by
+    the rep. Returns the customers visited, grouped by rep, each rep's best first.
     """
+    none = np.zeros(0, np.int64)
     if not world.reps_sell or world.reps.region.size == 0:
-        return
+        return none
     pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
     rng = world.streams.sales
     cand = candidates(world, in_market, week)
-    capacity = seller_capacity(world)
+    capacity = seller_capacity(world) + sales_management.manager_visits(world)
     if cand.size == 0:
-        return
+        return none
     # Reps see first the customers that earn them the most commission, their own ones twice.
     price = world.prices.direct
     if sc.reps.effort.model == "incentive" and sc.insurance.enabled:
@@ -139,7 +142,7 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
     rank = np.arange(order.size) - np.searchsorted(sorted_slot, sorted_slot, side="left")
     visited = cand[order[rank < capacity[sorted_slot]]]
     if visited.size == 0:
-        return
+        return visited
     w["rep_visits"] += float(visited.size)
     world.reps.visits_qtd += np.bincount(
         st.rep_slot[visited], minlength=world.reps.region.size
@@ -148,13 +151,16 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> None:
     st.rep_first[visited] = np.minimum(st.rep_first[visited], week)
     stages = seg.stages[pop.segment[visited]]
     multi = stages > 1
-    skill = salesforce.ramp(world.reps.tenure[st.rep_slot[visited]], sc.reps.attrition.ramp_weeks)
+    slots = st.rep_slot[visited]
+    skill = salesforce.ramp(world.reps.tenure[slots], sc.reps.attrition.ramp_weeks)
+    skill = skill * sales_management.advance_factor(world, slots)
     advance = rng.random(visited.size) < sc.reps.pipeline.advance_prob * skill
     advance |= ~multi
     st.stage[visited] = np.minimum(st.stage[visited] + advance, stages)
     st.rep_ready[visited] = st.stage[visited] >= stages
     w["pipeline_visits"] += float(multi.sum())
     w["pipeline_advances"] += float((advance & multi).sum())
+    return visited
 
 
 def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
@@ -198,7 +204,8 @@ def set_quotas(world: World, list_price: float) -> None:
     )
     noise = world.streams.people.standard_normal(n) * sc.reps.quota.noise
     if sc.reps.quota.method == "data_driven":
-        reps.quota = salesforce.data_driven_quota(territory, sc.reps.quota.target_share)
+        quota = salesforce.data_driven_quota(territory, sc.reps.quota.target_share)
+        reps.quota = sales_management.blend_quota(world, quota)
     else:
         reps.quota = salesforce.negotiated_quota(
             territory.sum() * sc.reps.quota.target_share, n, noise, sc.reps.quota.haggling_bias
@@ -250,11 +257,11 @@ def turnover(world: World, w: dict) -> None:
     # Quitting.
     hazard = salesforce.quit_probability(
         att.base_rate,
-        reps.pay_average / max(att.market_pay, 1e-9),
+        reps.pay_average / sales_management.outside_pay(world),
         reps.attainment_last,
         att.pay_sensitivity,
         att.attainment_sensitivity,
-    )
+    ) * sales_management.quit_factor(world)
     quits = reps.occupied & ~hired & (draw < hazard)
     if not quits.any():
         return

@@ -117,6 +117,24 @@ class CustomerState:
     flagged: NDArray[np.bool_]
 
 
+@dataclass
+class Management:
+    """Sales-management state (sales_management.py): rep skill, careers, coaching, forecasts."""
+
+    skill: NDArray[np.float64]  # per rep slot, in [0, 1]
+    level: NDArray[np.int32]  # promotion steps climbed
+    since_promotion: NDArray[np.int32]  # weeks in post since hire or the last promotion
+    in_post: NDArray[np.bool_]  # who was in post after last week's turnover
+    managers: NDArray[np.int64]  # sales managers per region
+    coach_plan: NDArray[np.int64]  # joint visits each rep gets this week
+    coached_week: NDArray[np.float64]  # joint visits each rep made this week
+    manager_visits: NDArray[np.float64]  # managers' own selling visits added to each rep
+    forecast: NDArray[np.float64]  # this quarter's forecast of credited sales
+    forecast_valid: NDArray[np.bool_]  # the forecaster has been in post all quarter
+    pipeline_then: NDArray[np.float64]  # stage-weighted pipeline when it forecast
+    coached: NDArray[np.bool_]  # per customer: a joint visit in this buying window
+
+
 @dataclass(frozen=True)
 class Streams:
     """One random stream per mechanism, children of the model's seeded Generator.
@@ -133,10 +151,11 @@ class Streams:
     claims: np.random.Generator
     dealers: np.random.Generator
     pricing: np.random.Generator
+    management: np.random.Generator  # sales management: initial skills, forecast errors
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
-        return cls(*rng.spawn(8))
+        return cls(*rng.spawn(9))
 
 
 class World(Protocol):
@@ -162,6 +181,7 @@ class World(Protocol):
     rep_quits: int
     dealers_exited: int
     quarter_attainments: list[float]
+    management: Management
 
 
 # --- set-up ----------------------------------------------------------------------------

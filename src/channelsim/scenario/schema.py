@@ -402,6 +402,64 @@ class RepEffort(Strict):
     )
 
 
+class RepSkill(Strict):
+    """How well each rep sells, and how it learns (docs/model.md, "Rep skill").
+
+    Skill is a number in [0, 1]. It always evolves (so its KPIs are reported), but acts on
+    sales only through value_per_skill, advance_per_skill and outside_pay_per_skill, which
+    are 0 (neutral) by default.
+    """
+
+    initial: tuple[Probability, Probability] = Field(
+        (0.3, 0.9),
+        description="[low, high]: skills of the reps in post at the start, uniform between "
+        "low and high (0 = novice, 1 = the best possible)",
+    )
+    new_hire: Probability = Field(0.2, description="skill of a newly hired rep, in [0, 1]")
+    ceiling: Probability = Field(1.0, description="highest skill a rep can learn to, in [0, 1]")
+    learning_rate: Probability = Field(
+        0.01,
+        description="share of the gap to the ceiling a rep closes by one week in post, in "
+        "[0, 1]: the learning curve s(t) = ceiling - (ceiling - s0) (1 - rate)^t",
+    )
+    reference: Probability = Field(
+        0.5, description="skill of an average rep, at which skill changes nothing, in [0, 1]"
+    )
+    value_per_skill: NonNegative = Field(
+        0.0,
+        description="money per unit the rep's offer is worth to a customer per unit of skill "
+        "above the reference (less below it); raises the win chance under logit choice; "
+        "0 = neutral",
+    )
+    advance_per_skill: NonNegative = Field(
+        0.0,
+        description="relative change of the pipeline advance chance per unit of skill above "
+        "the reference: advance_prob x ramp x (1 + this (s - reference)); 0 = neutral",
+    )
+    outside_pay_per_skill: NonNegative = Field(
+        0.0,
+        description="relative rise of a rep's outside pay per unit of skill above the "
+        "reference: market_pay (1 + this (s - reference)), so good reps are poached more "
+        "easily; 0 = neutral",
+    )
+    high: Probability = Field(
+        0.7, description="skill at or above which a rep counts as high-skill in the KPIs"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RepSkill:
+        low, high = self.initial
+        if high < low:
+            raise SettingError("initial", f"initial high ({high}) must be >= low ({low})")
+        if max(high, self.new_hire) > self.ceiling:
+            raise SettingError(
+                "ceiling",
+                f"ceiling ({self.ceiling}) must be >= initial skills and new_hire "
+                f"({max(high, self.new_hire)})",
+            )
+        return self
+
+
 class Reps(Strict):
     headcount: Annotated[int, Field(ge=0, le=100_000)] = 20
     capacity: Annotated[float, Field(ge=0.0)] = 25.0
@@ -419,6 +477,7 @@ class Reps(Strict):
     pipeline: Pipeline = Pipeline()
     support: ChannelSupport = ChannelSupport()
     effort: RepEffort = RepEffort()
+    skill: RepSkill = RepSkill()
 
 
 class Engagement(Strict):
@@ -461,6 +520,120 @@ class Insurance(Strict):
     surcharge: NonNegative = 0.25
 
 
+class Coaching(Strict):
+    """Joint field visits: a manager joins a rep on a customer visit."""
+
+    joint_visits_per_rep: Annotated[int, Field(ge=0, le=50)] = Field(
+        2,
+        description="joint visits each rep should get a week (the texts' rule: at least two); "
+        "weakest reps first when the managers' time runs short",
+    )
+    skill_gain: Probability = Field(
+        0.02,
+        description="share of the gap to the skill ceiling closed by one coached visit, on top "
+        "of the week's learning, in [0, 1]",
+    )
+    visit_value: NonNegative = Field(
+        5.0,
+        description="money per unit a coached visit adds to the rep's offer to that customer "
+        "in its buying window (the manager helps close the deal)",
+    )
+
+
+class Training(Strict):
+    budget_per_rep: Money = Field(
+        0.0, description="training spent per seller in post per quarter (money); 0 = none"
+    )
+    gain_per_1000: Probability = Field(
+        0.1,
+        description="share of the gap to the skill ceiling each 1,000 of a quarter's budget "
+        "closes: 1 - (1 - gain)^(budget / 1000), in [0, 1]",
+    )
+
+
+class Career(Strict):
+    """Promotion to senior rep at a tenure and attainment threshold, with a pay step."""
+
+    enabled: bool = False
+    levels: Annotated[int, Field(ge=1, le=5)] = Field(
+        1, description="promotion steps a rep can climb (1: to senior rep)"
+    )
+    tenure_weeks: Annotated[int, Field(ge=0, le=1040)] = Field(
+        52, description="weeks in post (since the last promotion) before a promotion"
+    )
+    attainment: NonNegative = Field(
+        1.0, description="last quarter's quota attainment needed for a promotion (ratio)"
+    )
+    pay_step: Money = Field(100.0, description="weekly pay added per step climbed (money)")
+    quit_hazard_factor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.5,
+        description="factor on the weekly quit hazard of a rep who sees a promotion ahead "
+        "(a step left to climb, and last attainment >= visible_from x attainment), in [0, 1]",
+    )
+    visible_from: NonNegative = Field(
+        0.8,
+        description="share of the attainment threshold a rep must have reached to believe a "
+        "promotion is ahead",
+    )
+
+
+class Forecasting(Strict):
+    sandbagging: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.15, description="relative under-forecast under negotiated quotas, in [0, 1)"
+    )
+    optimism: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.1, description="relative over-forecast under data-driven quotas, in [0, 1]"
+    )
+    noise: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        0.3,
+        description="relative forecast error of a novice; a rep of skill s errs noise (1 - s)",
+    )
+    quota_weight: Probability = Field(
+        0.0,
+        description="weight of the rep's forecast in a data-driven quota: "
+        "(1 - w) x formula + w x forecast, in [0, 1]; 0 = quotas ignore forecasts",
+    )
+
+
+class Sharing(Strict):
+    rate: Probability = Field(
+        0.0,
+        description="share of the gap to the region's best seller closed at each team meeting, "
+        "in [0, 1]; 0 = no sharing of practice",
+    )
+    meeting_weeks: Annotated[int, Field(ge=1, le=52)] = Field(
+        4, description="weeks between team meetings"
+    )
+
+
+class SalesManagement(Strict):
+    """The sales-management process of the texts: coaching and field visits, training, career
+    paths, forecasts, sharing of practice (docs/model.md, 3.14-3.15). Neutral by default."""
+
+    managers: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        0,
+        description="sales managers, split over regions in proportion to their sellers; "
+        "0 = no coaching",
+    )
+    manager_capacity: NonNegative = Field(
+        20.0, description="field visits a manager can make a week (joint or own)"
+    )
+    admin_share: Probability = Field(
+        0.2, description="share of a manager's capacity taken by admin, in [0, 1]"
+    )
+    manager_sells: bool = Field(
+        True,
+        description="field time not spent on joint visits becomes the manager's own selling "
+        "visits, shared among the region's sellers' accounts (coaching competes with them)",
+    )
+    manager_salary: Money = Field(2000.0, description="weekly cost of one manager (money)")
+    coaching: Coaching = Coaching()
+    training: Training = Training()
+    career: Career = Career()
+    forecasts: Forecasting = Forecasting()
+    sharing: Sharing = Sharing()
+
+
 class Scenario(Strict):
     """A market and a way of selling to it."""
 
@@ -480,6 +653,7 @@ class Scenario(Strict):
     online: Online = Online()
     telesales: Telesales = Telesales()
     insurance: Insurance = Insurance()
+    sales_management: SalesManagement = SalesManagement()
 
     def with_overrides(self, settings: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-path settings applied, checked like a file's."""
