@@ -16,24 +16,22 @@ from numpy.typing import NDArray
 
 from channelsim.model.rules import forecast as forecasts
 from channelsim.model.rules import skill as skills
-from channelsim.model.state import QUARTER, Management, RepForce, World, largest_remainder
+from channelsim.model.state import QUARTER, Management, RepForce, World
 from channelsim.scenario.schema import Scenario
 
 
 def build(
     scenario: Scenario, reps: RepForce, customers: int, regions: int, rng: np.random.Generator
 ) -> Management:
-    """Skills of the reps in post at the start (uniform on reps.skill.initial), and the
-    managers of each region (in proportion to its sellers)."""
+    """Skills of the reps in post at the start: uniform on reps.skill.initial."""
     n = reps.region.size
     low, high = scenario.reps.skill.initial
-    sellers = np.bincount(reps.region[~reps.is_manager], minlength=regions).astype(float)
     return Management(
         skill=low + (high - low) * rng.random(n),
         level=np.zeros(n, np.int32),
         since_promotion=np.full(n, 52, np.int32),
         in_post=reps.occupied.copy(),
-        managers=largest_remainder(scenario.sales_management.managers, sellers),
+        regions=regions,
         coach_plan=np.zeros(n, np.int64),
         coached_week=np.zeros(n),
         manager_visits=np.zeros(n),
@@ -76,15 +74,14 @@ def plan(world: World, week: int, w: dict) -> None:
     if cfg.managers == 0:
         return
     w["management_cost"] += cfg.managers * cfg.manager_salary
-    regions = m.managers.size
-    field = m.managers * cfg.manager_capacity * (1.0 - cfg.admin_share)
+    # The managers are one pool that travels to every region.
+    field = cfg.managers * cfg.manager_capacity * (1.0 - cfg.admin_share)
+    pool = np.zeros(reps.region.size, np.int64)
     m.coach_plan = skills.allocate_coaching(
-        m.skill, reps.region, selling, field, cfg.coaching.joint_visits_per_rep
+        m.skill, pool, selling, np.array([field]), cfg.coaching.joint_visits_per_rep
     )
-    planned = np.bincount(reps.region, weights=m.coach_plan, minlength=regions)
-    heads = np.bincount(reps.region, weights=selling, minlength=regions)
-    own = np.floor((field - planned) / np.maximum(heads, 1.0))
-    m.manager_visits = np.where(selling & cfg.manager_sells, own[reps.region], 0.0)
+    own = np.floor((field - m.coach_plan.sum()) / max(int(selling.sum()), 1))
+    m.manager_visits = np.where(selling & cfg.manager_sells, own, 0.0)
 
 
 def coach(world: World, visited: NDArray, w: dict) -> None:
@@ -181,7 +178,7 @@ def people(world: World, week: int, w: dict) -> None:
     m.since_promotion = m.since_promotion + learning
     selling = sellers_in_post(world)
     if cfg.sharing.rate > 0 and (week + 1) % cfg.sharing.meeting_weeks == 0:
-        best = skills.region_best(m.skill, reps.region, selling, m.managers.size)
+        best = skills.region_best(m.skill, reps.region, selling, m.regions)
         target = np.where(selling, best[reps.region], m.skill)
         m.skill = np.where(selling, skills.close_gap(m.skill, target, cfg.sharing.rate), m.skill)
     w["rep_skill_mean"] = float(m.skill[selling].mean()) if selling.any() else 0.0

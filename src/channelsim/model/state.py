@@ -125,7 +125,7 @@ class Management:
     level: NDArray[np.int32]  # promotion steps climbed
     since_promotion: NDArray[np.int32]  # weeks in post since hire or the last promotion
     in_post: NDArray[np.bool_]  # who was in post after last week's turnover
-    managers: NDArray[np.int64]  # sales managers per region
+    regions: int
     coach_plan: NDArray[np.int64]  # joint visits each rep gets this week
     coached_week: NDArray[np.float64]  # joint visits each rep made this week
     manager_visits: NDArray[np.float64]  # managers' own selling visits added to each rep

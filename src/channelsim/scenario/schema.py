@@ -612,7 +612,7 @@ class SalesManagement(Strict):
 
     managers: Annotated[int, Field(ge=0, le=10_000)] = Field(
         0,
-        description="sales managers, split over regions in proportion to their sellers; "
+        description="sales managers, one pool that coaches the sellers of every region; "
         "0 = no coaching",
     )
     manager_capacity: NonNegative = Field(
