@@ -268,6 +268,20 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
             "revenue_telesales_share",
         ),
     ),
+    "sales_management": (
+        "Sales management",
+        (
+            "rep_skill_mean",
+            "rep_attrition_high_skill",
+            "coached_visits",
+            "promotions",
+            "forecast_accuracy",
+            "forecast_bias",
+            "training_cost",
+            "management_cost",
+            "career_pay",
+        ),
+    ),
     "dealers": (
         "General agents and dealers",
         ("ga_margin", "dealer_margin", "dealers_active", "dealers_exited", "dealer_profit_mean"),

@@ -32,6 +32,9 @@ CAPTIONS = {
     "kpis_conflict": "Rep-dealer conflict and price erosion, with 95% confidence intervals.",
     "kpis_sales_force": "Sales-force KPIs: reps, attrition, quotas and pipeline, with 95% "
     "confidence intervals.",
+    "kpis_sales_management": "Sales management: rep skill, attrition of high-skill reps, "
+    "coaching, promotions, forecast error and bias, and what they cost, with 95% confidence "
+    "intervals.",
     "kpis_dealers": "General agents and dealers: margins, dealers trading, exits, dealer "
     "profit, with 95% confidence intervals.",
     "weekly_company_profit": "Company profit per week: mean across replicates (line) and the "
