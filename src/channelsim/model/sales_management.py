@@ -141,7 +141,7 @@ def pipeline_value(world: World, week: int) -> NDArray[np.float64]:
     stages = seg.stages[pop.segment]
     open_deal = (st.stage > 0) & (stages > 1) & (st.rep_slot >= 0) & (pop.due <= week)
     i = np.flatnonzero(open_deal)
-    worth = seg.volume[pop.segment[i]] * world.prices.direct * st.stage[i] / stages[i]
+    worth = pop.volume[i] * world.prices.direct * st.stage[i] / stages[i]
     return np.bincount(st.rep_slot[i], weights=worth, minlength=world.reps.region.size)
 
 
