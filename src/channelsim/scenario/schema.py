@@ -477,7 +477,9 @@ class Reps(Strict):
     pipeline: Pipeline = Pipeline()
     support: ChannelSupport = ChannelSupport()
     effort: RepEffort = RepEffort()
-    skill: RepSkill = RepSkill()
+    skill: RepSkill = Field(
+        RepSkill(), description="rep skill: its learning curve and what it does to sales"
+    )
 
 
 class Engagement(Strict):
@@ -554,7 +556,7 @@ class Training(Strict):
 class Career(Strict):
     """Promotion to senior rep at a tenure and attainment threshold, with a pay step."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="true: reps can be promoted (a career path)")
     levels: Annotated[int, Field(ge=1, le=5)] = Field(
         1, description="promotion steps a rep can climb (1: to senior rep)"
     )
@@ -627,11 +629,13 @@ class SalesManagement(Strict):
         "visits, shared among the region's sellers' accounts (coaching competes with them)",
     )
     manager_salary: Money = Field(2000.0, description="weekly cost of one manager (money)")
-    coaching: Coaching = Coaching()
-    training: Training = Training()
-    career: Career = Career()
-    forecasts: Forecasting = Forecasting()
-    sharing: Sharing = Sharing()
+    coaching: Coaching = Field(Coaching(), description="joint field visits of managers and reps")
+    training: Training = Field(Training(), description="a training budget per rep and quarter")
+    career: Career = Field(Career(), description="promotion steps with a pay step each")
+    forecasts: Forecasting = Field(
+        Forecasting(), description="the reps' quarterly sales forecasts and their bias"
+    )
+    sharing: Sharing = Field(Sharing(), description="team meetings that spread good practice")
 
 
 class Scenario(Strict):
@@ -653,7 +657,11 @@ class Scenario(Strict):
     online: Online = Online()
     telesales: Telesales = Telesales()
     insurance: Insurance = Insurance()
-    sales_management: SalesManagement = SalesManagement()
+    sales_management: SalesManagement = Field(
+        SalesManagement(),
+        description="coaching, training, career paths, forecasts, sharing of practice "
+        "(docs/model.md 3.14-3.15); neutral by default",
+    )
 
     def with_overrides(self, settings: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-path settings applied, checked like a file's."""
