@@ -75,11 +75,12 @@ def interrupt(process: subprocess.Popen[bytes], how: str) -> dict[str, float]:
             workers = []
         began = time.perf_counter()
         os.kill(process.pid, signal.SIGKILL)
-        _, alive = psutil.wait_procs(workers, timeout=10)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        late, alive = psutil.wait_procs(alive, timeout=110)  # how long the slow ones take
         for worker in alive:
             worker.kill()
-        return {"workers": len(workers), "lingering": len(alive),
-                "exit_time": time.perf_counter() - began}  # fmt: skip
+        return {"workers": len(workers), "lingering": len(late) + len(alive),
+                "never": len(alive), "exit_time": time.perf_counter() - began}  # fmt: skip
     os.killpg(process.pid, signal.SIGKILL)
     return {}
 
@@ -177,7 +178,7 @@ def main() -> None:
         outcomes: Counter[str] = Counter()
         exits: Counter[str] = Counter()
         resumed: Counter[str] = Counter()
-        parents = {"workers": 0, "lingering": 0, "exit_time": 0.0}
+        parents = {"workers": 0, "lingering": 0, "never": 0, "exit_time": 0.0}
         how = "parent" if args.parent_only else args.signal
         for k in range(args.kills):
             out = folder / f"kill-{k}"
@@ -199,6 +200,7 @@ def main() -> None:
             if report:
                 parents["workers"] += report["workers"]
                 parents["lingering"] += report["lingering"]
+                parents["never"] += report["never"]
                 parents["exit_time"] = max(parents["exit_time"], report["exit_time"])
             result = state(out, reference)
             outcomes[result] += 1
@@ -223,10 +225,11 @@ def main() -> None:
         print(f"Ctrl-C exits: {dict(exits)}")
     if how == "parent":
         print(
-            f"killed parents: {parents['workers']} worker processes, {parents['lingering']} "
-            f"still alive 10 s later; slowest exit {parents['exit_time']:.2f} s"
+            f"killed parents: {parents['workers']} child processes (workers, forkserver, "
+            f"resource tracker), {parents['lingering']} still alive 10 s later, "
+            f"{parents['never']} after 120 s; slowest exit {parents['exit_time']:.2f} s"
         )
-    bad = lost + sum(n for key, n in exits.items() if key.startswith("BAD")) + parents["lingering"]
+    bad = lost + sum(n for key, n in exits.items() if key.startswith("BAD")) + parents["never"]
     bad += sum(n for key, n in resumed.items() if key != "identical")
     sys.exit(1 if bad else 0)
 
