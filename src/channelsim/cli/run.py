@@ -118,9 +118,10 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
 
     sc = load_scenario(scenario, overrides)
     if show:
-        click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        shown = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        click.echo(printable(shown))
     else:
-        click.echo(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})")
+        click.echo(printable(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})"))
     if sc.market.population is not None:
         from channelsim.scenario import population
 

@@ -148,7 +148,7 @@ def sweep_command(
             on_progress=progress,
         )
     except sweep_run.SweepStopped as exc:
-        click.echo(f"\nstopped: {exc}", err=True)
+        click.echo(printable(f"\nstopped: {exc}"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         stop_interrupted(f"finished runs are saved in {out}; add --resume --out {out}")
@@ -175,4 +175,4 @@ def sensitivity_command(folder: Path) -> None:
 
     table = folders.sensitivity_job(folder)
     click.echo(printable(sweep_text.sensitivity_text(table)))
-    click.echo(f"\nWrote {folder / 'sensitivity.csv'}")
+    click.echo(printable(f"\nWrote {folder / 'sensitivity.csv'}"))
