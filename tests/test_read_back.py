@@ -218,7 +218,7 @@ def test_report_skips_fifos_devices_and_huge_images(copy, monkeypatch: pytest.Mo
         pytest.fail("a FIFO among the charts blocked the report")
     html = holder[0]
     assert "named pipe (FIFO)" in html
-    assert "more than a chart may have" in html
+    assert "the chart is larger than 1 MiB" in html
     assert "fake.png: not a PNG image" in html
     assert html.count("<img ") >= 5  # the real charts are still there
 
