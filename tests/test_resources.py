@@ -14,10 +14,9 @@ from conftest import SMALL
 
 from channelsim.cli import main
 from channelsim.experiments import resources
-from channelsim.experiments.replicates import NonFiniteResult, RunSpec, run_spec
+from channelsim.experiments.replicates import NonFiniteResult, check_finite
 from channelsim.experiments.resources import ResourceError
 from channelsim.scenario.loading import ScenarioError, deep_merge, validate
-from channelsim.storage.results import ResultsDir
 
 FAST = {**SMALL, "weeks": 8}
 
@@ -159,34 +158,44 @@ def _design(definition):
 
 
 @pytest.mark.parametrize(
-    "settings",
+    "settings, named",
     [
-        {"market.segments.large.volume": 1e308},
-        {"pricing.list_price": 1e308, "pricing.wholesale_price": 1e307},
+        ({"market.segments.large.volume": 1e308}, r"market\.segments\.0\.volume=1e\+308"),
+        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e307}, r"pricing\.list_price=1e\+308"),
+        ({"dealers.fixed_cost": -0.0 + 2e15}, r"dealers\.fixed_cost=2e\+15"),
     ],
 )
-def test_an_overflow_is_an_error_naming_the_setting_never_a_result(make_scenario, settings) -> None:
+def test_settings_large_enough_to_overflow_are_refused_before_running(
+    make_scenario, settings, named
+) -> None:
     scenario = make_scenario(weeks=8).with_overrides(settings)
-    with pytest.raises(NonFiniteResult, match=r"overflowed .*the largest are \S+=1e\+30[78]"):
-        run_spec(RunSpec(scenario, seed=1))
+    with pytest.raises(ResourceError, match=named + r" is beyond 1e\+15"):
+        resources.check_run(scenario, 1)
 
 
-def test_an_overflowing_run_leaves_no_complete_folder(small_file: Path, tmp_path: Path) -> None:
+def test_an_overflow_that_still_happens_is_an_error_never_a_result(make_scenario) -> None:
+    """Below the limit the model cannot overflow; the check behind it is tested directly."""
+    scenario = make_scenario(weeks=8)
+    kpis = {"revenue": float("inf"), "company_profit": float("nan"), "loss_ratio": float("nan")}
+    with pytest.raises(NonFiniteResult, match=r"overflowed \(revenue=inf, company_profit=nan\)"):
+        check_finite(kpis, scenario, seed=1)
+    check_finite({"revenue": 1.0, "loss_ratio": float("nan")}, scenario, seed=1)  # n/a is fine
+
+
+def test_an_overflowing_run_is_refused_and_writes_nothing(small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result, _ = cli(
         "run", str(small_file), "-n", "2", "-q", "--out", str(out),
         "--set", "market.segments.large.volume=1e308",
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "market.segments.0.volume=1e+308" in result.stderr
-    assert not ResultsDir(out).is_complete
+    assert "market.segments.0.volume=1e+308 is beyond 1e+15" in result.stderr
+    assert not out.exists()
 
 
-def test_an_overflowing_sweep_point_is_a_failed_run(small_file: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
+def test_a_sweep_over_overflowing_values_is_refused_at_its_plan(small_file: Path) -> None:
     result, _ = cli(
-        "sweep", str(small_file), "--param", "market.segments.large.volume=1,1e308",
-        "-n", "1", "-q", "--out", str(out),
+        "sweep", str(small_file), "--param", "market.segments.large.volume=1,1e308", "-n", "1",
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "FAILED runs: 1" in result.stdout and "overflowed" in result.stdout
+    assert result.exit_code == 2, result.output
+    assert "design point 1" in result.stderr and "is beyond 1e+15" in result.stderr
