@@ -161,8 +161,8 @@ def _design(definition):
     "settings, named",
     [
         ({"market.segments.large.volume": 1e308}, r"market\.segments\.0\.volume=1e\+308"),
-        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e307}, r"pricing\.list_price=1e\+308"),
-        ({"dealers.fixed_cost": -0.0 + 2e15}, r"dealers\.fixed_cost=2e\+15"),
+        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e7}, r"list_price=1e\+308"),
+        ({"dealers.fixed_cost": 2e15}, r"dealers\.fixed_cost=2e\+15"),
     ],
 )
 def test_settings_large_enough_to_overflow_are_refused_before_running(
