@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from channelsim.experiments.sweep_run import read_runs
+from channelsim.experiments.sweep_folder import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]

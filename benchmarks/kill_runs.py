@@ -1,13 +1,21 @@
-"""Kill `channelsim run` with SIGKILL at random moments and check what each kill left behind.
+"""Kill `channelsim run` at random moments and check what each kill left behind.
 
 Every killed run must leave either no folder, a folder marked INCOMPLETE (no manifest saying
 complete), or a complete folder identical to an uninterrupted run. A folder that looks
-complete but is not is a lost run. Figures for docs/reliability.md:
+complete but is not is a lost run. An incomplete folder is then resumed (`--resume`), and
+the result must equal the uninterrupted run. Figures for docs/reliability.md:
 
     python benchmarks/kill_runs.py --kills 40
     python benchmarks/kill_runs.py --kills 40 --window 0.75:1.05   # around the final writes
     python benchmarks/kill_runs.py --kills 20 --workers 2
     python benchmarks/kill_runs.py --kills 40 --writing   # the moment a given file appears
+    python benchmarks/kill_runs.py --kills 20 --signal int --workers 2   # Ctrl-C
+    python benchmarks/kill_runs.py --kills 20 --parent-only --workers 2  # a killed parent
+
+`--signal int` sends SIGINT to the whole process group, as Ctrl-C in a terminal does: the
+command must exit with 130 (or 0 if it had finished) printing one line and no traceback.
+`--parent-only` SIGKILLs the main process alone: its worker processes must exit by
+themselves (counted as lingering if any is alive 10 s later).
 """
 
 from __future__ import annotations
@@ -40,15 +48,53 @@ CHARTS = {
 }
 
 
-def start(scenario: Path, out: Path, replicates: int, workers: int) -> subprocess.Popen[bytes]:
+def start(
+    scenario: Path, out: Path, replicates: int, workers: int, resume: bool = False
+) -> subprocess.Popen[bytes]:
     code = "from channelsim.cli import main; main()"
     args = ["run", str(scenario), "-n", str(replicates), "--workers", str(workers), "-q"]
     return subprocess.Popen(
-        [sys.executable, "-c", code, *args, "--out", str(out)],
+        [sys.executable, "-c", code, *args, "--out", str(out), *(["--resume"] if resume else [])],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(f"{out}.err", "wb"),  # noqa: SIM115 - closed with the process
         start_new_session=True,
     )
+
+
+def interrupt(process: subprocess.Popen[bytes], how: str) -> dict[str, float]:
+    """Deliver the kill; for a killed parent, wait for its workers and say how it went."""
+    import psutil
+
+    if how == "int":
+        os.killpg(process.pid, signal.SIGINT)
+        return {}
+    if how == "parent":
+        try:
+            workers = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            workers = []
+        began = time.perf_counter()
+        os.kill(process.pid, signal.SIGKILL)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        late, alive = psutil.wait_procs(alive, timeout=110)  # how long the slow ones take
+        for worker in alive:
+            worker.kill()
+        return {"workers": len(workers), "lingering": len(late) + len(alive),
+                "never": len(alive), "exit_time": time.perf_counter() - began}  # fmt: skip
+    os.killpg(process.pid, signal.SIGKILL)
+    return {}
+
+
+def ctrl_c_outcome(out: Path, code: int) -> str:
+    """For Ctrl-C: exit 130 with one line and no traceback, or 0 if it had finished."""
+    text = Path(f"{out}.err").read_text(errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if code == 0:
+        return "finished"
+    traceback = ", traceback" if "Traceback" in text else ""
+    if code != 130 or traceback or len(lines) != 1:
+        return f"BAD EXIT (code {code}, {len(lines)} lines{traceback})"
+    return "one line, exit 130"
 
 
 def state(out: Path, reference: pd.DataFrame) -> str:
@@ -83,6 +129,7 @@ WRITING = [
     "charts/.revenue_by_channel.png.",
     "charts/customers_and_churn.png",
     "charts/where_the_money_goes.png",
+    "replicates/replicate-000001",
     ".manifest.json.",
     "manifest.json",
 ]
@@ -109,6 +156,8 @@ def main() -> None:
         default="0:1.1",
         help="kill times as fractions of an uninterrupted run, e.g. 0.75:1.05 for the writing",
     )
+    parser.add_argument("--signal", choices=["kill", "int"], default="kill")
+    parser.add_argument("--parent-only", action="store_true", help="SIGKILL the main process")
     parser.add_argument(
         "--writing",
         action="store_true",
@@ -127,6 +176,10 @@ def main() -> None:
         duration = time.perf_counter() - began
         reference = pd.read_csv(folder / "reference" / "kpis.csv")
         outcomes: Counter[str] = Counter()
+        exits: Counter[str] = Counter()
+        resumed: Counter[str] = Counter()
+        parents = {"workers": 0, "lingering": 0, "never": 0, "exit_time": 0.0}
+        how = "parent" if args.parent_only else args.signal
         for k in range(args.kills):
             out = folder / f"kill-{k}"
             process = start(scenario, out, args.replicates, args.workers)
@@ -137,23 +190,48 @@ def main() -> None:
             else:
                 time.sleep(rng.uniform(low * duration, high * duration))
             delay = time.perf_counter() - began
+            report: dict[str, float] = {}
             with contextlib.suppress(ProcessLookupError):  # it may have ended just before
-                os.killpg(process.pid, signal.SIGKILL)
-            finished = process.wait() == 0
+                report = interrupt(process, how)
+            code = process.wait()
+            finished = code == 0
+            if how == "int":
+                exits[ctrl_c_outcome(out, code)] += 1
+            if report:
+                parents["workers"] += report["workers"]
+                parents["lingering"] += report["lingering"]
+                parents["never"] += report["never"]
+                parents["exit_time"] = max(parents["exit_time"], report["exit_time"])
             result = state(out, reference)
             outcomes[result] += 1
+            if result == "incomplete":
+                start(scenario, out, args.replicates, args.workers, resume=True).wait()
+                again = state(out, reference)
+                resumed["identical" if again == "complete" else again] += 1
             when = "after it ended" if finished else f"at {delay:.2f} s"
             trigger = f" (on {target})" if args.writing else ""
             print(f"kill {k + 1:3d} {when:>14}{trigger}: {result}", flush=True)
     lost = sum(n for key, n in outcomes.items() if key.startswith("LOST"))
     setting = f"{args.replicates} replicates, {args.workers} worker(s)"
     moments = "as result files appear" if args.writing else f"in {args.window} of it"
-    print(f"\nuninterrupted run: {duration:.1f} s ({setting}); kills {moments}")
+    print(f"\nuninterrupted run: {duration:.1f} s ({setting}); {how} {moments}")
     print("| outcome | kills |\n| --- | --- |")
     for key, n in sorted(outcomes.items()):
         print(f"| {key} | {n} |")
     print(f"\nruns lost: {lost}")
-    sys.exit(1 if lost else 0)
+    if resumed:
+        print(f"incomplete folders resumed with --resume: {dict(resumed)}")
+    if exits:
+        print(f"Ctrl-C exits: {dict(exits)}")
+    if how == "parent":
+        print(
+            f"killed parents: {parents['workers']} child processes (workers, forkserver, "
+            f"resource tracker), {parents['lingering']} still alive 10 s later, "
+            f"{parents['never']} after 120 s; slowest exit {parents['exit_time']:.2f} s"
+        )
+    bad = lost + sum(n for key, n in exits.items() if key.startswith("BAD")) + parents["never"]
+    bad += sum(n for key, n in resumed.items() if key != "identical")
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""Kill `channelsim sweep` with SIGKILL at random moments, resume it, and count runs lost.
+"""Kill `channelsim sweep` at random moments, resume it, and count runs lost.
 
 Usage: python benchmarks/kill_sweeps.py [--kills 20] [--workers 1] [--seed 1]
+           [--signal kill|int] [--parent-only]
+
+`--signal int` sends SIGINT to the process group (Ctrl-C in a terminal): each must end
+with exit 130, one line and no traceback. `--parent-only` SIGKILLs only the main process:
+its worker processes must exit by themselves within 10 s.
 
 A sweep (a grid of 36 runs of scenarios/parallel.yaml at 26 weeks, chunks of 2 runs) is
 started, killed at a random moment, resumed with --resume, killed again, 2 to 5 times,
@@ -27,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from channelsim.experiments.sweep_run import read_runs
+from channelsim.experiments.sweep_folder import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
@@ -51,14 +56,46 @@ def start(out: Path, workers: int, resume: bool) -> subprocess.Popen:
     return subprocess.Popen(
         command + (["--resume"] if resume else []),
         stdout=subprocess.DEVNULL,
-        stderr=open(out.parent / f"{out.name}.err", "ab"),  # noqa: SIM115
+        stderr=open(out.parent / f"{out.name}.err", "wb"),  # noqa: SIM115
         start_new_session=True,
     )
 
 
-def campaign(out: Path, workers: int, rng: random.Random, budget: int) -> dict[str, int]:
-    """Start a sweep in `out`, kill it up to `budget` times, then let it finish."""
-    counts = {"kills": 0, "time": 0, "files": 0, "lost": 0, "duplicated": 0, "starts": 0}
+COUNTS = ("kills", "time", "files", "lost", "duplicated", "starts", "bad_exits", "workers",
+          "lingering")  # fmt: skip
+
+
+def interrupt(process: subprocess.Popen, how: str, counts: dict[str, int]) -> None:
+    import psutil
+
+    if how == "int":
+        os.killpg(process.pid, signal.SIGINT)
+    elif how == "parent":
+        try:
+            workers = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            workers = []
+        os.kill(process.pid, signal.SIGKILL)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        counts["workers"] += len(workers)
+        counts["lingering"] += len(alive)
+        for worker in alive:
+            worker.kill()
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def ctrl_c_ok(out: Path, code: int) -> bool:
+    text = (out.parent / f"{out.name}.err").read_text(errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return code == 0 or (code == 130 and "Traceback" not in text and len(lines) == 1)
+
+
+def campaign(
+    out: Path, workers: int, rng: random.Random, budget: int, how: str = "kill"
+) -> dict[str, int]:
+    """Start a sweep in `out`, interrupt it up to `budget` times, then let it finish."""
+    counts = dict.fromkeys(COUNTS, 0)
     while counts["kills"] < budget:
         before = saved(out)
         process = start(out, workers, resume=counts["starts"] > 0)
@@ -77,8 +114,10 @@ def campaign(out: Path, workers: int, rng: random.Random, budget: int) -> dict[s
                 time.sleep(0.005)
         if process.poll() is not None:
             break  # it finished before the kill landed
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        interrupt(process, how, counts)
+        code = process.wait()
+        if how == "int" and not ctrl_c_ok(out, code):
+            counts["bad_exits"] += 1
         counts["kills"] += 1
         counts[mode] += 1
         after = saved(out)
@@ -97,7 +136,10 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--signal", choices=["kill", "int"], default="kill")
+    parser.add_argument("--parent-only", action="store_true", help="SIGKILL the main process")
     args = parser.parse_args()
+    how = "parent" if args.parent_only else args.signal
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,11 +151,11 @@ def main() -> None:
         )
         expected = read_runs(reference)
         summary = pd.read_parquet(reference / "summary.parquet")
-        total = {"kills": 0, "time": 0, "files": 0, "lost": 0, "duplicated": 0, "starts": 0}
+        total = dict.fromkeys(COUNTS, 0)
         sweeps = identical = refused = 0
         while total["kills"] < args.kills:
             out = Path(tmp) / f"killed-{sweeps}"
-            counts = campaign(out, args.workers, rng, rng.randint(2, 5))
+            counts = campaign(out, args.workers, rng, rng.randint(2, 5), how)
             total = {k: total[k] + counts[k] for k in total}
             errors = (out.parent / f"{out.name}.err").read_text(errors="replace")
             if "code or numpy version changed" in errors:
@@ -137,6 +179,11 @@ def main() -> None:
             f"duplicated {total['duplicated']}; final tables identical to the uninterrupted "
             f"sweep in {identical} of {sweeps - refused} sweeps ({refused} refused to resume "
             "because the model code changed during the experiment)"
+        )
+        print(
+            f"interrupts: {how}; Ctrl-C exits that were not one line and 130: "
+            f"{total['bad_exits']}; worker processes of killed parents: {total['workers']}, "
+            f"alive 10 s later: {total['lingering']}"
         )
 
 

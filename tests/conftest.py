@@ -87,3 +87,14 @@ def make_scenario() -> Callable[..., Scenario]:
 @pytest.fixture
 def small_raw() -> dict[str, Any]:
     return deep_merge(SMALL, {})
+
+
+@pytest.fixture(autouse=True)
+def _sigint_handler_restored():
+    """A command interrupted in-process (CliRunner) ignores SIGINT on its way out, as a
+    process about to exit may; restore the handler for the tests that follow."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)

@@ -21,6 +21,7 @@ from channelsim.experiments import sweep_run
 from channelsim.experiments.sweep import SweepError, define, plan
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage import results
+from channelsim.storage.results import ResultsError
 
 CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
 PARAMS = ["reps.commission.rate=0.02:0.1:4", "engagement.large_accounts=open,rep_only"]
@@ -179,7 +180,7 @@ def test_two_sweeps_never_write_the_same_folder(tmp_path, scenario_file):
         sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4, on_progress=StopAfter(1))
     with open(out / ".lock", "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(SweepError, match="another sweep is writing"):
+        with pytest.raises(ResultsError, match="another channelsim command is writing"):
             sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
 
 

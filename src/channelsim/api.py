@@ -23,7 +23,7 @@ import pandas as pd
 from channelsim.errors import ChannelsimError, ScenarioError
 from channelsim.experiments import comparison
 from channelsim.experiments.comparison import Comparison
-from channelsim.experiments.executors import Executor, make_executor
+from channelsim.experiments.executors import Executor, InProcess, LocalProcesses, make_executor
 from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
 from channelsim.scenario.loading import scenario_with
@@ -75,15 +75,47 @@ def run(
     workers: int = 1,
     executor: Executor | None = None,
     on_done: OnDone = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    command: str = "",
 ) -> RunResults:
-    """Run `replicates` (default: the scenario's) of one scenario, in memory.
+    """Run `replicates` (default: the scenario's) of one scenario, in memory or into `out`.
 
     Replicate i's seed derives from `seed` (default: the scenario's) alone, so the tables do
     not depend on `workers` or on the `executor` (in-process, local processes or Dask).
+    With `out`, each replicate is written to that folder as it finishes (what
+    `channelsim run` does): memory stays flat, a kill loses only the replicates in flight,
+    and `resume=True` runs only the replicates the folder lacks. The folder is the one
+    `save` writes; `command` is recorded in its manifest.
     """
-    return run_replicates(
-        scenario, replicates, seed, executor or make_executor(workers), on_done, workers
-    )
+    from channelsim.experiments import replicates as replicates_
+    from channelsim.experiments import resources
+
+    n = scenario.replicates if replicates is None else replicates
+    base_seed = scenario.seed if seed is None else seed
+    local = executor is None or isinstance(executor, InProcess | LocalProcesses)
+    at_once = getattr(executor, "workers", workers) if local else 0
+    resources.check_run(scenario, n, at_once, in_memory=out is None)
+    executor = executor or make_executor(workers)
+    if out is None:
+        return run_replicates(scenario, n, base_seed, executor, on_done, workers)
+    from channelsim.output.run_folder import RunFolder
+
+    seeds = replicates_.replicate_seeds(base_seed, n)
+    specs = replicates_.replicate_specs(scenario, seeds)
+    writer = RunFolder(Path(out), scenario, base_seed, seeds, workers, command)
+    with writer.open(resume):
+        saved = writer.saved()
+        for _ in saved:
+            if on_done:
+                on_done()
+        todo = [spec for i, spec in enumerate(specs) if i not in saved]
+        for _, output in replicates_.run_each(todo, executor):
+            writer.add(output)
+            if on_done:
+                on_done()
+        kpis, summary = writer.finish()
+    return RunResults(scenario, base_seed, seeds, kpis, summary, workers, folder=Path(out))
 
 
 def compare(
@@ -94,14 +126,40 @@ def compare(
     workers: int = 1,
     executor: Executor | None = None,
     on_done: OnDone = None,
+    out: str | Path | None = None,
+    command: str = "",
 ) -> Comparison:
     """Run every scenario on the same replicate seeds and compare with paired statistics.
 
-    `replicates` and `seed` default to the first scenario's, `baseline` to its name.
+    `replicates` and `seed` default to the first scenario's, `baseline` to its name. With
+    `out`, the folder `save` writes is made first and locked for the whole comparison, so a
+    second command writing there refuses at once.
     """
-    return comparison.run_comparison(
-        scenarios, replicates, seed, baseline, workers, on_done, executor=executor
-    )
+    from channelsim.experiments import resources
+
+    n = comparison.replicates_for(scenarios, replicates)
+    local = executor is None or isinstance(executor, InProcess | LocalProcesses)
+    for scenario in scenarios:
+        at_once = getattr(executor, "workers", workers) if local else 0
+        resources.check_run(scenario, n * len(scenarios), at_once)
+
+    def run_it() -> Comparison:
+        return comparison.run_comparison(
+            scenarios, replicates, seed, baseline, workers, on_done, executor=executor
+        )
+
+    if out is None:
+        return run_it()
+    from channelsim.output import folders
+    from channelsim.storage import results
+
+    folder = results.ResultsDir(Path(out))
+    folder.check()
+    with folder.locked():
+        folder.create(allow_existing=True)
+        job = run_it()
+        folders.save_comparison(job, Path(out), command, lock=False)
+    return job
 
 
 def save(results: RunResults | Comparison, folder: str | Path, command: str = "") -> Path:

@@ -42,6 +42,15 @@ class LazyGroup(click.Group):
         command: Any = getattr(importlib.import_module(module), attribute)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Ctrl-C anywhere (even while a command is imported): one line and exit 130."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            from channelsim.cli.common import stop_interrupted
+
+            stop_interrupted("")
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="channelsim")

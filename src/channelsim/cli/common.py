@@ -8,11 +8,16 @@ fast; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+
+INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 
 class UserError(click.ClickException):
@@ -22,7 +27,7 @@ class UserError(click.ClickException):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn user errors into one message and exit code 2."""
+    """Turn user errors into one message and exit code 2, and Ctrl-C into one line and 130."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,12 +36,53 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except ChannelsimError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(printable(str(exc))) from None
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            raise UserError(f"{where}{exc.strerror or exc}") from None
+            raise UserError(printable(f"{where}{exc.strerror or exc}")) from None
+        except KeyboardInterrupt:
+            stop_interrupted("")
 
     return wrapper
+
+
+@contextmanager
+def interrupted(what_is_kept: str) -> Iterator[None]:
+    """On Ctrl-C inside the block: one line saying what was kept, and exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stop_interrupted(what_is_kept)
+
+
+def stop_interrupted(what_is_kept: str) -> None:
+    """Print one line and exit 130; a second Ctrl-C while leaving is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    detail = f": {printable(what_is_kept)}" if what_is_kept else ""
+    click.echo(f"\ninterrupted (Ctrl-C){detail}", err=True)
+    sys.exit(INTERRUPTED)
+
+
+# Bidirectional overrides and isolates reorder what a terminal shows; zero-width characters
+# hide text. Both are escaped like control characters.
+HIDDEN = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def printable(text: str) -> str:
+    """`text` with control, bidirectional-override and invisible characters escaped
+    (`\\x1b`, `\\u202e`); line breaks and tabs are kept, so tables still print as tables."""
+    return "".join(
+        ch if ch in "\n\t" or (ch.isprintable() and ch not in HIDDEN) else _escape(ch)
+        for ch in text
+    )
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def set_option(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,6 +9,8 @@ import click
 
 from channelsim.cli.common import (
     friendly,
+    interrupted,
+    printable,
     quiet_option,
     set_option,
     workers_option,
@@ -62,7 +64,7 @@ def compare(
     from tqdm import tqdm
 
     from channelsim import api
-    from channelsim.experiments import comparison
+    from channelsim.experiments import comparison, resources
     from channelsim.output import display
     from channelsim.output.report import write_report
     from channelsim.storage import results
@@ -71,18 +73,29 @@ def compare(
     comparison.choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
-    results.ResultsDir(out).create()  # marked INCOMPLETE until saved
+    results.ResultsDir(out).check()  # both before the progress bar
     total = comparison.replicates_for(loaded, replicates) * len(loaded)
-    with tqdm(total=total, desc="compare", unit="run", disable=quiet, file=sys.stderr) as bar:
+    for scenario in loaded:
+        resources.check_run(scenario, total, workers)
+    with (
+        interrupted(f"{out} is left marked INCOMPLETE; run the comparison again"),
+        tqdm(total=total, desc="compare", unit="run", disable=quiet, file=sys.stderr) as bar,
+    ):
         job = api.compare(
-            loaded, replicates, seed, baseline, workers, on_done=lambda: bar.update(1)
+            loaded,
+            replicates,
+            seed,
+            baseline,
+            workers,
+            on_done=lambda: bar.update(1),
+            out=out,
+            command=results.command_line(),
         )
-    folder = api.save(job, out, results.command_line())
-    click.echo(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds")
-    click.echo(display.comparison_table(job.summary, job.differences))
+    click.echo(printable(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds"))
+    click.echo(printable(display.comparison_table(job.summary, job.differences)))
     if make_report:
-        click.echo(f"\nReport: {write_report(folder)}")
-    click.echo(f"\nResults in {folder}")
+        click.echo(printable(f"\nReport: {write_report(out)}"))
+    click.echo(printable(f"\nResults in {out}"))
 
 
 @click.command("report")
@@ -97,4 +110,4 @@ def report_command(folder: Path) -> None:
     """
     from channelsim.output.report import write_report
 
-    click.echo(f"Report: {write_report(folder)}")
+    click.echo(printable(f"Report: {write_report(folder)}"))

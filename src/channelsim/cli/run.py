@@ -9,6 +9,8 @@ import click
 
 from channelsim.cli.common import (
     friendly,
+    interrupted,
+    printable,
     quiet_option,
     scenario_argument,
     set_option,
@@ -39,6 +41,9 @@ from channelsim.cli.common import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<name>-<timestamp>).",
 )
+@click.option(
+    "--resume", is_flag=True, help="Continue the interrupted run in --out (same options)."
+)
 @quiet_option
 @friendly
 def run(
@@ -49,6 +54,7 @@ def run(
     overrides: tuple[str, ...],
     workers: int,
     out: Path | None,
+    resume: bool,
     quiet: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
@@ -60,20 +66,36 @@ def run(
     from tqdm import tqdm
 
     from channelsim import api
+    from channelsim.experiments import resources
     from channelsim.output import display
     from channelsim.storage import results
 
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR, the folder of the run to continue")
     extra = (*overrides, f"weeks={weeks}") if weeks else overrides
     sc = api.load_scenario(scenario, extra)
     n = replicates or sc.replicates
     out = out or results.default_out("", sc.name)
-    results.ResultsDir(out).create()  # marked INCOMPLETE until saved
-    with tqdm(total=n, desc=f"{sc.name}", unit="run", disable=quiet, file=sys.stderr) as bar:
-        job = api.run(sc, n, seed, workers, on_done=lambda: bar.update(1))
-    folder = api.save(job, out, results.command_line())
-    click.echo(f"{sc.name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
+    name = printable(sc.name)
+    results.ResultsDir(out).check(allow_existing=resume)  # both before the progress bar
+    resources.check_run(sc, n, workers, in_memory=False)
+    with (
+        interrupted(f"finished replicates are saved in {out}; add --resume --out {out}"),
+        tqdm(total=n, desc=name, unit="run", disable=quiet, file=sys.stderr) as bar,
+    ):
+        job = api.run(
+            sc,
+            n,
+            seed,
+            workers,
+            on_done=lambda: bar.update(1),
+            out=out,
+            resume=resume,
+            command=results.command_line(),
+        )
+    click.echo(f"{name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
     click.echo(display.summary_table(job.summary))
-    click.echo(f"\nResults in {folder}")
+    click.echo(f"\nResults in {printable(str(out))}")
 
 
 @click.command()
@@ -96,9 +118,10 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
 
     sc = load_scenario(scenario, overrides)
     if show:
-        click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        shown = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        click.echo(printable(shown))
     else:
-        click.echo(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})")
+        click.echo(printable(f"{scenario}: valid ({sc.name}, strategy {sc.strategy})"))
     if sc.market.population is not None:
         from channelsim.scenario import population
 

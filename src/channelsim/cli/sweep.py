@@ -9,8 +9,10 @@ import click
 
 from channelsim.cli.common import (
     friendly,
+    printable,
     quiet_option,
     set_option,
+    stop_interrupted,
 )
 
 
@@ -107,6 +109,7 @@ def sweep_command(
 
     from channelsim.experiments import sweep as sweeps
     from channelsim.experiments import sweep_run
+    from channelsim.output import sweep_text
     from channelsim.storage import results
 
     if workers and scheduler:
@@ -116,12 +119,13 @@ def sweep_command(
     definition = sweeps.define(
         source, params, design, samples, replicates, seed, overrides, common_seeds
     )
-    plan = sweeps.plan(definition)
-    out = out or results.default_out("sweep", definition.scenario.name)
+    points, runs = sweeps.count_runs(definition)  # refused at once when too large
     click.echo(
-        f"{definition.scenario.name}: {definition.design} design, {plan.points} points x "
-        f"{definition.replicates} replicates = {plan.runs} runs"
+        f"{printable(definition.scenario.name)}: {definition.design} design, {points:,} points x "
+        f"{definition.replicates} replicates = {runs:,} runs"
     )
+    plan = sweeps.plan(definition, workers or 1)
+    out = out or results.default_out("sweep", definition.scenario.name)
     bar: list[tqdm] = []
 
     def progress(done: int, total: int) -> None:
@@ -144,15 +148,14 @@ def sweep_command(
             on_progress=progress,
         )
     except sweep_run.SweepStopped as exc:
-        click.echo(f"\nstopped: {exc}", err=True)
+        click.echo(printable(f"\nstopped: {exc}"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished runs are saved in {out}; add --resume", err=True)
-        sys.exit(130)
+        stop_interrupted(f"finished runs are saved in {out}; add --resume --out {out}")
     finally:
         for b in bar:
             b.close()
-    click.echo(sweep_run.report_text(result, [p.path for p in definition.params]))
+    click.echo(printable(sweep_text.report_text(result, [p.path for p in definition.params])))
 
 
 @click.command("sensitivity")
@@ -168,8 +171,8 @@ def sensitivity_command(folder: Path) -> None:
     Example:
       channelsim sensitivity results/parallel-sweep-20260101-120000
     """
-    from channelsim.experiments import sweep_run
+    from channelsim.output import folders, sweep_text
 
-    table = sweep_run.sensitivity_job(folder)
-    click.echo(sweep_run.sensitivity_text(table))
-    click.echo(f"\nWrote {folder / 'sensitivity.csv'}")
+    table = folders.sensitivity_job(folder)
+    click.echo(printable(sweep_text.sensitivity_text(table)))
+    click.echo(printable(f"\nWrote {folder / 'sensitivity.csv'}"))

@@ -124,6 +124,14 @@ class Design:
         }
 
 
+def design_size(params: list[Param], design: str, samples: int | None) -> int:
+    """Points the design will have, computed from the counts alone (nothing is sampled)."""
+    if design == "grid":
+        return math.prod(len(p.values) for p in params if p.values is not None)
+    per_sample = {"lhs": 1, "sobol": len(params) + 2, "morris": len(params) + 1}
+    return (samples or 0) * per_sample.get(design, 1)
+
+
 def make_design(params: list[Param], design: str, samples: int | None, seed: int) -> Design:
     """Build the named design; `samples` is ignored by the grid and required by the others."""
     if not params:

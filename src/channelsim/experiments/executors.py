@@ -6,12 +6,19 @@ processes are forked from a fresh 'forkserver' process that has imported the eng
 (where the platform has one; 'spawn' elsewhere): no state of the caller leaks into them,
 and a worker starts in milliseconds instead of re-importing numpy, pandas and Mesa.
 `workers` (where present) is how many items run at once, which callers use to size tasks.
+
+Interrupts: worker processes never see Ctrl-C (SIGINT is blocked while the forkserver and
+the workers are started, so even one interrupted during its start-up prints nothing); the
+main process gets the KeyboardInterrupt and terminates them. A worker also exits soon after
+its main process is gone (killed), instead of lingering with its memory.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
@@ -62,7 +69,8 @@ def start_workers_early() -> None:
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _sigint_blocked():  # the forkserver, and so every worker, starts with it blocked
+            forkserver.ensure_running()
 
 
 def exit_with(parent: int) -> None:
@@ -95,30 +103,74 @@ class LocalProcesses:
         self.workers = workers
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        with ProcessPoolExecutor(
+        others = set(multiprocessing.active_children())
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=process_context(),
-            initializer=exit_with,
+            initializer=_worker_started,
             initargs=(os.getpid(),),
-        ) as pool:
-            pending: dict[Any, int] = {}
-            queue = iter(enumerate(items))
-            for index, item in queue:
-                pending[pool.submit(fn, item)] = index
-                if len(pending) >= 2 * self.workers:
-                    break
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        index = pending.pop(future)
-                        yield index, future.result()
+        )
+        pending: dict[Any, int] = {}
+        queue = iter(enumerate(items))
+        finished = False
+        try:
+            with _sigint_blocked():  # workers start here, inheriting the blocked signal
+                for index, item in queue:
+                    pending[pool.submit(fn, item)] = index
+                    if len(pending) >= 2 * self.workers:
+                        break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    yield index, future.result()
+                    with _sigint_blocked():
                         for next_index, item in queue:
                             pending[pool.submit(fn, item)] = next_index
                             break
-            finally:
-                for future in pending:  # the caller stopped early: do not start the rest
-                    future.cancel()
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # interrupted, failed or stopped early: do not wait for runs in flight
+                _terminate(pool, others)
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold back SIGINT while worker processes are started; it is delivered right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _worker_started(parent: int) -> None:
+    """In each worker: ignore Ctrl-C (the main process handles it) and exit with `parent`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    exit_with(parent)
+
+
+def _terminate(pool: ProcessPoolExecutor, others: set[Any]) -> None:
+    """Stop a pool at once: cancel queued work and end its processes.
+
+    concurrent.futures has no public way to end running workers before Python 3.14
+    (`terminate_workers`), so its processes are the children started since the pool was
+    made (`others` were there before), which also covers one interrupted as it started.
+    """
+    processes = [p for p in multiprocessing.active_children() if p not in others]
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
 
 
 def make_executor(workers: int = 1) -> Executor:
@@ -142,11 +194,14 @@ class DaskCluster:
     def __init__(self, address: str, retries: int = 2, connect_timeout: float = 10.0) -> None:
         from distributed import Client
 
+        check_address(address)
         _check_reachable(address, connect_timeout)
+        _check_answers(address, connect_timeout)
         try:
             self.client = Client(address, timeout=connect_timeout, set_as_default=False)
-        except (OSError, ValueError) as exc:
-            raise ExecutorError(f"--scheduler {address}: cannot connect ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is one message
+            reason = _first_line(exc)
+            raise ExecutorError(f"--scheduler {address}: cannot connect ({reason})") from None
         self.address = address
         self.retries = retries
         self.lost_workers: list[str] = []
@@ -206,6 +261,70 @@ class DaskCluster:
             self.rescheduled.update(index[key] for key in held if key in index)
 
 
+MAX_HANDSHAKE_FRAMES = 64
+MAX_HANDSHAKE_BYTES = 1 << 20
+SCHEMES = {"tcp": None, "tls": None, "ucx": ("ucp", "distributed_ucxx"), "ws": ("websockets",),
+           "wss": ("websockets",)}  # fmt: skip
+
+
+def check_address(address: str) -> None:
+    """Refuse address schemes Dask cannot use here (http://, or ucx:// without its package)."""
+    scheme, sep, _ = address.partition("://")
+    if not sep:
+        return  # host:port means tcp://
+    if scheme not in SCHEMES:
+        raise ExecutorError(
+            f"--scheduler {address}: unsupported address scheme {scheme + '://'!r}; expected "
+            "tcp://HOST:PORT (or tls://, ucx://, ws://), e.g. tcp://scheduler-host:8786"
+        )
+    needs = SCHEMES[scheme]
+    if needs and not any(importlib.util.find_spec(name) for name in needs):
+        raise ExecutorError(
+            f"--scheduler {address}: {scheme}:// needs the Python package {needs[0]!r}, "
+            "which is not installed here"
+        )
+
+
+def _check_answers(address: str, timeout: float) -> None:
+    """Ask the scheduler who it is, within `timeout`: a server that accepts the connection
+    but never answers, or answers something else, would otherwise hang the Dask client."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(identity(), timeout)
+
+    try:
+        reply = asyncio.run(bounded())
+    except TimeoutError:
+        raise ExecutorError(
+            f"--scheduler {address}: no answer within {timeout:g} s; is a Dask scheduler "
+            "listening there?"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - garbage in any form is the same problem
+        raise ExecutorError(
+            f"--scheduler {address}: does not answer as a Dask scheduler ({_first_line(exc)})"
+        ) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ExecutorError(
+            f"--scheduler {address}: answered, but not as a Dask scheduler; check the address"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def _check_reachable(address: str, timeout: float) -> None:
     """Fail fast with a clear message when nothing listens at a tcp:// or tls:// address."""
     scheme, sep, rest = address.partition("://")
@@ -219,11 +338,46 @@ def _check_reachable(address: str, timeout: float) -> None:
             f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://scheduler-host:8786"
         )
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        connection = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
     except OSError as exc:
         raise ExecutorError(
             f"--scheduler {address}: no Dask scheduler reachable ({exc.strerror or exc})"
         ) from None
+    with connection:
+        if scheme == "tcp":
+            _check_framing(address, connection)
+
+
+def _check_framing(address: str, connection: socket.socket) -> None:
+    """A Dask server speaks first: an 8-byte little-endian length, then that many bytes that
+    start with the frame count. Check both are plausible before Dask's own reader allocates
+    whatever a stranger's first bytes say."""
+    try:
+        size = int.from_bytes(_receive(connection, 8), "little")
+        if not 16 <= size <= MAX_HANDSHAKE_BYTES:
+            raise ValueError(f"a greeting of {size:,} bytes")
+        frames = int.from_bytes(_receive(connection, size)[:8], "little")
+        if not 1 <= frames <= MAX_HANDSHAKE_FRAMES:
+            raise ValueError(f"a greeting of {frames:,} frames")
+    except TimeoutError:
+        raise ExecutorError(
+            f"--scheduler {address}: accepted the connection but sent nothing; is a Dask "
+            "scheduler listening there?"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ExecutorError(
+            f"--scheduler {address}: does not answer as a Dask scheduler ({exc})"
+        ) from None
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise ValueError("the connection closed")
+        data += chunk
+    return data
 
 
 @contextmanager

@@ -7,17 +7,24 @@ seeds are used for every scenario of a comparison (common random numbers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from channelsim.errors import ScenarioError
 from channelsim.experiments.executors import Executor, InProcess
 from channelsim.model.channel_model import ChannelModel
+from channelsim.model.kpis import CATALOGUE
 from channelsim.model.metrics import KPIS
 from channelsim.scenario.schema import Scenario
+
+# Money KPIs always have a value, but for a mean over dealers (a direct strategy has none).
+MONEY_KPIS = frozenset(k.name for k in CATALOGUE if k.unit == "money") - {"dealer_profit_mean"}
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
@@ -43,12 +50,62 @@ class RunOutput:
     weekly: pd.DataFrame
 
 
+class NonFiniteResult(ScenarioError):
+    """A run whose KPIs overflowed (inf, or NaN where a value must exist)."""
+
+
 def run_spec(spec: RunSpec) -> RunOutput:
     """Run one simulation; a plain top-level function so any executor can ship it."""
-    result = ChannelModel(spec.scenario, seed=spec.seed).run()
+    model = ChannelModel(spec.scenario, seed=spec.seed)
+    try:
+        with np.errstate(over="raise"):  # an overflow is never a result
+            result = model.run()
+    except FloatingPointError as exc:
+        raise NonFiniteResult(_overflowed(spec.scenario, spec.seed, str(exc))) from None
+    finally:
+        _forget(model)
+    check_finite(result.kpis, spec.scenario, spec.seed)
     weekly = pd.DataFrame(result.weekly)
     weekly["week"] = weekly["week"].astype(int)
     return RunOutput(spec.labels, spec.seed, result.kpis, weekly)
+
+
+def _forget(model: ChannelModel) -> None:
+    """Let a finished model be freed. Mesa numbers agents in a class-level dict keyed by
+    model (`mesa.Agent._ids`, Mesa 3.3), which otherwise keeps every model a process ever
+    ran, and its weekly rows and arrays, alive: 0.5-2 MB per replicate, without end in a
+    worker of a long sweep."""
+    from mesa import Agent
+
+    ids = getattr(Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
+def check_finite(kpis: dict[str, float], scenario: Scenario, seed: int) -> None:
+    """Refuse a result that overflowed: no KPI may be infinite, and no money KPI NaN.
+
+    Other KPIs are NaN where they do not apply (a loss ratio without insurance, a mean over
+    no dealers), so NaN alone is no sign of trouble there.
+    """
+    bad = [
+        name
+        for name, value in kpis.items()
+        if math.isinf(value) or (math.isnan(value) and name in MONEY_KPIS)
+    ]
+    if bad:
+        shown = ", ".join(f"{name}={kpis[name]}" for name in bad[:3])
+        raise NonFiniteResult(_overflowed(scenario, seed, shown))
+
+
+def _overflowed(scenario: Scenario, seed: int, what: str) -> str:
+    from channelsim.experiments.resources import largest_settings
+
+    return (
+        f"scenario {scenario.name!r}, seed {seed}: the numbers overflowed ({what}); some "
+        f"settings are too large for double precision; the largest are "
+        f"{largest_settings(scenario)}"
+    )
 
 
 def replicate_specs(
@@ -65,13 +122,23 @@ def run_all(
     on_done: Callable[[RunOutput], None] | None = None,
 ) -> list[RunOutput]:
     """Run every spec and return outputs in the order of `specs`, whatever order they finish."""
-    executor = executor or InProcess()
     outputs: list[RunOutput | None] = [None] * len(specs)
-    for index, output in executor.map_unordered(run_spec, specs):
+    for index, output in run_each(specs, executor):
         outputs[index] = output
         if on_done is not None:
             on_done(output)
     return [o for o in outputs if o is not None]
+
+
+def run_each(
+    specs: Sequence[RunSpec], executor: Executor | None = None
+) -> Iterator[tuple[int, RunOutput]]:
+    """(index in `specs`, output) as each run finishes, for callers that save as they go."""
+    stream = (executor or InProcess()).map_unordered(run_spec, specs)
+    try:
+        yield from stream
+    finally:
+        stream.close()
 
 
 def kpi_table(outputs: Iterable[RunOutput]) -> pd.DataFrame:
@@ -93,15 +160,27 @@ def weekly_table(outputs: Iterable[RunOutput]) -> pd.DataFrame:
 
 @dataclass
 class RunResults:
-    """Replicates of one scenario: per-replicate KPIs, weekly series, and KPI intervals."""
+    """Replicates of one scenario: per-replicate KPIs, weekly series, and KPI intervals.
+
+    When the run was written to a folder (`channelsim.run(..., out=...)`), `weekly` is read
+    from its `timeseries.parquet` when first asked for, so a long run never holds it all.
+    """
 
     scenario: Scenario
     base_seed: int
     seeds: list[int]
     kpis: pd.DataFrame
-    weekly: pd.DataFrame
     summary: pd.DataFrame
     workers: int = 1
+    folder: Path | None = None
+    _weekly: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def weekly(self) -> pd.DataFrame:
+        """Every replicate's weekly series, stacked (column `replicate` first)."""
+        if self._weekly is None and self.folder is not None:
+            self._weekly = pd.read_parquet(self.folder / "timeseries.parquet")
+        return self._weekly if self._weekly is not None else pd.DataFrame()
 
 
 def run_replicates(
@@ -129,7 +208,7 @@ def run_replicates(
         base_seed=base_seed,
         seeds=seeds,
         kpis=kpis,
-        weekly=weekly_table(outputs),
         summary=stats.summarise_kpis(kpis, KPIS),
         workers=workers,
+        _weekly=weekly_table(outputs),
     )

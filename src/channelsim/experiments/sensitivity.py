@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from channelsim.experiments.sweep import SweepError
+from channelsim.model.kpis import KPIS
+from channelsim.storage import results
 
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu", "mu_star", "mu_star_conf", "sigma")
@@ -92,3 +95,23 @@ def _morris(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return morris.analyze(problem, x, y, num_resamples=RESAMPLES, num_levels=levels, seed=seed)
+
+
+# --- the job: indices of a finished sweep folder -------------------------------------------
+
+
+def write_sensitivity(
+    folder: Path, manifest: dict[str, Any] | None = None, runs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Sensitivity indices of a sobol or morris sweep into `sensitivity.csv`."""
+    from channelsim.experiments import sweep_folder
+
+    folder = Path(folder)
+    manifest = manifest or sweep_folder.read_manifest(folder / "manifest.json")
+    runs = sweep_folder.read_runs(folder, manifest) if runs is None else runs
+    seed = manifest["definition"].get("seed", 0)
+    if not isinstance(seed, int):
+        raise SweepError(f"{folder}/manifest.json: definition.seed is not a whole number")
+    table = analyse(runs, manifest["design"], list(KPIS), seed=seed)
+    results.write_csv(results.ResultsDir(folder).file("sensitivity.csv"), table)
+    return table

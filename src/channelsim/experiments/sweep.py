@@ -27,11 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channelsim.errors import InputError, ScenarioError
-from channelsim.experiments.designs import DESIGNS, Design, DesignError, Param, make_design
+from channelsim.experiments import resources
+from channelsim.experiments.designs import (
+    DESIGNS,
+    Design,
+    DesignError,
+    Param,
+    design_size,
+    make_design,
+)
 from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import load_scenario, scenario_with
@@ -172,6 +179,11 @@ def _spaced(where: str, a: str, b: str, n: str) -> tuple[Any, ...]:
         raise SweepError(f"{where}: n in a:b:n must be a whole number, found {n!r}") from None
     if count < 1:
         raise SweepError(f"{where}: n in a:b:n must be >= 1, found {count}")
+    if count > resources.max_runs():
+        raise SweepError(
+            f"{where}: {count:,} values are more than a sweep may run (limit "
+            f"{resources.max_runs():,} runs; raise it with CHANNELSIM_MAX_RUNS)"
+        )
     values = np.linspace(low, high, count)
     if _is_int(a) and _is_int(b) and all(float(v).is_integer() for v in values):
         return tuple(int(v) for v in values)
@@ -203,11 +215,12 @@ def _is_int(text: str) -> bool:
 
 
 def _scalar(where: str, text: str) -> Any:
+    """One listed value, read as strictly as a `--set` value (no tags, dates, NaN, aliases)."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise SweepError(f"{where}: {text!r} is not a number or a word") from None
-    if isinstance(value, dict | list):
+        value = inputs.yaml_value(text, where)
+    except InputError as exc:
+        raise SweepError(str(exc)) from None
+    if value is None or isinstance(value, dict | list):
         raise SweepError(f"{where}: {text!r} is not a number or a word")
     return value
 
@@ -230,25 +243,35 @@ class SweepFile(BaseModel):
     set: dict[str, Any] = {}
 
 
-def is_sweep_file(path: Path) -> bool:
-    """A YAML mapping with `params` is a sweep file (a scenario has no such key)."""
+def read_source(path: Path) -> Any:
+    """The YAML of a scenario or sweep file, through the hardened reader (a bad file is
+    reported here, whichever kind it was meant to be)."""
     try:
-        return "params" in inputs.read_yaml(path, "sweep file")
-    except InputError:
-        return False
-
-
-def read_sweep_file(path: Path) -> SweepFile:
-    try:
-        return SweepFile.model_validate(inputs.read_yaml(path, "sweep file"))
+        return inputs.read_yaml(path, "scenario or sweep file")
     except InputError as exc:
         raise SweepError(str(exc)) from None
+
+
+def is_sweep_file(data: Any) -> bool:
+    """A YAML mapping with `params` is a sweep file (a scenario has no such key)."""
+    return isinstance(data, dict) and "params" in data
+
+
+def read_sweep_file(path: Path, data: Any) -> SweepFile:
+    """Check a sweep file's content; `data` is what `read_source` read from `path`."""
+    try:
+        return SweepFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        found = "" if first["type"] == "missing" else f" (found {first.get('input')!r})"
+        found = "" if first["type"] == "missing" else f" (found {_short(first.get('input'))})"
         message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         raise SweepError(f"{path}: {where}: {message}{found}") from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def define(
@@ -265,8 +288,9 @@ def define(
     specs: dict[str, Any] = {}
     fixed: list[str] = []
     scenario_path = source
-    if is_sweep_file(source):
-        content = read_sweep_file(source)
+    data = read_source(source)
+    if is_sweep_file(data):
+        content = read_sweep_file(source, data)
         scenario_path = source.parent / content.scenario
         specs.update(content.params)
         fixed = [f"{k}={json.dumps(v)}" for k, v in content.set.items()]
@@ -359,8 +383,23 @@ def run_seeds(seed: int, points: int, replicates: int, common: bool = False) -> 
     return out
 
 
-def plan(definition: SweepDefinition) -> SweepPlan:
-    """Make the design, check every point's scenario, and derive the run seeds."""
+def count_runs(definition: SweepDefinition) -> tuple[int, int]:
+    """(design points, runs) from the counts alone; refused beyond the limits at once."""
+    d = definition
+    points = design_size(list(d.params), d.design, d.samples)
+    runs = points * d.replicates
+    resources.check_runs(runs, points, d.replicates, f"{d.design} design")
+    return points, runs
+
+
+def plan(definition: SweepDefinition, workers: int = 1) -> SweepPlan:
+    """Make the design, check the points' scenarios, and derive the run seeds.
+
+    The size is checked before anything is made. Up to MAX_CHECKED distinct points are
+    validated here, and beyond that the points holding each parameter's lowest and highest
+    value; any other point that breaks a rule fails as a run, recorded with its reason.
+    """
+    count_runs(definition)
     try:
         design = make_design(
             list(definition.params), definition.design, definition.samples, definition.seed
@@ -368,18 +407,42 @@ def plan(definition: SweepDefinition) -> SweepPlan:
     except DesignError as exc:
         raise SweepError(str(exc)) from None
     settings = tuple(design.settings())
-    checked: set[str] = set()
-    for point, values in enumerate(settings):
-        key = json.dumps(values, sort_keys=True, default=str)
-        if key in checked:
-            continue
+    for point in _points_to_check(design, settings):
+        values = settings[point]
         try:
-            scenario_with(definition.scenario, values)
+            scenario = scenario_with(definition.scenario, values)
+            resources.check_run(scenario, definition.replicates, workers, in_memory=False)
         except ScenarioError as exc:
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             raise SweepError(f"design point {point} ({shown}): {exc}") from None
-        checked.add(key)
     seeds = run_seeds(
         definition.seed, len(settings), definition.replicates, definition.common_seeds
     )
     return SweepPlan(definition, design, settings, seeds)
+
+
+MAX_CHECKED = 2_000
+
+
+def _points_to_check(design: Design, settings: Sequence[dict[str, Any]]) -> list[int]:
+    """The first MAX_CHECKED distinct points, then each parameter's extremes and levels."""
+    chosen: dict[str, int] = {}
+    for point, values in enumerate(settings[: MAX_CHECKED * 4]):
+        key = json.dumps(values, sort_keys=True, default=str)
+        chosen.setdefault(key, point)
+        if len(chosen) >= MAX_CHECKED:
+            break
+    extra: set[int] = set()
+    for column in design.values.values():
+        numeric = [i for i, v in enumerate(column) if isinstance(v, int | float)]
+        if column and len(numeric) == len(column):
+            extra.add(min(numeric, key=column.__getitem__))
+            extra.add(max(numeric, key=column.__getitem__))
+        else:
+            first: dict[str, int] = {}
+            for i, v in enumerate(column):
+                first.setdefault(repr(v), i)
+                if len(first) > MAX_CHECKED:
+                    break
+            extra.update(first.values())
+    return sorted(set(chosen.values()) | extra)

@@ -1,5 +1,8 @@
 """Running a sweep: chunks of runs on an executor, an incremental Parquet dataset, resume.
 
+The folder (start, resume, checks of what it holds) is `sweep_folder`; the indices of a
+finished sweep are `sensitivity`; what the terminal shows is `output.sweep_text`.
+
 Runs are numbered point-major (`run = point * replicates + replicate`) and grouped into
 chunks of consecutive runs. Each finished chunk is written at once as one Parquet file in
 `runs/` (atomically: a temporary name, then a rename), so a sweep killed at any moment
@@ -16,11 +19,8 @@ milliseconds per task (see docs/performance.md).
 
 from __future__ import annotations
 
-import fcntl
-import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,19 +28,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from scipy import stats as scipy_stats
 
 from channelsim.experiments.designs import SENSITIVITY_DESIGNS
 from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
 from channelsim.experiments.replicates import RunSpec, run_spec
-from channelsim.experiments.sweep import (
-    SweepError,
-    SweepPlan,
-    code_fingerprint,
-    comparable,
-    differences,
-)
+from channelsim.experiments.sweep import SweepError, SweepPlan, code_fingerprint
+from channelsim.experiments.sweep_folder import KEYS, RUNS, done_runs, prepare, read_runs
 from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
@@ -48,8 +42,6 @@ from channelsim.storage import results
 
 MAX_CHUNK = 25
 TASKS_PER_WORKER = 4
-RUNS = "runs"
-KEYS = ["point", "replicate"]
 
 
 class SweepStopped(RuntimeError):
@@ -140,9 +132,9 @@ def run_sweep(
     with open_executor(workers, scheduler) as executor:
         if isinstance(executor, DaskCluster):
             _check_workers(executor)
-        manifest = _prepare(folder, plan, resume, command)
-        with _locked(folder.path):
-            done = _done_runs(folder.path / RUNS, plan)
+        with folder.locked():
+            manifest = prepare(folder, plan, resume, command)
+            done = done_runs(folder.path / RUNS, plan)
             todo = [r for r in range(plan.runs) if r not in done]
             size = chunk or chunk_size(len(todo), getattr(executor, "workers", 1))
             session = {
@@ -246,138 +238,7 @@ def _tidy(rows: list[dict[str, Any]], points: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-# --- the folder: start, resume, read, finish -----------------------------------------------
-
-
-def _prepare(
-    folder: results.ResultsDir, plan: SweepPlan, resume: bool, command: str
-) -> dict[str, Any]:
-    """Create the folder for a new sweep, or check that the one to resume is the same sweep."""
-    path = folder.path
-    description = plan.definition.describe()
-    existing = path / "manifest.json"
-    if existing.is_file():
-        manifest = _read_manifest(existing)
-        if not resume:
-            state = "a finished" if manifest.get("status") == "complete" else "an unfinished"
-            raise SweepError(
-                f"{path}: holds {state} sweep; add --resume to continue it, or choose another --out"
-            )
-        changed = differences(manifest.get("definition", {}), description)
-        if "code" in changed or "numpy" in changed:
-            raise SweepError(
-                f"{path}: cannot resume: the channelsim code or numpy version changed since "
-                "this sweep started, so old and new runs would come from different models; "
-                "start a new sweep with another --out"
-            )
-        if changed:
-            raise SweepError(
-                f"{path}: cannot resume: the sweep definition differs from the one in "
-                f"{existing.name} ({', '.join(changed)}); use the same scenario, --param, "
-                "--set, --design, --samples, --replicates and --seed, or choose another --out"
-            )
-        same_design = comparable(manifest.get("design", {})) == comparable(plan.design.describe())
-        if not same_design or manifest.get("seeds") != plan.seeds.tolist():
-            raise SweepError(
-                f"{path}: cannot resume: the design points or run seeds computed now differ "
-                f"from those in {existing.name} (a different scipy or SALib version?)"
-            )
-        results.write_csv(path / "points.csv", plan.design.points().reset_index())
-        return manifest
-    if resume and path.exists() and _has_content(path):
-        raise SweepError(f"{path}: nothing to resume here (no manifest.json); choose --out")
-    folder.create(allow_existing=resume)
-    manifest = results.manifest(
-        command,
-        kind=plan.kind,
-        status="incomplete",
-        definition=description,
-        design=plan.design.describe(),
-        points=plan.points,
-        runs=plan.runs,
-        seeds=plan.seeds.tolist(),
-        seed_derivation=plan.seed_derivation,
-    )
-    manifest["versions"].update(_library_versions())
-    results.write_json(path / "manifest.json", manifest)
-    results.write_csv(path / "points.csv", plan.design.points().reset_index())
-    return manifest
-
-
-def _library_versions() -> dict[str, str]:
-    """Versions of the libraries a sweep adds (designs, indices, cluster)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for package in ("scipy", "SALib", "dask", "distributed"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "not installed"
-    return out
-
-
-def _has_content(path: Path) -> bool:
-    """Anything beyond a bare start (the INCOMPLETE marker, the lock, an empty runs/)."""
-    for item in path.iterdir():
-        if item.name in (results.INCOMPLETE, ".lock"):
-            continue
-        if item.name == RUNS and item.is_dir() and not any(item.iterdir()):
-            continue
-        return True
-    return False
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SweepError(f"{path}: cannot read the sweep manifest ({exc})") from None
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the folder so two sweeps never write the same runs."""
-    handle = open(path / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SweepError(f"{path}: another sweep is writing to this folder") from None
-        yield
-    finally:
-        handle.close()
-
-
-def _done_runs(runs_dir: Path, plan: SweepPlan) -> set[int]:
-    """Run numbers already saved; leftovers of an interrupted write are removed."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    done: set[int] = set()
-    for leftover in runs_dir.glob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-    for part in sorted(runs_dir.glob("*.parquet")):
-        try:
-            table = pq.read_table(part, columns=KEYS).to_pandas()
-        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same advice
-            raise SweepError(
-                f"{part}: cannot read ({exc}); delete it and --resume to redo its runs"
-            ) from None
-        for point, replicate in zip(table["point"], table["replicate"], strict=True):
-            run = int(point) * plan.definition.replicates + int(replicate)
-            if run in done:
-                raise SweepError(f"{part}: run (point {point}, replicate {replicate}) twice")
-            done.add(run)
-    return done
-
-
-def read_runs(folder: Path) -> pd.DataFrame:
-    """The runs table of a sweep folder, sorted by (point, replicate)."""
-    runs_dir = Path(folder) / RUNS
-    parts = sorted(runs_dir.glob("*.parquet"))
-    if not parts:
-        raise SweepError(f"{runs_dir}: no runs saved")
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    return frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
+# --- statistics and the end of a sweep ----------------------------------------------------
 
 
 def summarise(runs: pd.DataFrame, params: list[str], level: float = 0.95) -> pd.DataFrame:
@@ -415,10 +276,11 @@ def _finish(
     ran: int,
     executor: str,
 ) -> SweepResult:
-    from channelsim.output import sweep_charts
+    from channelsim.experiments import sensitivity
+    from channelsim.output import fonts, sweep_charts
     from channelsim.output.charts import save_figures
 
-    runs = read_runs(folder.path)
+    runs = read_runs(folder.path, manifest)
     if len(runs) != plan.runs or runs.duplicated(KEYS).any():
         raise SweepStopped(
             f"{folder.path / RUNS}: holds {len(runs)} runs, expected {plan.runs} distinct; "
@@ -432,7 +294,7 @@ def _finish(
     files = ["points.csv", f"{RUNS}/", "summary.parquet"]
     if plan.definition.design in SENSITIVITY_DESIGNS:
         try:
-            result.sensitivity = write_sensitivity(folder.path, manifest, runs)
+            result.sensitivity = sensitivity.write_sensitivity(folder.path, manifest, runs)
             files.append("sensitivity.csv")
         except SweepError as exc:
             result.notes.append(f"sensitivity not computed: {exc}")
@@ -441,10 +303,12 @@ def _finish(
                 "note: every point has its own seeds, so run-to-run noise adds to every "
                 "parameter's index; --common-seeds removes it"
             )
-    figures = sweep_charts.sweep_figures(runs, params, plan.definition.design, result.sensitivity)
-    if figures:
-        save_figures(figures, folder.file("charts"))
-        files.append("charts/")
+    with fonts.cjk_fallback():
+        design = plan.definition.design
+        figures = sweep_charts.sweep_figures(runs, params, design, result.sensitivity)
+        if figures:
+            save_figures(figures, folder.file("charts"))
+            files.append("charts/")
     sessions = manifest.get("sessions", [])
     result.lost_workers = [w for s in sessions for w in s.get("lost_workers", [])]
     result.rescheduled_chunks = sum(s.get("rescheduled_chunks", 0) for s in sessions)
@@ -457,39 +321,6 @@ def _finish(
     )
     folder.complete(manifest)
     return result
-
-
-def write_sensitivity(
-    folder: Path, manifest: dict[str, Any] | None = None, runs: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Sensitivity indices of a sobol or morris sweep into `sensitivity.csv`."""
-    from channelsim.experiments import sensitivity
-
-    folder = Path(folder)
-    manifest = manifest or _read_manifest(folder / "manifest.json")
-    if manifest.get("kind") != "sweep":
-        raise SweepError(f"{folder}: not a sweep folder (no sweep manifest.json)")
-    runs = read_runs(folder) if runs is None else runs
-    design = manifest["design"]
-    table = sensitivity.analyse(runs, design, list(KPIS), seed=manifest["definition"]["seed"])
-    results.write_csv(folder / "sensitivity.csv", table)
-    return table
-
-
-def sensitivity_job(folder: Path) -> pd.DataFrame:
-    """`channelsim sensitivity DIR`: indices and their chart for a finished sweep."""
-    from channelsim.output import sweep_charts
-    from channelsim.output.charts import save_figures
-
-    folder = Path(folder)
-    if not (folder / "manifest.json").is_file():
-        raise SweepError(f"{folder}: no manifest.json; expected a sweep results folder")
-    manifest = _read_manifest(folder / "manifest.json")
-    if manifest.get("status") != "complete":
-        raise SweepError(f"{folder}: the sweep is not finished; complete it with --resume")
-    table = write_sensitivity(folder, manifest)
-    save_figures(sweep_charts.sensitivity_figures(table), folder / "charts")
-    return table
 
 
 def _check_workers(cluster: DaskCluster) -> None:
@@ -521,73 +352,3 @@ def _executor_report(executor: Executor) -> dict[str, Any]:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
-    """What the terminal shows after a sweep: runs, failures, lost workers, best points."""
-    from channelsim.output.display import number
-
-    lines = []
-    if result.done_before:
-        lines.append(f"resumed: {result.done_before} runs were already saved; ran {result.ran}")
-    if result.lost_workers:
-        lines.append(
-            f"Dask: lost {len(result.lost_workers)} worker(s) "
-            f"({', '.join(result.lost_workers)}); {result.rescheduled_chunks} chunk(s) "
-            "rescheduled on other workers"
-        )
-    if len(result.failed):
-        lines.append(f"FAILED runs: {len(result.failed)} (recorded in runs/ with their error)")
-        for row in result.failed.head(5).itertuples(index=False):
-            lines.append(
-                f"  point {row.point} replicate {row.replicate} seed {row.seed}: {row.error}"
-            )
-    lines.extend(result.notes)
-    kpi = "company_profit" if "company_profit" in set(result.summary["kpi"]) else None
-    if kpi:
-        table = result.summary[result.summary["kpi"] == kpi]
-        table = table.sort_values("mean", ascending=False).head(limit)
-        shown = pd.DataFrame(
-            {
-                "point": table["point"],
-                **{p: table[p].map(_short) for p in params},
-                f"{kpi} mean": table["mean"].map(number),
-                "95% CI": [
-                    "-" if np.isnan(lo) else f"[{number(lo)}, {number(hi)}]"
-                    for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-                ],
-                "failed": table["failed"],
-            }
-        )
-        title = f"Design points by mean {kpi}" + (
-            f" (best {limit} of {result.summary['point'].nunique()})"
-            if result.summary["point"].nunique() > limit
-            else ""
-        )
-        lines += ["", title, shown.to_string(index=False)]
-    if result.sensitivity is not None:
-        lines += ["", sensitivity_text(result.sensitivity)]
-    lines += ["", f"Results in {result.folder}"]
-    return "\n".join(lines)
-
-
-def sensitivity_text(table: pd.DataFrame) -> str:
-    """Parameters ranked by ST (Sobol) or mu* (Morris) for the headline KPIs."""
-    from channelsim.output.display import number
-    from channelsim.output.sweep_charts import HEADLINE
-
-    key = "ST" if "ST" in table.columns else "mu_star"
-    lines = []
-    for kpi in HEADLINE:
-        frame = table[table["kpi"] == kpi].sort_values(key, ascending=False)
-        if len(frame):
-            ranked = ", ".join(
-                f"{r.parameter} {number(getattr(r, key))}" for r in frame.itertuples(index=False)
-            )
-            lines.append(f"{kpi} ({key}): {ranked}")
-    return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    """A swept value for the terminal: floats to 4 significant digits."""
-    return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)

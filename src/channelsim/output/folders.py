@@ -1,4 +1,5 @@
-"""Results folders of `run` and `compare`: tables, charts and a manifest, written safely.
+"""Results folders of `run` and `compare` (tables, charts and a manifest, written safely),
+and the sensitivity indices added to a finished sweep's folder.
 
 The folder is created first (so a bad folder fails before anything is drawn) and stays
 marked INCOMPLETE until every file is written and the manifest says complete.
@@ -11,10 +12,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from channelsim.output import charts
+from channelsim.output import charts, fonts
 from channelsim.storage import results
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from channelsim.experiments.comparison import Comparison
     from channelsim.experiments.replicates import RunResults
 
@@ -30,13 +33,21 @@ COMPARE_FILES = [
 
 
 def save_run(run: RunResults, out: Path, command: str = "") -> Path:
-    """Write the folder `channelsim run` writes."""
+    """Write the folder `channelsim run` writes, holding its lock."""
     folder = results.ResultsDir(out)
+    folder.check()
+    with folder.locked():
+        _write_run(run, folder, command)
+    return Path(out)
+
+
+def _write_run(run: RunResults, folder: results.ResultsDir, command: str) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
-    charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
+    with fonts.cjk_fallback():
+        charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
     folder.complete(
         results.manifest(
             command,
@@ -49,19 +60,31 @@ def save_run(run: RunResults, out: Path, command: str = "") -> Path:
             files=RUN_FILES,
         )
     )
+
+
+def save_comparison(job: Comparison, out: Path, command: str = "", lock: bool = True) -> Path:
+    """Write the folder `channelsim compare` writes, holding its lock (unless the caller
+    holds it already: `lock=False`)."""
+    folder = results.ResultsDir(out)
+    folder.check()
+    if lock:
+        with folder.locked():
+            _write_comparison(job, folder, command)
+    else:
+        _write_comparison(job, folder, command)
+    job.folder = Path(out)
     return Path(out)
 
 
-def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
-    """Write the folder `channelsim compare` writes."""
-    folder = results.ResultsDir(out)
+def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), job.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
     results.write_csv(folder.file("summary.csv"), job.summary)
     results.write_csv(folder.file("differences.csv"), job.differences)
-    figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
-    charts.save_figures(figures, folder.file("charts"))
+    with fonts.cjk_fallback():
+        figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
+        charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(
             command,
@@ -80,8 +103,6 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
             files=COMPARE_FILES,
         )
     )
-    job.folder = Path(out)
-    return Path(out)
 
 
 def _versions(*packages: str) -> dict[str, str]:
@@ -93,3 +114,25 @@ def _versions(*packages: str) -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def sensitivity_job(folder: Path) -> pd.DataFrame:
+    """`channelsim sensitivity DIR`: indices and their chart for a finished sweep."""
+    from channelsim.experiments import sweep_folder
+    from channelsim.experiments.sensitivity import write_sensitivity
+    from channelsim.experiments.sweep import SweepError
+    from channelsim.output import sweep_charts
+    from channelsim.output.charts import save_figures
+
+    folder = results.ResultsDir(folder)
+    if not (folder.path / "manifest.json").is_file():
+        raise SweepError(f"{folder.path}: no manifest.json; expected a sweep results folder")
+    with folder.locked():
+        manifest = sweep_folder.read_manifest(folder.path / "manifest.json")
+        if manifest["status"] != "complete" or not folder.is_complete:
+            raise SweepError(f"{folder.path}: the sweep is not finished; complete it with --resume")
+        table = write_sensitivity(folder.path, manifest)
+        with fonts.cjk_fallback():
+            save_figures(sweep_charts.sensitivity_figures(table), folder.file("charts"))
+        results.remove_leftovers(folder.path)
+    return table

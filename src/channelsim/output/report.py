@@ -8,17 +8,23 @@ text that a user wrote (scenario names, descriptions, settings, the command) is 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channelsim.model.kpis import KPI_DEFINITIONS
 from channelsim.output.display import kpi_decimals, mean_pm, number
-from channelsim.storage import results
+from channelsim.storage import inputs, results
+
+MAX_IMAGE_BYTES = 20 << 20  # one chart; ours are 50-150 KB
+MAX_TABLE_BYTES = 50 << 20
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 ALPHA = 0.05
 
@@ -108,18 +114,26 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; white-space: pre-wr
 
 
 def write_report(folder: Path) -> Path:
-    """Write `folder/report.html` for a complete comparison folder and return its path."""
+    """Write `folder/report.html` for a complete comparison folder and return its path.
+
+    The folder is locked meanwhile, and a temporary file left by an earlier report that
+    was cut short is removed, so the folder stays complete and clean.
+    """
     folder = Path(folder)
     path = folder / "report.html"
-    results.write_text(path, build_report(folder))
+    _read_manifest(folder)  # a clear message before the lock is taken
+    with results.ResultsDir(folder).locked():
+        results.write_text(path, build_report(folder))
+        results.remove_leftovers(folder)
     return path
 
 
 def build_report(folder: Path) -> str:
-    """The report's HTML for a complete comparison folder."""
+    """The report's HTML for a complete comparison folder (UTF-8 throughout)."""
+    folder = Path(folder)
     manifest = _read_manifest(folder)
-    summary = pd.read_csv(folder / "summary.csv")
-    differences = pd.read_csv(folder / "differences.csv")
+    summary = _read_csv(folder, "summary.csv")
+    differences = _read_csv(folder, "differences.csv")
     names = [str(n) for n in manifest["names"]]
     baseline = str(manifest["baseline"])
     summary["scenario"] = summary["scenario"].astype(str)
@@ -153,21 +167,57 @@ def build_report(folder: Path) -> str:
     )
 
 
+class CompareManifest(BaseModel):
+    """The fields of a comparison's manifest.json that the report relies on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["compare"]
+    status: Literal["complete"]
+    names: list[str] = Field(min_length=2)
+    baseline: str
+    replicates: int = Field(ge=1)
+    scenarios: list[dict[str, Any]]
+    seeds: list[int] = []
+    versions: dict[str, Any] = {}
+    command: str = ""
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
-    if not (folder / "manifest.json").is_file():
+    path = folder / "manifest.json"
+    if not path.exists() and not path.is_symlink():
         raise results.ResultsError(f"{folder}: not a results folder (no manifest.json)")
     if not results.ResultsDir(folder).is_complete:
         raise results.ResultsError(f"{folder}: the results are incomplete (its run did not end)")
+    text = inputs.read_bytes(path, "manifest", MAX_TABLE_BYTES, inside=folder)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise results.ResultsError(f"{folder}/manifest.json: not valid JSON ({exc})") from None
-    if manifest.get("kind") != "compare":
+        manifest = json.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise results.ResultsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "compare":
+        kind = manifest.get("kind") if isinstance(manifest, dict) else type(manifest).__name__
         raise results.ResultsError(
-            f"{folder}: a report needs the folder of 'channelsim compare', "
-            f"found one of kind {manifest.get('kind')!r}"
+            f"{folder}: a report needs the folder of 'channelsim compare', found one of kind "
+            f"{kind!r}"
         )
+    try:
+        checked = CompareManifest.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise results.ResultsError(f"{path}: {where}: {first['msg']}") from None
+    if checked.baseline not in checked.names or len(checked.scenarios) != len(checked.names):
+        raise results.ResultsError(f"{path}: names, baseline and scenarios do not agree")
     return manifest
+
+
+def _read_csv(folder: Path, name: str) -> pd.DataFrame:
+    """A table of the folder: a regular file inside it, bounded, UTF-8."""
+    data = inputs.read_bytes(folder / name, "results table", MAX_TABLE_BYTES, inside=folder)
+    try:
+        return pd.read_csv(io.BytesIO(data), encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise results.ResultsError(f"{folder / name}: not a readable table ({exc})") from None
 
 
 # --- the question and the answer ---------------------------------------------------------
@@ -336,17 +386,30 @@ def _differences_table(differences: pd.DataFrame, names: list[str], baseline: st
 
 
 def _charts(folder: Path) -> str:
-    pngs = {p.stem: p for p in folder.glob("*.png")} if folder.is_dir() else {}
+    """Each chart as a data URI: only PNG files that really lie in the folder are embedded;
+    anything else there (a link leading out, a pipe, a huge file) is named and left out."""
+    if folder.is_symlink() or not folder.is_dir():
+        return '<p class="note">No charts in this folder.</p>'
+    pngs = {p.stem: p for p in folder.glob("*.png")}
     order = [n for n in CAPTIONS if n in pngs] + sorted(n for n in pngs if n not in CAPTIONS)
-    figures = []
+    figures, left_out = [], []
     for stem in order:
-        data = base64.b64encode(pngs[stem].read_bytes()).decode("ascii")
+        try:
+            raw = inputs.read_bytes(pngs[stem], "chart", MAX_IMAGE_BYTES, inside=folder.parent)
+        except inputs.InputError as exc:
+            left_out.append(str(exc))
+            continue
+        if not raw.startswith(PNG_SIGNATURE):
+            left_out.append(f"{pngs[stem]}: not a PNG image")
+            continue
+        data = base64.b64encode(raw).decode("ascii")
         caption = escape(CAPTIONS.get(stem, stem.replace("_", " ")))
         figures.append(
             f'<figure id="{escape(stem)}"><img src="data:image/png;base64,{data}" '
             f'alt="{escape(stem.replace("_", " "))}"><figcaption>{caption}</figcaption></figure>'
         )
-    return "\n".join(figures) or '<p class="note">No charts in this folder.</p>'
+    notes = "".join(f'<p class="note">Left out: {escape(text)}</p>' for text in left_out)
+    return "\n".join(figures) + notes or '<p class="note">No charts in this folder.</p>'
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -130,8 +130,9 @@ def _set_path(
             hint = _suggest(key, model.model_fields, ".".join(parts[:depth]))
             raise ScenarioError(f"{source} {dotted}: unknown key {key!r}{hint}")
         canonical.append(key)
-        if last:
-            node[key] = value
+        if last:  # a mapping merges into the settings there, as in a file that extends
+            merge = isinstance(value, Mapping) and isinstance(node.get(key), Mapping)
+            node[key] = deep_merge(node[key], value) if merge else value
             return out, ".".join(canonical)
         child_model = _field_model(model, key) if model is not None else None
         if node.get(key) is None:

@@ -26,6 +26,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 Money = Annotated[float, Field(ge=0.0)]
 
 MAX_CUSTOMERS = 10_000_000
+MAX_REGIONS = 32_767  # regions and general agents are numbered with 16-bit integers
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
 ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
 
@@ -141,7 +142,7 @@ class PopulationFiles(Strict):
 
 
 class Market(Strict):
-    regions: list[Region] = Field(min_length=1)
+    regions: list[Region] = Field(min_length=1, max_length=MAX_REGIONS)
     segments: list[Segment] = Field(min_length=1)
     competitor: Competitor = Competitor()
     choice: Choice = Choice()
@@ -280,7 +281,7 @@ class GeneralAgents(Strict):
         "handling, logistics, finance): it comes out of their margin, is reported as "
         "ga_costs and enters their best response",
     )
-    agents: list[GeneralAgentSpec] = []
+    agents: list[GeneralAgentSpec] = Field([], max_length=MAX_REGIONS)
     volume_rebate: VolumeRebate = VolumeRebate()
 
     @model_validator(mode="after")

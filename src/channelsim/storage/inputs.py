@@ -47,17 +47,35 @@ def regular_file(path: str | Path, what: str = "file") -> Path:
     if stat.S_ISDIR(mode):
         raise InputError(f"{path}: is a folder, not a {what}")
     if not stat.S_ISREG(mode):
-        raise InputError(
-            f"{path}: not a regular file (a pipe, device or socket); expected a {what}"
-        )
+        raise InputError(f"{path}: not a regular file ({_kind(mode)}); expected a {what}")
     return path
 
 
-def read_bytes(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES) -> bytes:
-    """The file's bytes, refusing non-regular files and files larger than `limit`."""
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+
+
+def read_bytes(
+    path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES, inside: Path | None = None
+) -> bytes:
+    """The file's bytes, refusing non-regular files and files larger than `limit`.
+
+    With `inside=FOLDER` (a file a results folder holds), a symbolic link anywhere below
+    FOLDER, or a path that leads out of it, is refused too, and the file is opened without
+    following a link, so a link planted in a folder can never make a command read (or
+    embed in a report) a file from elsewhere.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if inside is not None:
+        _check_inside(Path(path), Path(inside), what)
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     path = regular_file(path, what)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
                 raise InputError(f"{path}: not a regular file; expected a {what}")
@@ -67,6 +85,23 @@ def read_bytes(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES
     if len(data) > limit:
         raise InputError(f"{path}: the {what} is larger than {_size(limit)}; is it the right file?")
     return data
+
+
+def _check_inside(path: Path, folder: Path, what: str) -> None:
+    """Every part of `path` below `folder` is a real entry, not a link, and stays inside."""
+    base = Path(os.path.abspath(folder))
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(base)
+    except ValueError:
+        raise InputError(f"{path}: lies outside {folder}; a {what} must be inside it") from None
+    current = base
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise InputError(
+                f"{current}: is a symbolic link; a {what} is read only from a real file "
+                f"inside {folder}"
+            )
 
 
 def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES) -> str:
@@ -82,19 +117,26 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES)
 # --- YAML -----------------------------------------------------------------------------------
 
 
-def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
-    """A YAML file whose top level is a mapping of names, read as plain data."""
-    return read_yaml_with_lines(path, what)[0]
+def read_yaml(path: str | Path, what: str = "file", plain: bool = True) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping of names, read as plain data.
+
+    `plain` (the default; scenario files, whose schema checks every value, use False):
+    JSON's data only, so that whatever is read can be copied, compared and written to a
+    manifest: no dates, binary or sets, no NaN or infinity, keys that are text.
+    """
+    return read_yaml_with_lines(path, what, plain)[0]
 
 
 def read_yaml_with_lines(
-    path: str | Path, what: str = "file"
+    path: str | Path, what: str = "file", plain: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """`read_yaml`, plus a map from each dotted key to 'file, line N' for error messages."""
-    return parse_yaml(read_text(path, what), str(path), what)
+    return parse_yaml(read_text(path, what), str(path), what, plain)
 
 
-def parse_yaml(text: str, source: str, what: str = "file") -> tuple[dict[str, Any], dict[str, str]]:
+def parse_yaml(
+    text: str, source: str, what: str = "file", plain: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Parse YAML text safely; `source` names it in messages."""
     loader = None
     try:
@@ -103,6 +145,8 @@ def parse_yaml(text: str, source: str, what: str = "file") -> tuple[dict[str, An
         lines: dict[str, str] = {}
         if node is not None:
             _record_lines(node, (), source, lines, [0], loader)
+            if plain:
+                _check_plain(node, (), f"{source}, line {{line}}")
         data = loader.construct_document(node) if node is not None else None
     except InputError:
         raise
@@ -133,29 +177,76 @@ def parse_yaml(text: str, source: str, what: str = "file") -> tuple[dict[str, An
 
 
 def yaml_value(text: str, where: str) -> Any:
-    """One value given on the command line (`--set`, `--param`), read as YAML."""
+    """One value given on the command line (`--set`, `--param`), read as YAML, as strictly
+    as a file: plain data only, and an alias bomb refused before it is built."""
+    loader = None
     try:
-        value = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_plain(node, (), None)
+        if _expanded_nodes(node) > MAX_YAML_NODES:
+            raise InputError(f"{where}: the value is too large once aliases are expanded")
+        return loader.construct_document(node)
+    except InputError as exc:
+        raise InputError(f"{where}: {str(exc).removeprefix(': ')}") from None
     except YAML_ERRORS as exc:
         raise InputError(
             f"{where}: value {text!r} is not valid YAML ({yaml_problem(exc)}); "
             "quote text, e.g. name='my run'"
         ) from None
-    if expanded_size(value) > MAX_YAML_NODES:
-        raise InputError(f"{where}: the value is too large once aliases are expanded")
-    return value
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
-def expanded_size(value: Any) -> int:
-    """How many values `value` holds with shared parts counted each time (stops past the limit)."""
-    count, stack = 0, [value]
+PLAIN_TAGS = {
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "seq", "map")
+}
+
+
+def _check_plain(node: yaml.Node, path: tuple[str, ...], where: str | None) -> None:
+    """JSON's data only: refuse dates, binary, sets, other tags, NaN, infinity, keys that
+    are not text. `where` is 'file, line {line}', or None for a command-line value."""
+    at = (where.format(line=node.start_mark.line + 1) if where else "") + (
+        f": {'.'.join(path)}" if path else ""
+    )
+    plain = "plain data (text, numbers, true/false, lists, mappings)"
+    if node.tag not in PLAIN_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        if tag == "!!timestamp":
+            raise InputError(f"{at}: {node.value!r} reads as a date or time; quote it if text")
+        raise InputError(f"{at}: the tag {tag!r} is not allowed; expected {plain}")
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":float"):
+        value = yaml.SafeLoader("").construct_yaml_float(node)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InputError(f"{at}: {node.value!r} is not a finite number")
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_plain(item, (*path, str(i)), where)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                _check_plain(value_node, path, where)
+                continue
+            if not key_node.tag.endswith(":str"):
+                raise InputError(
+                    f"{at}: keys must be text, found {getattr(key_node, 'value', '?')!r}; quote it"
+                )
+            _check_plain(value_node, (*path, str(key_node.value)), where)
+
+
+def _expanded_nodes(node: yaml.Node) -> int:
+    """Nodes with aliases counted each time they are used (stops past the limit)."""
+    count, stack = 0, [node]
     while stack and count <= MAX_YAML_NODES:
         item = stack.pop()
         count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        if isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+        elif isinstance(item, yaml.MappingNode):
+            stack.extend(v for pair in item.value for v in pair)
     return count
 
 
@@ -277,7 +368,8 @@ def read_table(
 def _csv(data: bytes, path: Path, what: str, max_rows: int) -> pd.DataFrame:
     import pandas as pd
 
-    for encoding in TABLE_ENCODINGS:
+    utf16 = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ()
+    for encoding in (*utf16, *TABLE_ENCODINGS):
         try:
             text = data.decode(encoding)
             break
@@ -288,17 +380,23 @@ def _csv(data: bytes, path: Path, what: str, max_rows: int) -> pd.DataFrame:
     if "\x00" in text:
         raise InputError(f"{path}: the {what} holds NUL bytes; is it a text (CSV) file?")
     try:
-        frame = pd.read_csv(
+        rows = pd.read_csv(
             io.StringIO(text),
+            header=None,
             dtype=str,
             keep_default_na=False,
-            nrows=max_rows + 1,
+            nrows=max_rows + 2,
             skipinitialspace=True,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(
             f"{path}: not a readable CSV {what} ({str(exc).splitlines()[0]})"
         ) from None
+    names = [str(name).strip() for name in rows.iloc[0]]  # as written, not renamed by pandas
+    blank = [i + 1 for i, name in enumerate(names) if not name]
+    if blank:
+        raise InputError(f"{path}: column {blank[0]} of the {what}'s header has no name")
+    frame = rows.iloc[1:].set_axis(names, axis=1)
     if len(frame) > max_rows:
         raise InputError(f"{path}: the {what} has more than {max_rows:,} rows")
     return frame

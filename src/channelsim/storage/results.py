@@ -7,13 +7,15 @@ only after every file is there. A run that dies leaves a folder that says it is 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
 import shlex
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,8 @@ INCOMPLETE_TEXT = (
     "These results are incomplete: the run is still going, was stopped, or failed.\n"
     "Do not use them; the marker is removed only once every file is in place.\n"
 )
-MAX_NAME = 80  # characters of a user-given name in a folder name
+LOCK = ".lock"
+MAX_NAME_BYTES = 80  # of a user-given name in a folder name (UTF-8; file names hold 255)
 
 
 class ResultsError(ChannelsimError, OSError):
@@ -122,9 +125,15 @@ def default_out(kind: str, name: str, root: Path = Path("results")) -> Path:
 
 
 def _safe(name: str) -> str:
-    """A file-name-safe version of a user-given name (no separators, no leading dots, short)."""
+    """A file-name-safe version of a user-given name (no separators, no leading dots, short).
+
+    Cut to MAX_NAME_BYTES of UTF-8, never inside a character: a file name holds 255 bytes,
+    which is 85 Chinese characters, not 255.
+    """
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-    return cleaned.lstrip("._-")[:MAX_NAME] or "run"
+    cleaned = cleaned.lstrip("._-")
+    cut = cleaned.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", errors="ignore")
+    return cut or "run"
 
 
 def safe_name(name: str) -> str:
@@ -147,7 +156,7 @@ class ResultsDir:
             if self.path.exists():
                 if not self.path.is_dir():
                     raise ResultsError(f"{self.path}: exists and is a file; choose another --out")
-                prepared = {p.name for p in self.path.iterdir()} <= {INCOMPLETE}
+                prepared = {p.name for p in self.path.iterdir()} <= {INCOMPLETE, LOCK}
                 if not prepared and not allow_existing:
                     raise ResultsError(
                         f"{self.path}: output folder exists and is not empty; choose another --out"
@@ -184,13 +193,42 @@ class ResultsDir:
         return target
 
     def complete(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest, then drop the marker; every file the manifest lists must exist."""
+        """Write the manifest, then drop the marker; every file the manifest lists must exist.
+
+        Temporary files that a killed write left behind are removed first, so a folder
+        marked complete never holds one.
+        """
         listed = [name for name in manifest.get("files", []) if name != "manifest.json"]
         missing = [name for name in listed if not (self.path / name).exists()]
         if missing:
             raise ResultsError(f"{self.path}: {missing} missing; the folder stays INCOMPLETE")
+        remove_leftovers(self.path)
         write_json(self.path / "manifest.json", {**manifest, "status": "complete"})
         (self.path / INCOMPLETE).unlink(missing_ok=True)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold an exclusive lock on the folder so that two commands never write it at once.
+
+        The lock is an `flock` on `.lock` in the folder: the kernel releases it when the
+        process ends, however it ends, so a killed command never blocks its own resume.
+        """
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK, "a+")  # noqa: SIM115 - held until the end
+        except OSError as exc:
+            raise _cannot_write(self.path / LOCK, exc) from exc
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ResultsError(
+                    f"{self.path}: another channelsim command is writing to this folder; "
+                    "wait for it to end, or choose another --out"
+                ) from None
+            yield
+        finally:
+            handle.close()
 
     @property
     def is_complete(self) -> bool:
@@ -202,6 +240,16 @@ class ResultsDir:
         except (OSError, ValueError):
             return False
         return isinstance(manifest, dict) and manifest.get("status") == "complete"
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the temporary files of writes that were cut short (`.<name>.<random>.tmp`)."""
+    removed = []
+    for leftover in Path(folder).rglob(".*.tmp"):
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def manifest(command: str, **fields: Any) -> dict[str, Any]:

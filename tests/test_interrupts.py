@@ -1,0 +1,289 @@
+"""Interrupts and clusters: Ctrl-C at any moment is one line, exit 130 and a resumable
+folder; worker processes never outlive their main process; a scheduler that does not
+answer, or answers garbage, fails within the connect timeout with one line.
+
+Every interrupt here is triggered at a chosen moment by a patched function (no sleeps, no
+timing); the kill scripts in benchmarks/ try random moments.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import SMALL
+
+from channelsim.cli import main
+from channelsim.experiments import replicates
+from channelsim.experiments.executors import (
+    DaskCluster,
+    ExecutorError,
+    LocalProcesses,
+    process_context,
+)
+from channelsim.output.run_folder import RunFolder
+from channelsim.storage.results import INCOMPLETE, ResultsDir
+
+FAST = {**SMALL, "weeks": 8}
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(FAST, sort_keys=False))
+    return path
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str, calls: int):
+    """Make `target.name` raise KeyboardInterrupt on call number `calls` (as Ctrl-C would)."""
+    real = getattr(target, name)
+    count = [0]
+
+    def patched(*args, **kwargs):
+        count[0] += 1
+        if count[0] == calls:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, patched)
+
+
+def one_interrupt_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "run/s" not in line]
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_ctrl_c_during_a_run_is_one_line_exit_130_and_resume_finishes_it(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    args = ["run", str(small_file), "-n", "5", "-q"]
+    assert CliRunner().invoke(main, [*args, "--out", str(whole)]).exit_code == 0
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, replicates, "run_spec", calls=3)
+        result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 130
+    line = one_interrupt_line(result)
+    assert line.startswith("interrupted (Ctrl-C): finished replicates are saved in")
+    assert "--resume" in line
+    assert (out / INCOMPLETE).is_file() and not ResultsDir(out).is_complete
+    assert sorted(p.name for p in (out / "replicates").iterdir()) == [
+        "replicate-000000.parquet",
+        "replicate-000001.parquet",
+    ]
+    resumed = CliRunner().invoke(main, [*args, "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert ResultsDir(out).is_complete and not (out / "replicates").exists()
+    assert (out / "kpis.csv").read_bytes() == (whole / "kpis.csv").read_bytes()
+
+
+def test_ctrl_c_during_a_sweep_leaves_it_resumable(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", str(small_file), "--param", "reps.capacity=8,12", "-n", "2", "-q"]
+    with monkeypatch.context() as patch:
+        from channelsim.experiments import sweep_run
+
+        interrupt_after(patch, sweep_run, "run_spec", calls=3)
+        result = CliRunner().invoke(main, [*args, "--chunk-size", "1", "--out", str(out)])
+    assert result.exit_code == 130
+    assert "add --resume" in one_interrupt_line(result)
+    assert not ResultsDir(out).is_complete
+    resumed = CliRunner().invoke(main, [*args, "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert ResultsDir(out).is_complete
+
+
+def test_ctrl_c_while_a_command_is_imported_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def interrupted_import(name: str, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib, "import_module", interrupted_import)
+    result = CliRunner().invoke(main, ["kpis"])
+    assert result.exit_code == 130
+    assert one_interrupt_line(result) == "interrupted (Ctrl-C)"
+
+
+def _pause(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_ctrl_c_as_a_worker_starts_stops_every_worker_silently(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """SIGINT sent to the main thread right after the first worker started (as a terminal's
+    Ctrl-C reaches every process of the group): the main process gets KeyboardInterrupt,
+    every worker is ended, and none prints a traceback."""
+    worker = process_context().Process  # the class local workers are started as
+    real_start = worker.start
+    main_thread = threading.main_thread().ident
+
+    def start_then_ctrl_c(self) -> None:
+        real_start(self)
+        os.kill(self.pid, signal.SIGINT)  # the worker gets it too, as from a terminal
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
+    monkeypatch.setattr(worker, "start", start_then_ctrl_c)
+    before = set(multiprocessing.active_children())
+    with pytest.raises(KeyboardInterrupt):
+        for _ in LocalProcesses(2).map_unordered(_pause, [30.0] * 4):
+            pass
+    assert set(multiprocessing.active_children()) <= before
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ctrl_c_at_worker_start_through_the_cli(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = process_context().Process
+    real_start = worker.start
+    main_thread = threading.main_thread().ident
+
+    def start_then_ctrl_c(self) -> None:
+        real_start(self)
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
+    monkeypatch.setattr(worker, "start", start_then_ctrl_c)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(small_file), "-n", "4", "--workers", "2", "-q", "--out", str(out)]
+    )
+    assert result.exit_code == 130
+    assert "--resume" in one_interrupt_line(result)
+    assert (out / INCOMPLETE).is_file() and not multiprocessing.active_children()
+
+
+def a_run_that_kills_itself(small_file: Path, out: Path, workers: int) -> subprocess.Popen:
+    """`channelsim run` that SIGKILLs its whole process group right after saving its second
+    replicate: a deterministic stand-in for a kill at a random moment."""
+    code = textwrap.dedent(
+        """
+        import os, signal, sys
+        from channelsim.cli import main
+        from channelsim.output.run_folder import RunFolder
+        real, saved = RunFolder.add, []
+        def add(self, output):
+            real(self, output)
+            saved.append(output)
+            if len(saved) == 2:
+                os.killpg(os.getpgid(0), signal.SIGKILL)
+        RunFolder.add = add
+        sys.argv = ["channelsim", *sys.argv[1:]]
+        main()
+        """
+    )
+    args = ["run", str(small_file), "-n", "6", "--workers", str(workers), "-q", "--out", str(out)]
+    return subprocess.Popen([sys.executable, "-c", code, *args], start_new_session=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_killed_after_two_replicates_keeps_them_and_resumes(
+    small_file: Path, tmp_path: Path, workers: int
+) -> None:
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    process = a_run_that_kills_itself(small_file, out, workers)
+    assert process.wait() == -signal.SIGKILL
+    assert (out / INCOMPLETE).is_file() and not ResultsDir(out).is_complete
+    saved = sorted((out / "replicates").glob("*.parquet"))
+    assert len(saved) >= 2  # with 2 workers a third may have finished before the kill
+    folder = RunFolder(out, *_plan(small_file))
+    assert len(folder.saved()) == len(saved)
+    args = ["run", str(small_file), "-n", "6", "-q"]
+    assert CliRunner().invoke(main, [*args, "--out", str(out), "--resume"]).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "--out", str(whole)]).exit_code == 0
+    assert (out / "kpis.csv").read_bytes() == (whole / "kpis.csv").read_bytes()
+
+
+def _plan(small_file: Path):
+    from channelsim.api import load_scenario
+
+    scenario = load_scenario(small_file)
+    return scenario, scenario.seed, replicates.replicate_seeds(scenario.seed, 6)
+
+
+# --- schedulers -------------------------------------------------------------------------
+
+
+def serve(greeting: bytes | None) -> tuple[socket.socket, int]:
+    """A server that accepts connections and then says nothing, or sends `greeting`."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if greeting is not None:
+                connection.sendall(greeting)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "greeting, message",
+    [
+        (None, "accepted the connection but sent nothing"),
+        (b"HTTP/1.1 200 OK\r\n\r\n" + b"\xff" * 64, "does not answer as a Dask scheduler"),
+        ((2**40).to_bytes(8, "little"), "does not answer as a Dask scheduler"),
+    ],
+    ids=["silent", "http garbage", "huge frame"],
+)
+def test_a_server_that_is_not_a_scheduler_fails_within_the_timeout(
+    greeting: bytes | None, message: str
+) -> None:
+    server, port = serve(greeting)
+    try:
+        with pytest.raises(ExecutorError, match=message):
+            DaskCluster(f"tcp://127.0.0.1:{port}", connect_timeout=1.0)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("http://scheduler-host:8786", "unsupported address scheme 'http://'"),
+        ("inproc://x", "unsupported address scheme 'inproc://'"),
+        ("tcp://scheduler-host", "expected tcp://HOST:PORT"),
+    ],
+)
+def test_unusable_scheduler_addresses_exit_2(small_file: Path, address: str, message: str) -> None:
+    result = CliRunner().invoke(
+        main, ["sweep", str(small_file), "--param", "reps.capacity=8,12", "--scheduler", address]
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_ucx_without_its_package_exits_2(small_file: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("ucp") or importlib.util.find_spec("distributed_ucxx"):
+        pytest.skip("a UCX package is installed here")
+    result = CliRunner().invoke(
+        main,
+        ["sweep", str(small_file), "--param", "reps.capacity=8,12", "--scheduler", "ucx://h:1"],
+    )
+    assert result.exit_code == 2
+    assert "ucx:// needs the Python package 'ucp'" in result.stderr

@@ -1,0 +1,201 @@
+"""Bounded resources: what a request costs is estimated from its settings before anything
+is allocated, and a request beyond the limit is refused at once (exit 2) naming the
+setting and the estimate; an overflow never ends in a result."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import SMALL
+
+from channelsim.cli import main
+from channelsim.experiments import resources
+from channelsim.experiments.replicates import NonFiniteResult, check_finite
+from channelsim.experiments.resources import ResourceError
+from channelsim.scenario.loading import ScenarioError, deep_merge, validate
+
+FAST = {**SMALL, "weeks": 8}
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(FAST, sort_keys=False))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def a_known_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests do not depend on this machine's free memory."""
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", "4G")
+    monkeypatch.delenv("CHANNELSIM_MAX_RUNS", raising=False)
+
+
+def cli(*args: str):
+    started = time.process_time()
+    result = CliRunner().invoke(main, list(args))
+    return result, time.process_time() - started
+
+
+@pytest.mark.parametrize(
+    "setting, limit, named",
+    [
+        ("dealers.per_region=1000000000", "4G", r"2,000,000,000 dealers \(dealers\.per_region\)"),
+        ("market.segments.small.customers=4000000", "1G", r"8,000,120 customers \(market\."),
+    ],
+)
+def test_a_run_too_large_for_memory_is_refused_before_it_starts(
+    small_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    limit: str,
+    named: str,
+) -> None:
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", limit)
+    out = tmp_path / "out"
+    result, _ = cli("run", str(small_file), "--set", setting, "-n", "2000", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert "of memory" in result.stderr and "CHANNELSIM_MAX_MEMORY" in result.stderr
+    import re
+
+    assert re.search(named, result.stderr), result.stderr
+    assert not out.exists()
+
+
+def test_the_memory_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch, make_scenario) -> None:
+    scenario = make_scenario(dealers={"per_region": 10_000_000})
+    with pytest.raises(ResourceError):
+        resources.check_run(scenario, 10, 2)
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", "2T")
+    assert resources.check_run(scenario, 10, 2) > 4 << 30
+
+
+def test_streamed_runs_count_only_the_models_in_flight(make_scenario) -> None:
+    scenario = make_scenario(weeks=5200)
+    with pytest.raises(ResourceError, match="of weekly results"):
+        resources.check_run(scenario, 100_000, 1, in_memory=True)
+    assert resources.check_run(scenario, 100_000, 1, in_memory=False) < 1 << 30
+
+
+@pytest.mark.parametrize("value", ["4G", "512M", "1.5T", "1000000"])
+def test_limits_are_read_as_sizes(value: str) -> None:
+    assert resources.parse_size(value, "X") > 0
+
+
+@pytest.mark.parametrize("value", ["lots", "-1G", "0"])
+def test_a_bad_limit_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", value)
+    with pytest.raises(ResourceError, match="CHANNELSIM_MAX_MEMORY"):
+        resources.memory_limit()
+
+
+def test_more_regions_than_16_bit_numbering_holds_is_refused(small_raw) -> None:
+    raw = deep_merge(small_raw, {"market": {"regions": [{"name": f"r{i}"} for i in range(40_000)]}})
+    raw["general_agents"] = {"agents": []}
+    raw["strategy"] = "direct"
+    with pytest.raises(ScenarioError, match=r"market\.regions: expected at most 32767 item"):
+        validate(raw)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--param", "reps.capacity=1:2:1000000000"], "1,000,000,000 values are more than"),
+        (
+            ["--param", "reps.capacity=" + ",".join(str(i) for i in range(1000)),
+             "--param", "pricing.list_price=" + ",".join(str(90 + i / 100) for i in range(1000)),
+             "--param", "reps.headcount=" + ",".join(str(i) for i in range(1, 1001))],
+            "1,000,000,000 design points x 3 replicates = 3,000,000,000 runs",
+        ),
+        (
+            ["--design", "lhs", "--samples", "1000000000", "--param", "reps.capacity=1:20"],
+            "1,000,000,000 design points",
+        ),
+        (
+            ["--design", "sobol", "--samples", "1073741824", "--param", "reps.capacity=1:20"],
+            "3,221,225,472 design points",
+        ),
+    ],
+    ids=["a:b:n", "grid of 10^9", "lhs samples", "sobol samples"],
+)  # fmt: skip
+def test_huge_sweeps_are_refused_at_once(small_file: Path, args: list[str], message: str) -> None:
+    result, cpu = cli("sweep", str(small_file), *args, "-n", "3", "-q")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "CHANNELSIM_MAX_RUNS" in result.stderr
+    assert "Traceback" not in result.output
+    assert cpu < 30, "nothing of the size asked for may have been made"
+
+
+def test_the_run_limit_can_be_lowered(monkeypatch: pytest.MonkeyPatch, small_file: Path) -> None:
+    monkeypatch.setenv("CHANNELSIM_MAX_RUNS", "3")
+    result, _ = cli("sweep", str(small_file), "--param", "reps.capacity=8,12", "-n", "2")
+    assert result.exit_code == 2
+    assert "2 design points x 2 replicates = 4 runs, more than the limit of 3" in result.stderr
+
+
+def test_a_large_plan_checks_a_bounded_number_of_points(small_file: Path) -> None:
+    """20,000 points: planned without validating each point's scenario one by one."""
+    from channelsim.experiments import sweep
+
+    levels = ",".join(str(8 + i / 1000) for i in range(20_000))
+    definition = sweep.define(small_file, [f"reps.capacity={levels}"], replicates=1)
+    checked = sweep._points_to_check(*_design(definition))
+    assert len(checked) <= sweep.MAX_CHECKED + 2
+    assert 0 in checked and 19_999 in checked  # the extremes
+
+
+def _design(definition):
+    from channelsim.experiments.designs import make_design
+
+    design = make_design(list(definition.params), "grid", None, 0)
+    return design, design.settings()
+
+
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({"market.segments.large.volume": 1e308}, r"market\.segments\.0\.volume=1e\+308"),
+        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e7}, r"list_price=1e\+308"),
+        ({"dealers.fixed_cost": 2e15}, r"dealers\.fixed_cost=2e\+15"),
+    ],
+)
+def test_settings_large_enough_to_overflow_are_refused_before_running(
+    make_scenario, settings, named
+) -> None:
+    scenario = make_scenario(weeks=8).with_overrides(settings)
+    with pytest.raises(ResourceError, match=named + r" is beyond 1e\+15"):
+        resources.check_run(scenario, 1)
+
+
+def test_an_overflow_that_still_happens_is_an_error_never_a_result(make_scenario) -> None:
+    """Below the limit the model cannot overflow; the check behind it is tested directly."""
+    scenario = make_scenario(weeks=8)
+    kpis = {"revenue": float("inf"), "company_profit": float("nan"), "loss_ratio": float("nan")}
+    with pytest.raises(NonFiniteResult, match=r"overflowed \(revenue=inf, company_profit=nan\)"):
+        check_finite(kpis, scenario, seed=1)
+    check_finite({"revenue": 1.0, "loss_ratio": float("nan")}, scenario, seed=1)  # n/a is fine
+
+
+def test_an_overflowing_run_is_refused_and_writes_nothing(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result, _ = cli(
+        "run", str(small_file), "-n", "2", "-q", "--out", str(out),
+        "--set", "market.segments.large.volume=1e308",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "market.segments.0.volume=1e+308 is beyond 1e+15" in result.stderr
+    assert not out.exists()
+
+
+def test_a_sweep_over_overflowing_values_is_refused_at_its_plan(small_file: Path) -> None:
+    result, _ = cli(
+        "sweep", str(small_file), "--param", "market.segments.large.volume=1,1e308", "-n", "1",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "design point 1" in result.stderr and "is beyond 1e+15" in result.stderr
