@@ -57,6 +57,16 @@ workers_option = click.option(
     show_default=True,
     help="Local worker processes (results are the same for any number).",
 )
+weeks_option = click.option(
+    "--weeks",
+    type=click.IntRange(1, 5200),
+    help="Weeks to simulate (default: the scenario's); the same as --set weeks=N.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def with_weeks(overrides: tuple[str, ...], weeks: int | None) -> tuple[str, ...]:
+    """`--weeks N` as the last override, so it wins over a `--set weeks=...`."""
+    return (*overrides, f"weeks={weeks}") if weeks else overrides

@@ -11,6 +11,8 @@ from channelsim.cli.common import (
     friendly,
     quiet_option,
     set_option,
+    weeks_option,
+    with_weeks,
     workers_option,
 )
 
@@ -31,6 +33,7 @@ from channelsim.cli.common import (
     help="Base seed of the replicate seeds shared by all scenarios (default: the first's).",
 )
 @click.option("--baseline", metavar="NAME", help="Scenario to compare against (default: first).")
+@weeks_option
 @set_option
 @workers_option
 @click.option(
@@ -46,6 +49,7 @@ def compare(
     replicates: int | None,
     seed: int | None,
     baseline: str | None,
+    weeks: int | None,
     overrides: tuple[str, ...],
     workers: int,
     out: Path | None,
@@ -67,7 +71,7 @@ def compare(
     from channelsim.output.report import write_report
     from channelsim.storage import results
 
-    loaded = comparison.load_scenarios(scenarios, overrides)
+    loaded = comparison.load_scenarios(scenarios, with_weeks(overrides, weeks))
     comparison.choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))

@@ -12,6 +12,8 @@ from channelsim.cli.common import (
     quiet_option,
     scenario_argument,
     set_option,
+    weeks_option,
+    with_weeks,
     workers_option,
 )
 
@@ -29,9 +31,7 @@ from channelsim.cli.common import (
     type=click.IntRange(0),
     help="Base seed for the replicate seeds (default: the scenario's).",
 )
-@click.option(
-    "--weeks", type=click.IntRange(1, 5200), help="Weeks to simulate (default: the scenario's)."
-)
+@weeks_option
 @set_option
 @workers_option
 @click.option(
@@ -63,8 +63,7 @@ def run(
     from channelsim.output import display
     from channelsim.storage import results
 
-    extra = (*overrides, f"weeks={weeks}") if weeks else overrides
-    sc = api.load_scenario(scenario, extra)
+    sc = api.load_scenario(scenario, with_weeks(overrides, weeks))
     n = replicates or sc.replicates
     out = out or results.default_out("", sc.name)
     results.ResultsDir(out).create()  # marked INCOMPLETE until saved

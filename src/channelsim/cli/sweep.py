@@ -11,6 +11,8 @@ from channelsim.cli.common import (
     friendly,
     quiet_option,
     set_option,
+    weeks_option,
+    with_weeks,
 )
 
 
@@ -54,6 +56,7 @@ from channelsim.cli.common import (
     help="Give replicate r the same seed at every point (common random numbers), so "
     "differences between points are not blurred by run-to-run noise.",
 )
+@weeks_option
 @set_option
 @click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
 @click.option(
@@ -83,6 +86,7 @@ def sweep_command(
     replicates: int | None,
     seed: int | None,
     common_seeds: bool,
+    weeks: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
@@ -114,7 +118,14 @@ def sweep_command(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
     definition = sweeps.define(
-        source, params, design, samples, replicates, seed, overrides, common_seeds
+        source,
+        params,
+        design,
+        samples,
+        replicates,
+        seed,
+        with_weeks(overrides, weeks),
+        common_seeds,
     )
     plan = sweeps.plan(definition)
     out = out or results.default_out("sweep", definition.scenario.name)

@@ -73,6 +73,8 @@ def revenue_by_channel(weekly: pd.DataFrame) -> Figure:
         )
         ax.set_title(name or "Revenue by channel")
         ax.set_xlabel("week")
+        if not mean.to_numpy().any():
+            no_data(ax, "no revenue in any week: nothing was sold")
     axes[0][0].set_ylabel("revenue per week (thousands)")
     axes[0][-1].legend(loc="upper right", fontsize=8)
     fig.suptitle("Revenue by channel over time (mean over replicates)")
@@ -80,10 +82,31 @@ def revenue_by_channel(weekly: pd.DataFrame) -> Figure:
     return fig
 
 
-def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> None:
-    # dropna=False: a metric that is undefined every week (no sales: no price index) draws
-    # nothing instead of leaving an empty table.
+NO_DATA = "no data: this metric has no value in any week"
+
+
+def no_data(ax, text: str = NO_DATA) -> None:
+    """Say on the figure that a panel has nothing to draw, rather than leave it blank."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#555",
+        wrap=True,
+    )
+
+
+def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> bool:
+    """Mean line and 5-95% band across replicates; False if the metric is empty every week."""
+    # dropna=False keeps replicates whose metric is empty (NaN) in every week, e.g. the
+    # price index of a run that sold nothing.
     table = frame.pivot_table(index="week", columns="replicate", values=column, dropna=False)
+    if not np.isfinite(table.to_numpy(dtype=float)).any():
+        return False
     if rolling > 1:
         table = table.rolling(rolling, min_periods=1).mean()
     ax.plot(table.index, table.mean(axis=1), color=colour, label=label)
@@ -94,6 +117,7 @@ def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling
         color=colour,
         alpha=0.2,
     )
+    return True
 
 
 def metric_over_time(
@@ -103,12 +127,17 @@ def metric_over_time(
     names = _scenarios(weekly)
     colours = scenario_colours(names)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name in names:
+    drawn = [
         _band(ax, _per_scenario(weekly, name), column, colours[name], name or column, rolling)
+        for name in names
+    ]
     ax.set_xlabel("week")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    if any(drawn):
+        ax.legend(fontsize=8)
+    else:
+        no_data(ax)
     fig.tight_layout()
     return fig
 
@@ -121,6 +150,7 @@ class Panel:
     title: str
     ylabel: str
     rolling: int = 1
+    empty: str = NO_DATA
 
 
 def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
@@ -129,13 +159,24 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
     colours = scenario_colours(names)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
-        for name in names:
-            frame = _per_scenario(weekly, name)
-            _band(ax, frame, panel.column, colours[name], name or panel.column, panel.rolling)
+        drawn = [
+            _band(
+                ax,
+                _per_scenario(weekly, name),
+                panel.column,
+                colours[name],
+                name or panel.column,
+                panel.rolling,
+            )
+            for name in names
+        ]
         ax.set_title(panel.title)
         ax.set_ylabel(panel.ylabel)
         ax.set_xlabel("week")
-        ax.legend(fontsize=8)
+        if any(drawn):
+            ax.legend(fontsize=8)
+        else:
+            no_data(ax, panel.empty)
     fig.tight_layout()
     return fig
 
@@ -163,7 +204,11 @@ def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
         [
             Panel("conflicts", "Rep-dealer conflicts (4-week mean)", "conflicts per week", 4),
             Panel(
-                "avg_price_index", "Average price paid / list price (4-week mean)", "price index", 4
+                "avg_price_index",
+                "Average price paid / list price (4-week mean)",
+                "price index",
+                4,
+                empty="no data: nothing was sold in any week, so no price was paid",
             ),
         ],
     )
@@ -172,22 +217,32 @@ def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
 def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
     """Each scenario's customer money split into company profit, costs and channel margins."""
     names = _scenarios(kpis)
-    fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(names)), 4.5))
-    bottoms = [0.0] * len(names)
+    fig, ax = plt.subplots(figsize=(max(8, 2.2 * len(names) + 3), 4.5))
+    revenue = {name: _per_scenario(kpis, name)["revenue"].mean() for name in names}
+    # A scenario that sold nothing has no customer money to split: no bar, a note instead.
+    sold = [name for name in names if revenue[name] > 0]
+    bottoms = [0.0] * len(sold)
     for column, (label, colour) in MONEY_PARTS.items():
         values = []
-        for name in names:
+        for name in sold:
             frame = _per_scenario(kpis, name)
             part = frame[column].mean()
             if column == "telesales_cost":
                 part += frame["online_cost"].mean()
-            values.append(part / max(frame["revenue"].mean(), 1e-12) * 100)
-        ax.bar(names or ["run"], values, bottom=bottoms, color=colour, label=label)
+            values.append(part / revenue[name] * 100)
+        ax.bar(sold, values, bottom=bottoms, color=colour, label=label)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    ax.axhline(100, color="black", linewidth=0.8)
-    ax.set_ylabel("% of what customers paid")
+    unsold = [name or "the run" for name in names if name not in sold]
+    if not sold:
+        ax.set_axis_off()
+        no_data(ax, f"no sales, so no customer money to split: {', '.join(unsold)}")
+    else:
+        if unsold:
+            ax.set_xlabel(f"no bar for {', '.join(unsold)}: no sales, no customer money")
+        ax.axhline(100, color="black", linewidth=0.8)
+        ax.set_ylabel("% of what customers paid")
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title("Where each unit of customer money goes (mean over replicates)")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
 

@@ -242,7 +242,7 @@ class DealerExit(Strict):
 
 
 class Dealers(Strict):
-    per_region: int | dict[str, Annotated[int, Field(ge=0)]] = 2
+    per_region: Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]] = 2
     markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
     unit_cost: Money = Field(
         0.0,
