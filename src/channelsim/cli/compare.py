@@ -11,6 +11,8 @@ from channelsim.cli.common import (
     friendly,
     quiet_option,
     set_option,
+    strict_option,
+    warn_about,
     weeks_option,
     with_weeks,
     workers_option,
@@ -41,6 +43,7 @@ from channelsim.cli.common import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<names>-compare-<timestamp>).",
 )
+@strict_option
 @quiet_option
 @click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
 @friendly
@@ -53,6 +56,7 @@ def compare(
     overrides: tuple[str, ...],
     workers: int,
     out: Path | None,
+    strict: bool,
     quiet: bool,
     make_report: bool,
 ) -> None:
@@ -72,6 +76,7 @@ def compare(
     from channelsim.storage import results
 
     loaded = comparison.load_scenarios(scenarios, with_weeks(overrides, weeks))
+    warn_about([(str(p), s) for p, s in zip(scenarios, loaded, strict=True)], strict)
     comparison.choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))

@@ -12,6 +12,8 @@ from channelsim.cli.common import (
     quiet_option,
     scenario_argument,
     set_option,
+    strict_option,
+    warn_about,
     weeks_option,
     with_weeks,
     workers_option,
@@ -39,6 +41,7 @@ from channelsim.cli.common import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<name>-<timestamp>).",
 )
+@strict_option
 @quiet_option
 @friendly
 def run(
@@ -49,6 +52,7 @@ def run(
     overrides: tuple[str, ...],
     workers: int,
     out: Path | None,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
@@ -64,6 +68,7 @@ def run(
     from channelsim.storage import results
 
     sc = api.load_scenario(scenario, with_weeks(overrides, weeks))
+    warn_about([(str(scenario), sc)], strict)
     n = replicates or sc.replicates
     out = out or results.default_out("", sc.name)
     results.ResultsDir(out).create()  # marked INCOMPLETE until saved
@@ -81,9 +86,14 @@ def run(
 @click.option(
     "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
 )
+@strict_option
 @friendly
-def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
+def validate(scenario: Path, overrides: tuple[str, ...], show: bool, strict: bool) -> None:
     """Check a scenario file; exit 2 with the reason if it is not valid.
+
+    Set-ups that are valid but almost certainly not meant (goods sold below cost, a segment
+    that cannot afford any price, a channel that reaches no one) are warned about on
+    stderr, one line each; --strict turns them into exit code 2.
 
     \b
     Example:
@@ -94,6 +104,7 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
     from channelsim.api import load_scenario
 
     sc = load_scenario(scenario, overrides)
+    warn_about([(str(scenario), sc)], strict)
     if show:
         click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
     else:

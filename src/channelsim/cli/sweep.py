@@ -11,6 +11,8 @@ from channelsim.cli.common import (
     friendly,
     quiet_option,
     set_option,
+    strict_option,
+    warn_about,
     weeks_option,
     with_weeks,
 )
@@ -76,6 +78,7 @@ from channelsim.cli.common import (
 )
 @click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
+@strict_option
 @quiet_option
 @friendly
 def sweep_command(
@@ -94,6 +97,7 @@ def sweep_command(
     out: Path | None,
     resume: bool,
     fail_fast: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Run a scenario over a design of parameter values, with replicates, into a folder.
@@ -127,6 +131,7 @@ def sweep_command(
         with_weeks(overrides, weeks),
         common_seeds,
     )
+    warn_about([(str(source), definition.scenario)], strict)
     plan = sweeps.plan(definition)
     out = out or results.default_out("sweep", definition.scenario.name)
     click.echo(

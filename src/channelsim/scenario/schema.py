@@ -18,6 +18,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 Money = Annotated[float, Field(ge=0.0)]
 
 MAX_CUSTOMERS = 10_000_000
+DEFAULT_GENERAL_AGENT = "general agent"
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
 ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
 
@@ -43,16 +44,24 @@ class Strict(BaseModel):
 
 
 class Valuation(Strict):
-    """Per-unit value a customer puts on the product, drawn once per customer."""
+    """Per-unit value a customer puts on the product, drawn once per customer.
+
+    The defaults (50 to 150) straddle the default list price (100), so a scenario that
+    leaves them out sells to about half of its customers rather than to none.
+    """
 
     distribution: Literal["uniform", "stratified"] = "uniform"
-    low: Money = 0.0
-    high: Positive = 1.0
+    low: Money = 50.0
+    high: Positive = 150.0
 
     @model_validator(mode="after")
     def _ordered(self) -> Valuation:
         if self.high < self.low:
-            raise SettingError("high", f"high ({self.high}) must be >= low ({self.low})")
+            unset = [k for k in ("low", "high") if k not in self.model_fields_set]
+            note = f" ({unset[0]} was not set: its default is {getattr(self, unset[0]):g})"
+            raise SettingError(
+                "high", f"high ({self.high}) must be >= low ({self.low}){note if unset else ''}"
+            )
         return self
 
 
@@ -430,6 +439,24 @@ class Scenario(Strict):
         from channelsim.scenario.loading import scenario_with
 
         return scenario_with(self, settings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_general_agent_by_default(cls, data: Any) -> Any:
+        """Without `general_agents.agents`, one general agent serves every region, so a
+        minimal intermediary or parallel scenario runs; a list given is used as it is."""
+        if not isinstance(data, dict):
+            return data
+        agents = data.get("general_agents", {})
+        market = data.get("market")
+        regions = market.get("regions") if isinstance(market, dict) else None
+        if not isinstance(agents, dict) or "agents" in agents or not isinstance(regions, list):
+            return data
+        names = [r.get("name") if isinstance(r, dict) else None for r in regions]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            return data
+        default = [{"name": DEFAULT_GENERAL_AGENT, "regions": names}]
+        return {**data, "general_agents": {**agents, "agents": default}}
 
     @model_validator(mode="after")
     def _cross_field(self) -> Scenario:
