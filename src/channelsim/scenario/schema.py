@@ -58,10 +58,10 @@ class Valuation(Strict):
     def _ordered(self) -> Valuation:
         if self.high < self.low:
             unset = [k for k in ("low", "high") if k not in self.model_fields_set]
-            note = f" ({unset[0]} was not set: its default is {getattr(self, unset[0]):g})"
-            raise SettingError(
-                "high", f"high ({self.high}) must be >= low ({self.low}){note if unset else ''}"
+            note = "".join(
+                f" ({k} was not set: its default is {getattr(self, k):g})" for k in unset
             )
+            raise SettingError("high", f"high ({self.high}) must be >= low ({self.low}){note}")
         return self
 
 
