@@ -267,6 +267,14 @@ def test_an_unknown_baseline_is_refused(scenario_files, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_misspelt_baseline_gets_a_did_you_mean(scenario_files, tmp_path):
+    result = run_cli(
+        "compare", *scenario_files, "--baseline", "small_drect", "--out", tmp_path / "o"
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("did you mean 'small_direct'?")
+
+
 def test_one_scenario_is_not_a_comparison(scenario_files, tmp_path):
     result = run_cli("compare", scenario_files[0], "--out", tmp_path / "o")
     assert result.exit_code == 2

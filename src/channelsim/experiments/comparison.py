@@ -8,6 +8,7 @@ measured on pairs (paired t intervals) rather than on two independent samples.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,11 @@ def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
     if baseline is None:
         return names[0]
     if baseline not in names:
-        raise ScenarioError(f"--baseline {baseline!r}: no such scenario; expected one of {names}")
+        close = difflib.get_close_matches(baseline, names, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ScenarioError(
+            f"--baseline {baseline!r}: no such scenario; expected one of {names}{hint}"
+        )
     return baseline
 
 
