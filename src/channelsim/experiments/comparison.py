@@ -17,6 +17,7 @@ import pandas as pd
 
 from channelsim.experiments import replicates as experiment
 from channelsim.experiments import stats
+from channelsim.experiments.bounds import bounds_table
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.model.kpis import KPIS
 from channelsim.scenario.loading import ScenarioError, load_scenario
@@ -109,6 +110,7 @@ def run_comparison(
     )
     kpis = experiment.kpi_table(outputs)
     kpi_names = [k for k in KPIS if k in kpis.columns]
+    bounds = bounds_table({s.name: s for s in scenarios}, by="scenario")
     return Comparison(
         scenarios=list(scenarios),
         names=names,
@@ -118,7 +120,7 @@ def run_comparison(
         seeds=seeds,
         kpis=kpis,
         weekly=experiment.weekly_table(outputs),
-        summary=stats.summarise_kpis(kpis, kpi_names, by=["scenario"]),
-        differences=stats.paired_differences(kpis, kpi_names, base_name),
+        summary=stats.summarise_kpis(kpis, kpi_names, by=["scenario"], bounds=bounds),
+        differences=stats.paired_differences(kpis, kpi_names, base_name, bounds=bounds),
         workers=workers,
     )

@@ -114,6 +114,7 @@ def run_replicates(
 ) -> RunResults:
     """`replicates` (default: the scenario's) runs of one scenario on seeds from `seed`."""
     from channelsim.experiments import stats  # scipy: not needed by worker processes
+    from channelsim.experiments.bounds import bounds_table
 
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
@@ -130,6 +131,6 @@ def run_replicates(
         seeds=seeds,
         kpis=kpis,
         weekly=weekly_table(outputs),
-        summary=stats.summarise_kpis(kpis, KPIS),
+        summary=stats.summarise_kpis(kpis, KPIS, bounds=bounds_table({scenario.name: scenario})),
         workers=workers,
     )
