@@ -143,6 +143,15 @@ CATALOGUE: tuple[KPI, ...] = (
     _money(
         "conflict_price_erosion", "money lost to undercutting in conflicts that ended in a sale"
     ),
+    _money(
+        "conflict_revenue_to_reps",
+        "revenue of conflicts the rep won: sales that moved from a dealer to the direct channel",
+    ),
+    _money(
+        "conflict_margin_to_reps",
+        "general agents' and dealers' normal margin on the units of conflicts the rep won: "
+        "channel margin that moved to the company",
+    ),
     KPI(
         "avg_price_index",
         "average price paid / the list price in force when each unit was sold "
@@ -185,6 +194,14 @@ CATALOGUE: tuple[KPI, ...] = (
     ),
     KPI(
         "dealers_exited", "dealers that left the network during the run", "dealers", "flow", "count"
+    ),
+    KPI(
+        "dealers_exited_dissatisfied",
+        "dealers that left while their dissatisfaction, which only conflicts lost to reps "
+        "raise, was above the exit threshold",
+        "dealers",
+        "flow",
+        "count",
     ),
     _money("dealer_profit_mean", "cumulative profit per dealer slot"),
     KPI(

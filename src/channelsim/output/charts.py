@@ -310,7 +310,14 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "conflict": (
         "Rep-dealer conflict",
-        ("conflicts", "conflict_price_erosion", "avg_price_index"),
+        (
+            "conflicts",
+            "conflict_price_erosion",
+            "conflict_revenue_to_reps",
+            "conflict_margin_to_reps",
+            "dealers_exited_dissatisfied",
+            "avg_price_index",
+        ),
     ),
     "sales_force": (
         "Sales force",
