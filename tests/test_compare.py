@@ -211,7 +211,7 @@ def test_the_printed_table_has_scenarios_as_columns_and_a_row_per_kpi(compared):
     result, out = compared
     lines = result.output.splitlines()
     header = next(line for line in lines if line.startswith("KPI"))
-    assert header.split()[1:] == [NAMES[0], "(baseline)", NAMES[1], NAMES[2]]
+    assert header.split()[1:] == ["unit", NAMES[0], "(baseline)", NAMES[1], NAMES[2]]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in KPIS}
     assert set(rows) == set(read(out, "summary.csv")["kpi"])
     assert "±" in rows["revenue"]

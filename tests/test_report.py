@@ -87,10 +87,11 @@ def test_the_report_opens_with_the_question_then_the_answer(page):
     order = [
         "The question",
         "The answer",
+        "Settings that differ",
+        "What conflicts cost",
         "Results per scenario",
         "Differences to the baseline",
         "Charts",
-        "Settings that differ",
         "Seeds and versions",
         "How to reproduce it",
     ]
@@ -101,12 +102,14 @@ def test_the_report_opens_with_the_question_then_the_answer(page):
 def test_the_answer_states_differences_from_the_numbers(folder, page):
     differences = pd.read_csv(folder / "differences.csv")
     row = differences[(differences["scenario"] == TRICKY) & (differences["kpi"] == "revenue")]
-    answer = text_of(page[page.index(">The answer") : page.index(">Results per scenario")])
+    answer = text_of(page[page.index(">The answer") : page.index(">Settings that differ")])
     assert "95% CI" in answer
     # The sentence about revenue carries the revenue difference's interval (big numbers).
     low, high = row["ci_low"].item(), row["ci_high"].item()
     assert min(abs(low), abs(high)) >= 1000
-    assert f"95% CI {low:+,.0f} to {high:+,.0f}" in answer
+    # to the one precision rule: four significant figures
+    assert f"95% CI {report._signed(low)} to {report._signed(high)}" in answer
+    assert f"{float(report._signed(low).replace(',', '')):+.4g}" == f"{low:+.4g}"
 
 
 def test_every_kpi_has_a_row_in_both_tables(folder, page):

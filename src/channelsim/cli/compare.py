@@ -87,8 +87,11 @@ def compare(
             loaded, replicates, seed, baseline, workers, on_done=lambda: bar.update(1)
         )
     folder = api.save(job, out, results.command_line())
+    currency = job.scenarios[0].currency
     click.echo(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds")
-    click.echo(display.comparison_table(job.summary, job.differences))
+    click.echo(display.settings_table(job.differing, names) + "\n")
+    click.echo(display.comparison_table(job.summary, job.differences, currency=currency))
+    click.echo("\n" + display.conflict_table(job.conflict, currency))
     if make_report:
         click.echo(f"\nReport: {write_report(folder)}")
     click.echo(f"\nResults in {folder}")

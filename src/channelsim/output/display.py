@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from channelsim.model import kpis
-
+from channelsim.output.units import kpi_unit, money
 
 SIGNIFICANT = 4  # a number on its own
 INTERVAL_SIGNIFICANT = 2  # an interval's half-width; its mean is rounded to the same place
@@ -59,12 +59,13 @@ def summary_table(summary: pd.DataFrame) -> str:
     return _columns(rows)
 
 
-def _columns(rows: list[tuple[str, ...]]) -> str:
+def _columns(rows: list[tuple[str, ...]], left: int = 1) -> str:
+    """The first `left` columns aligned left, the others (numbers) right."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        cells = [c.ljust(w) for c, w in zip(row[:left], widths[:left], strict=True)] + [
+            c.rjust(w) for c, w in zip(row[left:], widths[left:], strict=True)
         ]
         lines.append("  ".join(cells))
         if k == 0:
@@ -80,30 +81,67 @@ def kpi_glossary() -> str:
 
 
 def comparison_table(
-    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    currency: str = "",
 ) -> str:
-    """KPIs as rows, scenarios as columns, `mean ± half-width`, `*` where the paired
-    difference to the baseline is significant; a legend line follows the table."""
+    """KPIs as rows, their unit, scenarios as columns, `mean ± half-width`, `*` where the
+    paired difference to the baseline is significant; a legend line follows the table."""
     names = list(dict.fromkeys(summary["scenario"]))
     baseline = str(differences["baseline"].iloc[0])
     means = summary.set_index(["kpi", "scenario"])
     p_values = differences.set_index(["kpi", "scenario"])["p_value"]
     header = tuple(f"{name} (baseline)" if name == baseline else name for name in names)
-    rows = [("KPI", *header)]
+    rows = [("KPI", "unit", *header)]
     for kpi in dict.fromkeys(summary["kpi"]):
         cells = []
         for name in names:
             row = means.loc[(kpi, name)]
             mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
             cells.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
-        rows.append((kpi, *cells))
+        rows.append((kpi, kpi_unit(kpi, currency), *cells))
     n = int(summary["n"].max())
     legend = (
-        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates; "
+        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates "
+        "([low, high] where the interval is cut at what the KPI can be); "
         f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
         "run with the same seeds); - = no value"
     )
-    return _columns(rows) + "\n" + legend
+    return _columns(rows, left=2) + "\n" + legend
+
+
+def settings_table(differing: dict[str, list[object]], names: Sequence[str]) -> str:
+    """The settings that differ between the scenarios, one line each, beside the answer."""
+    if not differing:
+        return "The scenarios differ only in their names."
+    rows = [(path, *(_setting(v) for v in values)) for path, values in differing.items()]
+    return "Settings that differ (dotted paths, as --set takes them):\n" + text_table(
+        ("setting", *names), rows
+    )
+
+
+def _setting(value: object) -> str:
+    return "(not set)" if value is None else str(value)
+
+
+def conflict_table(conflict: pd.DataFrame, currency: str = "") -> str:
+    """What conflicts cost each scenario: items as rows, scenarios as columns."""
+    if conflict.empty:
+        return ""
+    names = list(dict.fromkeys(conflict["scenario"]))
+    table = conflict.set_index(["item", "scenario"])
+    rows = [("cost of conflict", "unit", *names)]
+    for item in dict.fromkeys(conflict["item"]):
+        first = table.loc[(item, names[0])]
+        unit = money(currency) if first["money"] else "count"
+        cells = [
+            mean_pm(*table.loc[(item, n), ["mean", "ci_low", "ci_high"]].astype(float))
+            for n in names
+        ]
+        rows.append((item, unit, *cells))
+    return _columns(rows, left=2) + "\nmeans over the replicates with their 95% intervals"
 
 
 def mean_pm(mean: float, low: float, high: float) -> str:

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from channelsim.experiments import stats
 from channelsim.output import charts
 from channelsim.storage import results
 
@@ -25,6 +26,8 @@ COMPARE_FILES = [
     "timeseries.parquet",
     "summary.csv",
     "differences.csv",
+    "pairwise.csv",
+    "conflict_costs.csv",
     "charts/",
 ]
 
@@ -60,6 +63,8 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
     results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
     results.write_csv(folder.file("summary.csv"), job.summary)
     results.write_csv(folder.file("differences.csv"), job.differences)
+    results.write_csv(folder.file("pairwise.csv"), job.pairwise)
+    results.write_csv(folder.file("conflict_costs.csv"), job.conflict)
     figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
     charts.save_figures(figures, folder.file("charts"))
     folder.complete(
@@ -75,8 +80,8 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
             replicates=job.replicates,
             seeds=job.seeds,
             workers=job.workers,
-            statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
-            "summary intervals are t intervals of the mean",
+            statistics=stats.METHOD,
+            currency=job.scenarios[0].currency,
             files=COMPARE_FILES,
         )
     )

@@ -419,6 +419,12 @@ class Scenario(Strict):
 
     name: str = "scenario"
     description: str = ""
+    currency: str = Field(
+        "",
+        max_length=12,
+        description="currency of every price and money KPI, used in labels (e.g. EUR, CNY); "
+        "default none: labels say 'money'",
+    )
     strategy: Literal["direct", "intermediary", "parallel"] = "parallel"
     flattened: bool = False
     weeks: Annotated[int, Field(ge=1, le=5200)] = 104
