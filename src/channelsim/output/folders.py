@@ -39,7 +39,9 @@ def save_run(run: RunResults, out: Path, command: str = "") -> Path:
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
-    charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
+    charts.save_figures(
+        charts.run_charts(run.kpis, run.weekly, run.scenario.currency), folder.file("charts")
+    )
     folder.complete(
         results.manifest(
             command,
@@ -65,7 +67,9 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
     results.write_csv(folder.file("differences.csv"), job.differences)
     results.write_csv(folder.file("pairwise.csv"), job.pairwise)
     results.write_csv(folder.file("conflict_costs.csv"), job.conflict)
-    figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
+    figures = charts.compare_charts(
+        job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
+    )
     charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(
