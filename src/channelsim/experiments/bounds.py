@@ -13,24 +13,17 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.model.metrics import KPIS
+from channelsim.model import kpis
 from channelsim.scenario.schema import Scenario
-
-INF = math.inf
-SHARES = (
-    "market_share",
-    "repeat_purchase_rate",
-    "revenue_telesales_share",
-    "pipeline_advance_rate",
-    "crm_share",
-)
-SIGNED = ("company_profit", "channel_margin", "ga_margin", "dealer_margin", "dealer_profit_mean")
 
 
 def kpi_bounds(scenario: Scenario) -> dict[str, tuple[float, float]]:
-    """(lowest, highest) possible value of every KPI in this scenario."""
+    """(lowest, highest) possible value of every KPI in this scenario: its record's bounds
+    (shares in [0, 1], counts and rates >= 0, money any sign), capped where the scenario
+    says more (reps in post <= headcount, dealers trading <= dealer slots, customers)."""
     out = {
-        k: (0.0, 1.0) if k in SHARES else (-INF, INF) if k in SIGNED else (0.0, INF) for k in KPIS
+        k.name: (k.bounds[0], math.inf if k.bounds[1] is None else k.bounds[1])
+        for k in kpis.CATALOGUE
     }
     regions = len(scenario.market.regions)
     customers = sum(
@@ -46,7 +39,7 @@ def kpi_bounds(scenario: Scenario) -> dict[str, tuple[float, float]]:
     }
     for name, cap in caps.items():
         if name in out:
-            out[name] = (0.0, float(cap))
+            out[name] = (out[name][0], float(cap))
     return out
 
 

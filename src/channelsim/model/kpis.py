@@ -1,5 +1,5 @@
 """The KPIs as typed records: the one list from which the KPI columns (`KPIS`), the
-`channelsim kpis` glossary, chart axis units and printed number formats are derived.
+`channelsim kpis` glossary, chart axis units and the bounds of every interval are derived.
 
 A new KPI is one more record in `CATALOGUE` (its place there is its column's place in
 kpis.csv), plus its computation: a weekly flow or stock (metrics.FLOWS/STOCKS), a ratio
@@ -43,26 +43,6 @@ class KPI:
         if self.measure == "amount":
             return (-math.inf, None)
         return (0.0, None)
-
-    def decimals(self, value: float) -> int:
-        """Decimals to print a value (or a mean over replicates) with: shares to 3, money
-        to cents and counts to tenths below a thousand, big numbers and zero whole."""
-        size = abs(value)
-        if value == 0 or size >= 1000:
-            return 0
-        if self.measure == "share":
-            return 3
-        if self.measure == "amount":
-            return 2
-        if self.measure == "count":
-            return 1
-        return 1 if size >= 10 else 3
-
-    def format(self, value: float) -> str:
-        """The value as printed in tables: thousands separators, `-` for no value."""
-        if value is None or math.isnan(value):
-            return "-"
-        return f"{value:,.{self.decimals(value)}f}"
 
 
 def _money(name: str, definition: str, kind: Kind = "money") -> KPI:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from channelsim.output.display import number  # noqa: E402
-from channelsim.output.units import is_money, kpi_unit, money  # noqa: E402
+from channelsim.output.units import is_money, kpi_unit, measure, money  # noqa: E402
 from channelsim.storage.results import atomic_write  # noqa: E402
 
 CHANNEL_COLUMNS = {
@@ -514,7 +514,7 @@ def differences_to_baseline(
         b = base.loc[kpi] if kpi in base.index else None
         percent = (
             b is not None
-            and kpi_unit(kpi) in ("money", "count")
+            and measure(kpi) in ("amount", "count")
             and _far_from_zero(float(b["mean"]), float(b["ci_low"]), float(b["ci_high"]))
         )
         step = min(0.085, 0.26 / max(len(others), 1))  # columns side by side: no overlap

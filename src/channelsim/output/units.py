@@ -23,3 +23,9 @@ def kpi_unit(name: str, currency: str = "") -> str:
     if record is None:
         return ""
     return money(currency) if record.measure == "amount" else record.unit
+
+
+def measure(name: str) -> str:
+    """The KPI's measure (count, amount, share or rate); '' for a name that is not a KPI."""
+    record = kpis.BY_NAME.get(name)
+    return record.measure if record is not None else ""
