@@ -76,6 +76,8 @@ def revenue_by_channel(weekly: pd.DataFrame, currency: str = "") -> Figure:
         ax.set_xlabel("week")
         if not mean.to_numpy().any():
             no_data(ax, "no revenue in any week: nothing was sold")
+        else:
+            _mark_warmup(ax, weekly)
     axes[0][0].set_ylabel(f"revenue per week ({money(currency)} thousands)")
     axes[0][-1].legend(loc="upper right", fontsize=8)
     fig.suptitle("Revenue by channel over time (mean over replicates)")
@@ -99,6 +101,23 @@ def no_data(ax, text: str = NO_DATA) -> None:
         color="#555",
         wrap=True,
     )
+
+
+def _mark_warmup(ax, weekly: pd.DataFrame) -> None:
+    """Shade the warm-up weeks (numbered below 0): simulated, but in no KPI."""
+    first = weekly["week"].min() if len(weekly) else 0
+    if first < 0:
+        ax.axvspan(first - 0.5, -0.5, color="#888", alpha=0.12, lw=0)
+        ax.text(
+            (first - 0.5) / 2,
+            0.98,
+            "warm-up\n(not in KPIs)",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=7,
+            color="#555",
+        )
 
 
 def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> bool:
@@ -136,7 +155,8 @@ def metric_over_time(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if any(drawn):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="lower right")
+        _mark_warmup(ax, weekly)
     else:
         no_data(ax)
     fig.tight_layout()
@@ -175,7 +195,8 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
         ax.set_ylabel(panel.ylabel)
         ax.set_xlabel("week")
         if any(drawn):
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="lower right")
+            _mark_warmup(ax, weekly)
         else:
             no_data(ax, panel.empty)
     fig.tight_layout()

@@ -7,6 +7,7 @@ region) live in validators here so that every entry point gets them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ Money = Annotated[float, Field(ge=0.0)]
 
 MAX_CUSTOMERS = 10_000_000
 DEFAULT_GENERAL_AGENT = "general agent"
+WARMUP_CYCLES = 1.5  # default warm-up, in purchase cycles (docs/model.md, "Warm-up")
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
 ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
 
@@ -784,7 +786,18 @@ class Scenario(Strict):
         False, description="dealers buy from the company directly: no general-agent tier"
     )
     weeks: Annotated[int, Field(ge=1, le=5200)] = Field(
-        104, description="weeks simulated", json_schema_extra={"unit": "weeks"}
+        104,
+        description="weeks measured: every KPI covers these weeks, after the warm-up",
+        json_schema_extra={"unit": "weeks"},
+    )
+    warmup_weeks: Annotated[int, Field(ge=0, le=5200)] | None = Field(
+        None,
+        description=(
+            "weeks simulated before the measured weeks and left out of every KPI, so the "
+            "start-up transient does not count; default (empty): one and a half purchase "
+            "cycles of the longest cycle_weeks (docs/model.md, 'Warm-up')"
+        ),
+        json_schema_extra={"unit": "weeks"},
     )
     seed: Annotated[int, Field(ge=0)] = Field(1, description="base seed of the replicates' seeds")
     replicates: Annotated[int, Field(ge=1, le=100_000)] = Field(
@@ -869,6 +882,14 @@ class Scenario(Strict):
                 "reps.role", "reps.role 'channel_manager' needs dealers; strategy 'direct' has none"
             )
         return self
+
+    def warmup(self) -> int:
+        """Weeks of warm-up: `warmup_weeks`, or one and a half purchase cycles (of the
+        longest `cycle_weeks`), which covers the start-up transient measured in the bundled
+        scenarios (benchmarks/warmup.py: 50 to 70 weeks for a 52-week cycle)."""
+        if self.warmup_weeks is not None:
+            return self.warmup_weeks
+        return math.ceil(WARMUP_CYCLES * max(s.cycle_weeks for s in self.market.segments))
 
     def dealer_count(self, region: str) -> int:
         per = self.dealers.per_region
