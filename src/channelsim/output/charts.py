@@ -462,8 +462,9 @@ def reps_and_dealers(weekly: pd.DataFrame) -> Figure:
 
 
 def _far_from_zero(mean: float, low: float, high: float) -> bool:
-    """A baseline a percentage can be taken of: non-zero and its interval excludes zero."""
-    return bool(np.isfinite(mean) and mean != 0 and (low > 0 or high < 0))
+    """A baseline a percentage can be taken of: positive, and its interval excludes zero
+    (a percentage of a loss reads the wrong way round)."""
+    return bool(np.isfinite(mean) and mean > 0 and low > 0)
 
 
 def differences_to_baseline(
@@ -494,11 +495,16 @@ def differences_to_baseline(
         else:
             kpis.append(kpi)
     row_height = max(0.42, 0.17 * len(others))
-    height = row_height * max(len(kpis), 1) + 1.9
+    legend_rows = -(-len(others) // 3)
+    height = row_height * max(len(kpis), 1) + 1.7 + 0.25 * legend_rows
     fig = plt.figure(figsize=(10, height))
-    left, right = 2.3 / 10, 1 - 2.4 / 10
+    left, right = 2.4 / 10, 1 - 1.6 / 10
     fig.subplots_adjust(
-        left=left, right=right, top=1 - 0.7 / height, bottom=1.0 / height, hspace=0.9
+        left=left,
+        right=right,
+        top=1 - (1.1 + 0.25 * legend_rows) / height,
+        bottom=0.9 / height,
+        hspace=0.9,
     )
     axes = fig.subplots(max(len(kpis), 1), 1, squeeze=False)[:, 0]
     offsets = (np.arange(len(others)) - (len(others) - 1) / 2) * 0.8 / max(len(others), 1)
@@ -524,25 +530,24 @@ def differences_to_baseline(
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_ylim(-0.5, 0.5)
         ax.set_yticks([])
-        ax.set_ylabel(kpi, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(f"{kpi}\n{unit}", rotation=0, ha="right", va="center", fontsize=7.5)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.xaxis.set_major_formatter(
             matplotlib.ticker.FuncFormatter(lambda value, _pos: number(value))
         )
         ax.tick_params(axis="x", labelsize=7, pad=1)
         ax.grid(axis="x", alpha=0.3)
-        ax.text(1.01, 0.5, unit, transform=ax.transAxes, fontsize=7, va="center", color="#444")
         b = base.loc[kpi] if kpi in base.index else None
         percent = (
             b is not None
             and measure(kpi) in ("amount", "count")
             and _far_from_zero(float(b["mean"]), float(b["ci_low"]), float(b["ci_high"]))
         )
-        step = min(0.085, 0.26 / max(len(others), 1))  # columns side by side: no overlap
+        step = min(0.1, 0.24 / max(len(others), 1))  # columns side by side: no overlap
         for j, name in enumerate(others):
             if percent and np.isfinite(mid[j]):
                 ax.text(
-                    1.17 + j * step,
+                    1.02 + j * step,
                     0.5,
                     f"{mid[j] / abs(float(b['mean'])) * 100:+.0f}%",
                     transform=ax.transAxes,
@@ -565,7 +570,7 @@ def differences_to_baseline(
         fontsize=8,
         loc="upper center",
         bbox_to_anchor=(0.5, 1 - 0.6 / height),
-        ncol=min(4, len(others)),
+        ncol=min(3, len(others)),
         frameon=False,
     )
     notes = []

@@ -135,7 +135,7 @@ def conflict_table(conflict: pd.DataFrame, currency: str = "") -> str:
     rows = [("cost of conflict", "unit", *names)]
     for item in dict.fromkeys(conflict["item"]):
         first = table.loc[(item, names[0])]
-        unit = money(currency) if first["money"] else "count"
+        unit = money(currency) if first["money"] else kpi_unit(first["kpi"])
         cells = [
             mean_pm(*table.loc[(item, n), ["mean", "ci_low", "ci_high"]].astype(float))
             for n in names

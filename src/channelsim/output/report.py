@@ -356,7 +356,7 @@ def _conflict_section(folder: Path, names: list[str], currency: str) -> list[str
     rows = []
     for item in dict.fromkeys(table["item"]):
         first = cells.loc[(item, names[0])]
-        unit = money(currency) if bool(first["money"]) else "count"
+        unit = money(currency) if bool(first["money"]) else kpi_unit(str(first["kpi"]))
         values = "".join(
             f'<td class="num">'
             f"{escape(mean_pm(*cells.loc[(item, n), ['mean', 'ci_low', 'ci_high']].astype(float)))}"
