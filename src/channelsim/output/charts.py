@@ -243,7 +243,9 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
     revenue = {name: _per_scenario(kpis, name)["revenue"].mean() for name in names}
     # A scenario that sold nothing has no customer money to split: no bar, a note instead.
     sold = [name for name in names if revenue[name] > 0]
-    bottoms = [0.0] * len(sold)
+    # Parts above zero stack up from 0; a loss (negative profit) hangs below 0, and the
+    # parts above then add up to more than 100%: costs exceeded what customers paid.
+    up, down = np.zeros(len(sold)), np.zeros(len(sold))
     for column, (label, colour) in MONEY_PARTS.items():
         values = []
         for name in sold:
@@ -252,8 +254,10 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
             if column == "telesales_cost":
                 part += frame["online_cost"].mean()
             values.append(part / revenue[name] * 100)
-        ax.bar(sold, values, bottom=bottoms, color=colour, label=label)
-        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+        values = np.asarray(values)
+        ax.bar(sold, values, bottom=np.where(values >= 0, up, down), color=colour, label=label)
+        up += np.where(values >= 0, values, 0.0)
+        down += np.where(values < 0, values, 0.0)
     unsold = [name or "the run" for name in names if name not in sold]
     if not sold:
         ax.set_axis_off()
@@ -262,7 +266,8 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
         if unsold:
             ax.set_xlabel(f"no bar for {', '.join(unsold)}: no sales, no customer money")
         ax.axhline(100, color="black", linewidth=0.8)
-        ax.set_ylabel("% of what customers paid")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel("% of what customers paid (a loss below 0)")
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title("Where each unit of customer money goes (mean over replicates)")
     fig.tight_layout()
