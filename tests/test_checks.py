@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import SCENARIOS, SMALL
 
 from channelsim.cli import main
-from channelsim.scenario.checks import warnings
+from channelsim.experiments.checks import warnings
 from channelsim.scenario.loading import deep_merge, load_scenario, validate
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import channelsim
-from channelsim.scenario.checks import warnings
+from channelsim.experiments.checks import warnings
 from channelsim.scenario.loading import ScenarioError, validate
 from channelsim.scenario.schema import DEFAULT_GENERAL_AGENT, Pricing, Valuation
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import SMALL
 
 from channelsim.cli import main
-from channelsim.output import report
+from channelsim.output import display, report
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage.results import ResultsDir
 
@@ -107,9 +107,10 @@ def test_the_answer_states_differences_from_the_numbers(folder, page):
     # The sentence about revenue carries the revenue difference's interval (big numbers).
     low, high = row["ci_low"].item(), row["ci_high"].item()
     assert min(abs(low), abs(high)) >= 1000
-    # to the one precision rule: four significant figures
-    assert f"95% CI {report._signed(low)} to {report._signed(high)}" in answer
-    assert f"{float(report._signed(low).replace(',', '')):+.4g}" == f"{low:+.4g}"
+    # to the one precision rule: where the interval's half-width has two significant figures
+    places = display.interval_places(row["mean_diff"].item(), low, high)
+    assert f"95% CI {report._signed(low, places)} to {report._signed(high, places)}" in answer
+    assert abs(float(report._signed(low, places).replace(",", "")) - low) <= 0.05 * (high - low)
 
 
 def test_every_kpi_has_a_row_in_both_tables(folder, page):

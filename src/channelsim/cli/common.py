@@ -77,7 +77,7 @@ def with_weeks(overrides: tuple[str, ...], weeks: int | None) -> tuple[str, ...]
 
 def warn_about(scenarios: list[tuple[str, Any]], strict: bool = False) -> None:
     """Print each scenario's warnings on stderr, one line each; with `strict`, refuse."""
-    from channelsim.scenario.checks import warnings
+    from channelsim.experiments.checks import warnings
 
     found = [f"{source}: {text}" for source, sc in scenarios for text in warnings(sc)]
     for line in found:

@@ -19,7 +19,7 @@ def _place(value: float, significant: int) -> int:
     return significant - 1 - math.floor(math.log10(abs(value)))
 
 
-def _fixed(value: float, places: int, strip: bool = False) -> str:
+def fixed(value: float, places: int, strip: bool = False) -> str:
     """`value` rounded to `places` decimals with thousands separators; `strip` drops
     trailing zeros (a number alone; in an interval every part keeps the same places)."""
     rounded = round(value, places)
@@ -37,7 +37,7 @@ def number(value: float | None, significant: int = SIGNIFICANT) -> str:
         return "-"
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else str(value)
-    return _fixed(value, _place(value, significant), strip=True)
+    return fixed(value, _place(value, significant), strip=True)
 
 
 def interval_places(mean: float, low: float, high: float) -> int | None:
@@ -54,7 +54,7 @@ def summary_table(summary: pd.DataFrame) -> str:
     rows = [("KPI", "mean", "95% CI")]
     for row in summary.itertuples():
         places = interval_places(row.mean, row.ci_low, row.ci_high)
-        mean = number(row.mean) if places is None else _fixed(row.mean, places)
+        mean = number(row.mean) if places is None else fixed(row.mean, places)
         rows.append((row.kpi, mean, interval(row.ci_low, row.ci_high, row.mean)))
     return _columns(rows)
 
@@ -154,8 +154,8 @@ def mean_pm(mean: float, low: float, high: float) -> str:
         return number(mean)
     up, down = high - mean, mean - low
     if math.isclose(up, down, rel_tol=1e-9, abs_tol=1e-12):
-        return f"{_fixed(mean, places)} ± {_fixed(up, places)}"
-    return f"{_fixed(mean, places)} [{_fixed(low, places)}, {_fixed(high, places)}]"
+        return f"{fixed(mean, places)} ± {fixed(up, places)}"
+    return f"{fixed(mean, places)} [{fixed(low, places)}, {fixed(high, places)}]"
 
 
 def interval(low: float, high: float, mean: float) -> str:
@@ -165,7 +165,7 @@ def interval(low: float, high: float, mean: float) -> str:
     places = interval_places(mean, low, high)
     if places is None:
         return f"[{number(low)}, {number(high)}]"
-    return f"[{_fixed(low, places)}, {_fixed(high, places)}]"
+    return f"[{fixed(low, places)}, {fixed(high, places)}]"
 
 
 def text_table(head: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool = False) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from channelsim.model.kpis import KPI_DEFINITIONS
-from channelsim.output.display import mean_pm, number
+from channelsim.output.display import fixed, interval_places, mean_pm, number
 from channelsim.output.units import kpi_unit, money
 from channelsim.scenario.differences import differing_settings
 from channelsim.storage import results
@@ -231,7 +231,8 @@ def headlines(
             )
             if math.isnan(diff):
                 continue
-            interval = f"95% CI {_signed(low)} to {_signed(high)}{unit}"
+            places = interval_places(diff, low, high)
+            interval = f"95% CI {_signed(low, places)} to {_signed(high, places)}{unit}"
             if diff == 0 and low == 0 and high == 0:
                 none = means.get((baseline, kpi)) == 0
                 sentences.append(
@@ -240,12 +241,13 @@ def headlines(
                     else f"{name} and {baseline} have the same {label} in every replicate."
                 )
             elif row["p_value"] < ALPHA:
-                phrase = (more if diff > 0 else less).format(x=f"{number(abs(diff))}{unit}")
+                size = number(abs(diff)) if places is None else fixed(abs(diff), places)
+                phrase = (more if diff > 0 else less).format(x=f"{size}{unit}")
                 sentences.append(f"{name} {phrase} than {baseline} ({interval}).")
             else:
                 sentences.append(
                     f"{name} and {baseline} do not differ clearly in {label}: the difference "
-                    f"is {_signed(diff)}{unit} ({interval}, which includes zero)."
+                    f"is {_signed(diff, places)}{unit} ({interval}, which includes zero)."
                 )
     return sentences
 
@@ -271,8 +273,10 @@ def _best_sentence(best: str, profit: pd.Series, differences: pd.DataFrame, base
     )
 
 
-def _signed(value: float) -> str:
-    return number(value) if value < 0 else ("+" if value > 0 else "") + number(value)
+def _signed(value: float, places: int | None = None) -> str:
+    """A difference with its sign, to `places` decimals (an interval's), else by `number`."""
+    text = number(value) if places is None else fixed(value, places)
+    return text if value < 0 or text == "0" else f"+{text}"
 
 
 # --- tables ----------------------------------------------------------------------------
