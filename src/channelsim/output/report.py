@@ -20,6 +20,7 @@ from channelsim.model.kpis import KPI_DEFINITIONS
 from channelsim.output.display import fixed, interval_places, mean_pm, number
 from channelsim.output.units import kpi_unit, money
 from channelsim.scenario.differences import differing_settings
+from channelsim.scenario.schema import Scenario
 from channelsim.storage import results
 
 ALPHA = 0.05
@@ -185,8 +186,7 @@ def _question(manifest: dict[str, Any], names: list[str], baseline: str) -> str:
         items.append(
             f"<li><b>{escape(scenario['name'])}</b>{label}: strategy "
             f"{escape(str(scenario.get('strategy', '')))}, {scenario.get('weeks')} weeks"
-            + (f". {escape(description)}" if description else "")
-            + "</li>"
+            f"{_warmup(scenario)}" + (f". {escape(description)}" if description else "") + "</li>"
         )
     return (
         "<h2>The question</h2>\n"
@@ -195,6 +195,15 @@ def _question(manifest: dict[str, Any], names: list[str], baseline: str) -> str:
         "(common random numbers), and each is compared with the baseline "
         f"<b>{escape(baseline)}</b> replicate by replicate.</p>\n<ul>{''.join(items)}</ul>"
     )
+
+
+def _warmup(scenario: dict[str, Any]) -> str:
+    """' after a 78-week warm-up' for a manifest's scenario, '' if it has none or is old."""
+    try:
+        weeks = Scenario.model_validate(scenario).warmup()
+    except ValueError:
+        return ""
+    return f" after a {weeks}-week warm-up (not in the results)" if weeks else ""
 
 
 def _answer(
@@ -370,13 +379,14 @@ def _conflict_section(folder: Path, names: list[str], currency: str) -> list[str
         rows.append(f"<tr><th>{escape(item)}</th><td>{escape(unit)}</td>{values}</tr>")
     return [
         "<h2>What conflicts cost</h2>",
-        '<p class="note">Per scenario, over the whole run: means over the replicates with '
-        "their 95% intervals. Price erosion is money given away by undercutting (by the rep "
-        "or the dealer, whoever won). Sales and margin that moved to reps are conflicts the "
-        "rep won: the company gains that margin but pays commission on it, and the dealer "
-        "loses it. Dealers' dissatisfaction rises only with conflicts they lose; the exits "
-        "counted here happened while it was above the exit threshold, and the sales those "
-        "dealers would have made show in revenue_dealer.</p>",
+        '<p class="note">Per scenario, over the measured weeks (after the warm-up): means '
+        "over the replicates with their 95% intervals. Price erosion is money given away by "
+        "undercutting (by the rep or the dealer, whoever won). Sales and margin that moved "
+        "to reps are conflicts the rep won: the company gains that margin but pays "
+        "commission on it, and the dealer loses it. Dealers' dissatisfaction rises only "
+        "with conflicts they lose; the exits counted here happened while it was above the "
+        "exit threshold, and the sales those dealers would have made show in "
+        "revenue_dealer.</p>",
         f"<table><tr><th>cost of conflict</th><th>unit</th>{head}</tr>{''.join(rows)}</table>",
     ]
 
