@@ -80,7 +80,10 @@ def _lowest_offers(sc: Scenario) -> dict[str, tuple[float, float]]:
     if _uses_dealers(sc) and _dealer_total(sc) > 0:
         dealer_cost = chain.general_agent_to_dealer
         offers["dealers"] = (
-            min(chain.dealer_to_customer, dealer_floor(dealer_cost, sc.dealers.min_margin, 0.0)),
+            min(
+                chain.dealer_to_customer,
+                dealer_floor(dealer_cost, sc.dealers.min_margin, 0.0, sc.dealers.unit_cost),
+            ),
             0.0,
         )
     if sc.online.enabled:
