@@ -39,3 +39,23 @@ def test_sweep_accepts_weeks_like_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["definition"]["overrides"] == ["weeks=2"]
+
+
+def test_the_currency_labels_every_money_row_and_axis(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a", currency="EUR")
+    b = _write(tmp_path, "b", strategy="direct", currency="EUR")
+    out = tmp_path / "out"
+    args = ["compare", a, b, "-n", "1", "--weeks", "2", "--out", out, "--quiet"]
+    result = CliRunner().invoke(main, [str(x) for x in args])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.split()}
+    assert rows["revenue"] == "EUR" and rows["units"] == "units"
+    assert json.loads((out / "manifest.json").read_text())["currency"] == "EUR"
+
+
+def test_scenarios_in_different_currencies_are_not_compared(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a", currency="EUR")
+    b = _write(tmp_path, "b", currency="CNY")
+    result = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "different currencies ('CNY', 'EUR')" in result.stderr
