@@ -20,6 +20,7 @@ SMALL: dict[str, Any] = {
     "weeks": 52,
     "seed": 7,
     "replicates": 3,
+    "warmup_weeks": 0,  # tests measure from week 0 to stay fast; tests/test_warmup.py covers it
     "market": {
         "regions": [{"name": "North"}, {"name": "South", "purchasing_power": 0.9}],
         "segments": [

@@ -211,7 +211,7 @@ def test_the_printed_table_has_scenarios_as_columns_and_a_row_per_kpi(compared):
     result, out = compared
     lines = result.output.splitlines()
     header = next(line for line in lines if line.startswith("KPI"))
-    assert header.split()[1:] == [NAMES[0], "(baseline)", NAMES[1], NAMES[2]]
+    assert header.split()[1:] == ["unit", NAMES[0], "(baseline)", NAMES[1], NAMES[2]]
     rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in KPIS}
     assert set(rows) == set(read(out, "summary.csv")["kpi"])
     assert "±" in rows["revenue"]
@@ -265,6 +265,14 @@ def test_an_unknown_baseline_is_refused(scenario_files, tmp_path):
     assert result.exit_code == 2
     assert "--baseline 'nope'" in result.output and NAMES[0] in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_misspelt_baseline_gets_a_did_you_mean(scenario_files, tmp_path):
+    result = run_cli(
+        "compare", *scenario_files, "--baseline", "small_drect", "--out", tmp_path / "o"
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("did you mean 'small_direct'?")
 
 
 def test_one_scenario_is_not_a_comparison(scenario_files, tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import SMALL
 
 from channelsim.cli import main
-from channelsim.output import report
+from channelsim.output import display, report
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage.results import ResultsDir
 
@@ -87,10 +87,11 @@ def test_the_report_opens_with_the_question_then_the_answer(page):
     order = [
         "The question",
         "The answer",
+        "Settings that differ",
+        "What conflicts cost",
         "Results per scenario",
         "Differences to the baseline",
         "Charts",
-        "Settings that differ",
         "Seeds and versions",
         "How to reproduce it",
     ]
@@ -101,12 +102,15 @@ def test_the_report_opens_with_the_question_then_the_answer(page):
 def test_the_answer_states_differences_from_the_numbers(folder, page):
     differences = pd.read_csv(folder / "differences.csv")
     row = differences[(differences["scenario"] == TRICKY) & (differences["kpi"] == "revenue")]
-    answer = text_of(page[page.index(">The answer") : page.index(">Results per scenario")])
+    answer = text_of(page[page.index(">The answer") : page.index(">Settings that differ")])
     assert "95% CI" in answer
     # The sentence about revenue carries the revenue difference's interval (big numbers).
     low, high = row["ci_low"].item(), row["ci_high"].item()
     assert min(abs(low), abs(high)) >= 1000
-    assert f"95% CI {low:+,.0f} to {high:+,.0f}" in answer
+    # to the one precision rule: where the interval's half-width has two significant figures
+    places = display.interval_places(row["mean_diff"].item(), low, high)
+    assert f"95% CI {report._signed(low, places)} to {report._signed(high, places)}" in answer
+    assert abs(float(report._signed(low, places).replace(",", "")) - low) <= 0.05 * (high - low)
 
 
 def test_every_kpi_has_a_row_in_both_tables(folder, page):

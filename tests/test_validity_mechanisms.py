@@ -133,7 +133,8 @@ def conflict_outcome(dealer_service: float, seed: int) -> tuple[float, float]:
     scenario = accounts(dealers={**ACCOUNTS["dealers"], "service_quality": dealer_service})
     result = ChannelModel(scenario, seed=seed).run()
     k = result.kpis
-    dealer_won = k["conflicts"] - result.weekly["conflicts_lost_by_dealers"].sum()
+    measured = result.weekly["week"] >= 0  # the KPIs leave out the warm-up weeks
+    dealer_won = k["conflicts"] - result.weekly["conflicts_lost_by_dealers"][measured].sum()
     return dealer_won / k["conflicts"], k["revenue_dealer"] / max(dealer_won, 1)
 
 

@@ -19,6 +19,7 @@ COMMANDS = {
     "kpis": "channelsim.cli.run:kpis",
     "compare": "channelsim.cli.compare:compare",
     "report": "channelsim.cli.compare:report_command",
+    "schema": "channelsim.cli.schema:schema_command",
     "sweep": "channelsim.cli.sweep:sweep_command",
     "sensitivity": "channelsim.cli.sweep:sensitivity_command",
     "explore": "channelsim.cli.explore:explore_command",

@@ -103,6 +103,30 @@ workers_option = click.option(
     show_default=True,
     help="Local worker processes (results are the same for any number).",
 )
+weeks_option = click.option(
+    "--weeks",
+    type=click.IntRange(1, 5200),
+    help="Weeks to simulate (default: the scenario's); the same as --set weeks=N.",
+)
+strict_option = click.option(
+    "--strict", is_flag=True, help="Treat warnings about the scenario as errors (exit code 2)."
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def with_weeks(overrides: tuple[str, ...], weeks: int | None) -> tuple[str, ...]:
+    """`--weeks N` as the last override, so it wins over a `--set weeks=...`."""
+    return (*overrides, f"weeks={weeks}") if weeks else overrides
+
+
+def warn_about(scenarios: list[tuple[str, Any]], strict: bool = False) -> None:
+    """Print each scenario's warnings on stderr, one line each; with `strict`, refuse."""
+    from channelsim.experiments.checks import warnings
+
+    found = [f"{source}: {text}" for source, sc in scenarios for text in warnings(sc)]
+    for line in found:
+        click.echo(f"Warning: {line}", err=True)
+    if strict and found:
+        raise UserError(f"{len(found)} warning(s) with --strict; fix the scenario or drop --strict")

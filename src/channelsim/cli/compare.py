@@ -13,6 +13,10 @@ from channelsim.cli.common import (
     printable,
     quiet_option,
     set_option,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
     workers_option,
 )
 
@@ -33,6 +37,7 @@ from channelsim.cli.common import (
     help="Base seed of the replicate seeds shared by all scenarios (default: the first's).",
 )
 @click.option("--baseline", metavar="NAME", help="Scenario to compare against (default: first).")
+@weeks_option
 @set_option
 @workers_option
 @click.option(
@@ -40,6 +45,7 @@ from channelsim.cli.common import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default results/<names>-compare-<timestamp>).",
 )
+@strict_option
 @quiet_option
 @click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
 @friendly
@@ -48,9 +54,11 @@ def compare(
     replicates: int | None,
     seed: int | None,
     baseline: str | None,
+    weeks: int | None,
     overrides: tuple[str, ...],
     workers: int,
     out: Path | None,
+    strict: bool,
     quiet: bool,
     make_report: bool,
 ) -> None:
@@ -69,7 +77,8 @@ def compare(
     from channelsim.output.report import write_report
     from channelsim.storage import results
 
-    loaded = comparison.load_scenarios(scenarios, overrides)
+    loaded = comparison.load_scenarios(scenarios, with_weeks(overrides, weeks))
+    warn_about([(str(p), s) for p, s in zip(scenarios, loaded, strict=True)], strict)
     comparison.choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
@@ -91,8 +100,11 @@ def compare(
             out=out,
             command=results.command_line(),
         )
+    currency = job.scenarios[0].currency
     click.echo(printable(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds"))
-    click.echo(printable(display.comparison_table(job.summary, job.differences)))
+    click.echo(printable(display.settings_table(job.differing, names) + "\n"))
+    click.echo(printable(display.comparison_table(job.summary, job.differences, currency=currency)))
+    click.echo(printable("\n" + display.conflict_table(job.conflict, currency)))
     if make_report:
         click.echo(printable(f"\nReport: {write_report(out)}"))
     click.echo(printable(f"\nResults in {out}"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import friendly, quiet_option, set_option
+from channelsim.cli.common import friendly, quiet_option, set_option, warn_about
 
 
 @click.command("explore")
@@ -103,6 +103,7 @@ def explore_command(
     definition, chosen = explore.define(
         sources, uncertain, design, samples, replicates, seed, overrides, kpis, decide, find, report
     )
+    warn_about(list(zip(definition.scenario_files, definition.scenarios, strict=False)))
     out = out or results.default_out("explore", definition.scenario.name)
     runs = definition.samples * len(definition.scenarios) * definition.replicates
     click.echo(

@@ -14,6 +14,10 @@ from channelsim.cli.common import (
     quiet_option,
     scenario_argument,
     set_option,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
     workers_option,
 )
 
@@ -31,9 +35,7 @@ from channelsim.cli.common import (
     type=click.IntRange(0),
     help="Base seed for the replicate seeds (default: the scenario's).",
 )
-@click.option(
-    "--weeks", type=click.IntRange(1, 5200), help="Weeks to simulate (default: the scenario's)."
-)
+@weeks_option
 @set_option
 @workers_option
 @click.option(
@@ -44,6 +46,7 @@ from channelsim.cli.common import (
 @click.option(
     "--resume", is_flag=True, help="Continue the interrupted run in --out (same options)."
 )
+@strict_option
 @quiet_option
 @friendly
 def run(
@@ -55,6 +58,7 @@ def run(
     workers: int,
     out: Path | None,
     resume: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
@@ -72,8 +76,8 @@ def run(
 
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the run to continue")
-    extra = (*overrides, f"weeks={weeks}") if weeks else overrides
-    sc = api.load_scenario(scenario, extra)
+    sc = api.load_scenario(scenario, with_weeks(overrides, weeks))
+    warn_about([(str(scenario), sc)], strict)
     n = replicates or sc.replicates
     out = out or results.default_out("", sc.name)
     name = printable(sc.name)
@@ -104,9 +108,14 @@ def run(
 @click.option(
     "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
 )
+@strict_option
 @friendly
-def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
+def validate(scenario: Path, overrides: tuple[str, ...], show: bool, strict: bool) -> None:
     """Check a scenario file; exit 2 with the reason if it is not valid.
+
+    Set-ups that are valid but almost certainly not meant (goods sold below cost, a segment
+    that cannot afford any price, a channel that reaches no one) are warned about on
+    stderr, one line each; --strict turns them into exit code 2.
 
     \b
     Example:
@@ -117,6 +126,7 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
     from channelsim.api import load_scenario
 
     sc = load_scenario(scenario, overrides)
+    warn_about([(str(scenario), sc)], strict)
     if show:
         shown = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
         click.echo(printable(shown))

@@ -13,6 +13,10 @@ from channelsim.cli.common import (
     quiet_option,
     set_option,
     stop_interrupted,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
 )
 
 
@@ -56,6 +60,7 @@ from channelsim.cli.common import (
     help="Give replicate r the same seed at every point (common random numbers), so "
     "differences between points are not blurred by run-to-run noise.",
 )
+@weeks_option
 @set_option
 @click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
 @click.option(
@@ -75,6 +80,7 @@ from channelsim.cli.common import (
 )
 @click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
+@strict_option
 @quiet_option
 @friendly
 def sweep_command(
@@ -85,6 +91,7 @@ def sweep_command(
     replicates: int | None,
     seed: int | None,
     common_seeds: bool,
+    weeks: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
@@ -92,6 +99,7 @@ def sweep_command(
     out: Path | None,
     resume: bool,
     fail_fast: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Run a scenario over a design of parameter values, with replicates, into a folder.
@@ -117,8 +125,16 @@ def sweep_command(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
     definition = sweeps.define(
-        source, params, design, samples, replicates, seed, overrides, common_seeds
+        source,
+        params,
+        design,
+        samples,
+        replicates,
+        seed,
+        with_weeks(overrides, weeks),
+        common_seeds,
     )
+    warn_about([(str(source), definition.scenario)], strict)
     points, runs = sweeps.count_runs(definition)  # refused at once when too large
     click.echo(
         f"{printable(definition.scenario.name)}: {definition.design} design, {points:,} points x "

@@ -8,6 +8,7 @@ measured on pairs (paired t intervals) rather than on two independent samples.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,11 @@ import pandas as pd
 
 from channelsim.experiments import replicates as experiment
 from channelsim.experiments import stats
+from channelsim.experiments.bounds import bounds_table
+from channelsim.experiments.conflict import conflict_costs
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.model.kpis import KPIS
+from channelsim.scenario.differences import differing_settings
 from channelsim.scenario.loading import ScenarioError, load_scenario
 from channelsim.scenario.schema import Scenario
 
@@ -36,8 +40,15 @@ class Comparison:
     weekly: pd.DataFrame
     summary: pd.DataFrame
     differences: pd.DataFrame
+    conflict: pd.DataFrame
+    pairwise: pd.DataFrame
     workers: int = 1
     folder: Path | None = None
+
+    @property
+    def differing(self) -> dict[str, list[object]]:
+        """Each setting (dotted path) that is not the same in every scenario."""
+        return differing_settings([s.model_dump(mode="json") for s in self.scenarios])
 
 
 def load_scenarios(paths: Sequence[Path], overrides: Iterable[str] = ()) -> list[Scenario]:
@@ -54,6 +65,13 @@ def load_scenarios(paths: Sequence[Path], overrides: Iterable[str] = ()) -> list
                 f"{seen[scenario.name]}; give each scenario its own 'name:' setting"
             )
         seen[scenario.name] = path
+    currencies = {s.currency for s in scenarios}
+    if len(currencies) > 1:
+        shown = ", ".join(sorted(map(repr, currencies)))
+        raise ScenarioError(
+            f"the scenarios state different currencies ({shown}); compare scenarios in one "
+            "currency (--set currency=...)"
+        )
     return scenarios
 
 
@@ -65,8 +83,32 @@ def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
     if baseline is None:
         return names[0]
     if baseline not in names:
-        raise ScenarioError(f"--baseline {baseline!r}: no such scenario; expected one of {names}")
+        close = difflib.get_close_matches(baseline, names, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ScenarioError(
+            f"--baseline {baseline!r}: no such scenario; expected one of {names}{hint}"
+        )
     return baseline
+
+
+def pairwise(
+    kpis: pd.DataFrame,
+    kpi_names: list[str],
+    names: list[str],
+    differences: pd.DataFrame,
+    bounds: pd.DataFrame,
+) -> pd.DataFrame:
+    """Every pair of scenarios a strategist chooses between, once each: the later given
+    minus the earlier, as `differences` with the earlier as the baseline."""
+    tables = [differences] + [
+        stats.paired_differences(kpis, kpi_names, name, bounds=bounds)
+        for name in names
+        if name != differences["baseline"].iloc[0]
+    ]
+    table = pd.concat(tables, ignore_index=True)
+    order = {name: i for i, name in enumerate(names)}
+    later = table["scenario"].map(order) > table["baseline"].map(order)
+    return table[later].reset_index(drop=True)
 
 
 def replicates_for(scenarios: Sequence[Scenario], replicates: int | None) -> int:
@@ -104,6 +146,9 @@ def run_comparison(
     )
     kpis = experiment.kpi_table(outputs)
     kpi_names = [k for k in KPIS if k in kpis.columns]
+    bounds = bounds_table({s.name: s for s in scenarios}, by="scenario")
+    summary = stats.summarise_kpis(kpis, kpi_names, by=["scenario"], bounds=bounds)
+    differences = stats.paired_differences(kpis, kpi_names, base_name, bounds=bounds)
     return Comparison(
         scenarios=list(scenarios),
         names=names,
@@ -113,7 +158,9 @@ def run_comparison(
         seeds=seeds,
         kpis=kpis,
         weekly=experiment.weekly_table(outputs),
-        summary=stats.summarise_kpis(kpis, kpi_names, by=["scenario"]),
-        differences=stats.paired_differences(kpis, kpi_names, base_name),
+        summary=summary,
+        differences=differences,
+        conflict=conflict_costs(summary),
+        pairwise=pairwise(kpis, kpi_names, names, differences, bounds),
         workers=workers,
     )

@@ -193,6 +193,7 @@ def run_replicates(
 ) -> RunResults:
     """`replicates` (default: the scenario's) runs of one scenario on seeds from `seed`."""
     from channelsim.experiments import stats  # scipy: not needed by worker processes
+    from channelsim.experiments.bounds import bounds_table
 
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
@@ -208,7 +209,7 @@ def run_replicates(
         base_seed=base_seed,
         seeds=seeds,
         kpis=kpis,
-        summary=stats.summarise_kpis(kpis, KPIS),
+        summary=stats.summarise_kpis(kpis, KPIS, bounds=bounds_table({scenario.name: scenario})),
         workers=workers,
         _weekly=weekly_table(outputs),
     )

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
+from channelsim.errors import ChannelsimError
+from channelsim.experiments.bounds import bounds_table
 from channelsim.experiments.designs import SENSITIVITY_DESIGNS
 from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
 from channelsim.experiments.replicates import RunSpec, run_spec
@@ -241,31 +242,46 @@ def _tidy(rows: list[dict[str, Any]], points: pd.DataFrame) -> pd.DataFrame:
 # --- statistics and the end of a sweep ----------------------------------------------------
 
 
-def summarise(runs: pd.DataFrame, params: list[str], level: float = 0.95) -> pd.DataFrame:
-    """Per point and KPI: mean, std and t interval over successful replicates, and failures.
+def summarise(
+    runs: pd.DataFrame, params: list[str], level: float = 0.95, bounds: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per point and KPI: mean, std and (cut) t interval over successful replicates, and
+    failures; `stats.summarise_kpis` for all points at once. `bounds`: columns (point),
+    kpi, low, high."""
+    from channelsim.experiments import stats  # scipy: not needed by worker processes
 
-    The same statistics as `stats.mean_ci`, computed for all points at once.
-    """
     points = pd.Index(sorted(runs["point"].unique()), name="point")
-    ok = runs[runs["status"] == "ok"].groupby("point")[list(KPIS)]
-    mean, sd, n = (frame.reindex(points) for frame in (ok.mean(), ok.std(ddof=1), ok.count()))
-    n = n.fillna(0).astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = scipy_stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
-    long = {
-        "mean": mean.stack(future_stack=True),
-        "std": sd.stack(future_stack=True),
-        "ci_low": (mean - half).stack(future_stack=True),
-        "ci_high": (mean + half).stack(future_stack=True),
-        "n": n.stack(future_stack=True),
-    }
-    table = pd.DataFrame(long).rename_axis(["point", "kpi"]).reset_index()
+    ok = runs[runs["status"] == "ok"]
+    table = stats.summarise_kpis(ok, KPIS, by=["point"], level=level, bounds=bounds, groups=points)
     first = runs.drop_duplicates("point").set_index("point")
     failed = (runs["status"] == "failed").groupby(runs["point"]).sum()
     for p in reversed(params):
         table.insert(1, p, first.loc[table["point"], p].to_numpy())
     table["failed"] = failed.reindex(table["point"]).to_numpy().astype(int)
     return table
+
+
+# Swept settings that change what a KPI can be (reps in post <= headcount, ...).
+BOUNDING = ("reps.headcount", "dealers.per_region", "market.", "strategy")
+
+
+def point_bounds(plan: SweepPlan) -> pd.DataFrame:
+    """Each KPI's possible range at each point, from the base scenario unless a swept
+    setting changes it."""
+    base = plan.definition.scenario
+    if not any(p.path.startswith(BOUNDING) for p in plan.definition.params):
+        return bounds_table({base.name: base})
+    return bounds_table(
+        {i: _point_scenario(base, settings) for i, settings in enumerate(plan.settings)},
+        by="point",
+    )
+
+
+def _point_scenario(base: Scenario, settings: dict[str, Any]) -> Scenario:
+    try:
+        return scenario_with(base, settings)
+    except ChannelsimError:  # the point's runs failed; its KPIs are empty anyway
+        return base
 
 
 def _finish(
@@ -287,7 +303,7 @@ def _finish(
             "continue with --resume"
         )
     params = [p.path for p in plan.definition.params]
-    summary = summarise(runs, params)
+    summary = summarise(runs, params, bounds=point_bounds(plan))
     results.write_parquet(folder.file("summary.parquet"), summary)
     failed = runs[runs["status"] == "failed"][[*KEYS, "seed", *params, "error"]]
     result = SweepResult(folder.path, runs, summary, done_before, ran, failed, executor)

@@ -156,13 +156,20 @@ class ChannelModel(mesa.Model):
         )
 
     def run(self) -> RunResult:
-        """Run every week of the scenario and summarise."""
+        """Run the warm-up, then the scenario's weeks, and summarise the latter."""
+        warmup = self.scenario.warmup()
+        for _ in range(warmup):  # simulated, but left out of every KPI
+            self.step()
+        attainments, dealer_profit = len(self.quarter_attainments), self.dealers.profit_total.copy()
         for _ in range(self.scenario.weeks):
             self.step()
         end = metrics.EndOfRun(
             weeks=self.scenario.weeks,
             insurance=self.scenario.insurance.enabled,
-            quarter_attainments=tuple(self.quarter_attainments),
-            dealer_profit_total=self.dealers.profit_total,
+            quarter_attainments=tuple(self.quarter_attainments[attainments:]),
+            dealer_profit_total=self.dealers.profit_total - dealer_profit,
+            warmup=warmup,
         )
-        return RunResult(kpis=metrics.summarise(self.weekly, end), weekly=self.weekly.columns())
+        return RunResult(
+            kpis=metrics.summarise(self.weekly, end), weekly=self.weekly.columns(offset=warmup)
+        )

@@ -105,6 +105,8 @@ def weekly_dynamics(world: World, week: int, w: dict) -> None:
         )
         leaving = d.active & (d.strikes >= cfg.exit.patience_weeks)
         if leaving.any():
+            dissatisfied = leaving & (d.dissatisfaction > cfg.exit.dissatisfaction_threshold)
+            w["dealers_exited_dissatisfied"] += dissatisfied.sum()
             leave(world, np.flatnonzero(leaving))
             w["dealers_exited"] += leaving.sum()
     # Replacements arrive after their delay.

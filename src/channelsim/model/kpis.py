@@ -1,5 +1,5 @@
 """The KPIs as typed records: the one list from which the KPI columns (`KPIS`), the
-`channelsim kpis` glossary, chart axis units and printed number formats are derived.
+`channelsim kpis` glossary, chart axis units and the bounds of every interval are derived.
 
 A new KPI is one more record in `CATALOGUE` (its place there is its column's place in
 kpis.csv), plus its computation: a weekly flow or stock (metrics.FLOWS/STOCKS), a ratio
@@ -43,26 +43,6 @@ class KPI:
         if self.measure in ("amount", "signed"):
             return (-math.inf, None)
         return (0.0, None)
-
-    def decimals(self, value: float) -> int:
-        """Decimals to print a value (or a mean over replicates) with: shares to 3, money
-        to cents and counts to tenths below a thousand, big numbers and zero whole."""
-        size = abs(value)
-        if value == 0 or size >= 1000:
-            return 0
-        if self.measure in ("share", "signed"):
-            return 3
-        if self.measure == "amount":
-            return 2
-        if self.measure == "count":
-            return 1
-        return 1 if size >= 10 else 3
-
-    def format(self, value: float) -> str:
-        """The value as printed in tables: thousands separators, `-` for no value."""
-        if value is None or math.isnan(value):
-            return "-"
-        return f"{value:,.{self.decimals(value)}f}"
 
 
 def _money(name: str, definition: str, kind: Kind = "money") -> KPI:
@@ -143,6 +123,15 @@ CATALOGUE: tuple[KPI, ...] = (
     _money(
         "conflict_price_erosion", "money lost to undercutting in conflicts that ended in a sale"
     ),
+    _money(
+        "conflict_revenue_to_reps",
+        "revenue of conflicts the rep won: sales that moved from a dealer to the direct channel",
+    ),
+    _money(
+        "conflict_margin_to_reps",
+        "general agents' and dealers' normal margin on the units of conflicts the rep won: "
+        "channel margin that moved to the company",
+    ),
     KPI(
         "avg_price_index",
         "average price paid / the list price in force when each unit was sold "
@@ -185,6 +174,14 @@ CATALOGUE: tuple[KPI, ...] = (
     ),
     KPI(
         "dealers_exited", "dealers that left the network during the run", "dealers", "flow", "count"
+    ),
+    KPI(
+        "dealers_exited_dissatisfied",
+        "dealers that left while their dissatisfaction, which only conflicts lost to reps "
+        "raise, was above the exit threshold",
+        "dealers",
+        "flow",
+        "count",
     ),
     _money("dealer_profit_mean", "cumulative profit per dealer slot"),
     KPI(

@@ -42,12 +42,15 @@ FLOWS = (
     "conflicts",
     "conflict_price_erosion",
     "conflicts_lost_by_dealers",
+    "conflict_revenue_to_reps",
+    "conflict_margin_to_reps",
     "assisted_sales",
     "pipeline_visits",
     "pipeline_advances",
     "rep_quits",
     "customers_lost_rep_departure",
     "dealers_exited",
+    "dealers_exited_dissatisfied",
     "dealer_profit",
     "dealer_costs",
     "ga_unit_costs",
@@ -88,19 +91,28 @@ class WeeklyTable:
         self._rows.append(row)
         return row
 
-    def columns(self) -> dict[str, NDArray[np.float64]]:
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def columns(self, offset: int = 0) -> dict[str, NDArray[np.float64]]:
+        """Every week's row; weeks numbered from `offset` (warm-up weeks become negative)."""
         names = ("week", *FLOWS, *STOCKS)
         table = {name: np.array([row[name] for row in self._rows], dtype=float) for name in names}
+        if offset:
+            table["week"] = table["week"] - offset
         return derive(table)
 
     def last(self, name: str) -> float:
         return self._rows[-1][name] if self._rows else 0.0
 
-    def mean(self, name: str) -> float:
-        return float(np.mean([row[name] for row in self._rows])) if self._rows else 0.0
+    def mean(self, name: str, since: int = 0) -> float:
+        rows = self._rows[since:]
+        return float(np.mean([row[name] for row in rows])) if rows else 0.0
 
-    def totals(self) -> dict[str, float]:
-        return {name: float(sum(row[name] for row in self._rows)) for name in FLOWS}
+    def totals(self, since: int = 0) -> dict[str, float]:
+        """Flows summed over the weeks from row `since` on (all weeks by default)."""
+        rows = self._rows[since:]
+        return {name: float(sum(row[name] for row in rows)) for name in FLOWS}
 
 
 def derive(t: dict[str, NDArray]) -> dict[str, NDArray]:
@@ -153,20 +165,22 @@ def record_stocks(
 class EndOfRun:
     """What the run summary needs besides the weekly table."""
 
-    weeks: int
+    weeks: int  # weeks measured (after the warm-up)
     insurance: bool  # loss_ratio is empty without insurance
     quarter_attainments: tuple[float, ...]  # mean attainment of the reps in post, by quarter
-    dealer_profit_total: NDArray[np.float64]  # cumulative profit of each dealer slot
+    dealer_profit_total: NDArray[np.float64]  # profit of each dealer slot since the warm-up
+    warmup: int = 0  # weeks simulated before the measured ones, left out of every KPI
 
 
 def summarise(weekly: WeeklyTable, end: EndOfRun) -> dict[str, float]:
-    """The run's KPIs (in `KPIS` order) from the weekly table and the end-of-run state."""
-    totals = derive({k: np.asarray(v) for k, v in weekly.totals().items()})
+    """The run's KPIs (in `KPIS` order) from the measured weeks of the weekly table (those
+    after the warm-up) and the end-of-run state."""
+    totals = derive({k: np.asarray(v) for k, v in weekly.totals(end.warmup).items()})
     out = {name: float(totals[name]) for name in KPIS if name in totals}
     out.update({name: float(weekly.last(name)) for name in STOCKS})
     if not end.insurance:
         out["loss_ratio"] = float("nan")
-    reps_mean = weekly.mean("reps_active")
+    reps_mean = weekly.mean("reps_active", end.warmup)
     years = end.weeks / 52.0
     out["rep_attrition"] = float(totals["rep_quits"] / (reps_mean * years)) if reps_mean else 0.0
     high_mean = weekly.mean("reps_high_skill")

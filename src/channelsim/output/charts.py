@@ -19,7 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from channelsim.model import kpis  # noqa: E402
+from channelsim.output.display import number  # noqa: E402
+from channelsim.output.units import is_money, kpi_unit, measure, money  # noqa: E402
 from channelsim.storage.results import atomic_write  # noqa: E402
 
 CHANNEL_COLUMNS = {
@@ -57,7 +58,7 @@ def _weekly_mean(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.groupby("week")[list(columns)].mean()
 
 
-def revenue_by_channel(weekly: pd.DataFrame) -> Figure:
+def revenue_by_channel(weekly: pd.DataFrame, currency: str = "") -> Figure:
     """Stacked weekly revenue by channel (mean over replicates), one panel per scenario."""
     names = _scenarios(weekly)
     fig, axes = plt.subplots(
@@ -73,17 +74,59 @@ def revenue_by_channel(weekly: pd.DataFrame) -> Figure:
         )
         ax.set_title(name or "Revenue by channel")
         ax.set_xlabel("week")
-    axes[0][0].set_ylabel("revenue per week (thousands)")
+        if not mean.to_numpy().any():
+            no_data(ax, "no revenue in any week: nothing was sold")
+        else:
+            _mark_warmup(ax, weekly)
+    axes[0][0].set_ylabel(f"revenue per week ({money(currency)} thousands)")
     axes[0][-1].legend(loc="upper right", fontsize=8)
     fig.suptitle("Revenue by channel over time (mean over replicates)")
     fig.tight_layout()
     return fig
 
 
-def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> None:
-    # dropna=False: a metric that is undefined every week (no sales: no price index) draws
-    # nothing instead of leaving an empty table.
+NO_DATA = "no data: this metric has no value in any week"
+
+
+def no_data(ax, text: str = NO_DATA) -> None:
+    """Say on the figure that a panel has nothing to draw, rather than leave it blank."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#555",
+        wrap=True,
+    )
+
+
+def _mark_warmup(ax, weekly: pd.DataFrame) -> None:
+    """Shade the warm-up weeks (numbered below 0): simulated, but in no KPI."""
+    first = weekly["week"].min() if len(weekly) else 0
+    if first < 0:
+        ax.axvspan(first - 0.5, -0.5, color="#888", alpha=0.12, lw=0)
+        ax.text(
+            (first - 0.5) / 2,
+            0.98,
+            "warm-up\n(not in KPIs)",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=7,
+            color="#555",
+        )
+
+
+def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> bool:
+    """Mean line and 5-95% band across replicates; False if the metric is empty every week."""
+    # dropna=False keeps replicates whose metric is empty (NaN) in every week, e.g. the
+    # price index of a run that sold nothing.
     table = frame.pivot_table(index="week", columns="replicate", values=column, dropna=False)
+    if not np.isfinite(table.to_numpy(dtype=float)).any():
+        return False
     if rolling > 1:
         table = table.rolling(rolling, min_periods=1).mean()
     ax.plot(table.index, table.mean(axis=1), color=colour, label=label)
@@ -94,6 +137,7 @@ def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling
         color=colour,
         alpha=0.2,
     )
+    return True
 
 
 def metric_over_time(
@@ -103,12 +147,18 @@ def metric_over_time(
     names = _scenarios(weekly)
     colours = scenario_colours(names)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name in names:
+    drawn = [
         _band(ax, _per_scenario(weekly, name), column, colours[name], name or column, rolling)
+        for name in names
+    ]
     ax.set_xlabel("week")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    if any(drawn):
+        ax.legend(fontsize=8, loc="lower right")
+        _mark_warmup(ax, weekly)
+    else:
+        no_data(ax)
     fig.tight_layout()
     return fig
 
@@ -121,6 +171,7 @@ class Panel:
     title: str
     ylabel: str
     rolling: int = 1
+    empty: str = NO_DATA
 
 
 def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
@@ -129,13 +180,25 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
     colours = scenario_colours(names)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
-        for name in names:
-            frame = _per_scenario(weekly, name)
-            _band(ax, frame, panel.column, colours[name], name or panel.column, panel.rolling)
+        drawn = [
+            _band(
+                ax,
+                _per_scenario(weekly, name),
+                panel.column,
+                colours[name],
+                name or panel.column,
+                panel.rolling,
+            )
+            for name in names
+        ]
         ax.set_title(panel.title)
         ax.set_ylabel(panel.ylabel)
         ax.set_xlabel("week")
-        ax.legend(fontsize=8)
+        if any(drawn):
+            ax.legend(fontsize=8, loc="lower right")
+            _mark_warmup(ax, weekly)
+        else:
+            no_data(ax, panel.empty)
     fig.tight_layout()
     return fig
 
@@ -163,7 +226,11 @@ def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
         [
             Panel("conflicts", "Rep-dealer conflicts (4-week mean)", "conflicts per week", 4),
             Panel(
-                "avg_price_index", "Average price paid / list price (4-week mean)", "price index", 4
+                "avg_price_index",
+                "Average price paid / list price (4-week mean)",
+                "price index",
+                4,
+                empty="no data: nothing was sold in any week, so no price was paid",
             ),
         ],
     )
@@ -172,30 +239,45 @@ def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
 def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
     """Each scenario's customer money split into company profit, costs and channel margins."""
     names = _scenarios(kpis)
-    fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(names)), 4.5))
-    bottoms = [0.0] * len(names)
+    fig, ax = plt.subplots(figsize=(max(8, 2.2 * len(names) + 3), 4.5))
+    revenue = {name: _per_scenario(kpis, name)["revenue"].mean() for name in names}
+    # A scenario that sold nothing has no customer money to split: no bar, a note instead.
+    sold = [name for name in names if revenue[name] > 0]
+    # Parts above zero stack up from 0; a loss (negative profit) hangs below 0, and the
+    # parts above then add up to more than 100%: costs exceeded what customers paid.
+    up, down = np.zeros(len(sold)), np.zeros(len(sold))
     for column, (label, colour) in MONEY_PARTS.items():
         values = []
-        for name in names:
+        for name in sold:
             frame = _per_scenario(kpis, name)
             part = frame[column].mean()
             if column == "telesales_cost":
                 part += frame["online_cost"].mean()
-            values.append(part / max(frame["revenue"].mean(), 1e-12) * 100)
-        ax.bar(names or ["run"], values, bottom=bottoms, color=colour, label=label)
-        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    ax.axhline(100, color="black", linewidth=0.8)
-    ax.set_ylabel("% of what customers paid")
+            values.append(part / revenue[name] * 100)
+        values = np.asarray(values)
+        ax.bar(sold, values, bottom=np.where(values >= 0, up, down), color=colour, label=label)
+        up += np.where(values >= 0, values, 0.0)
+        down += np.where(values < 0, values, 0.0)
+    unsold = [name or "the run" for name in names if name not in sold]
+    if not sold:
+        ax.set_axis_off()
+        no_data(ax, f"no sales, so no customer money to split: {', '.join(unsold)}")
+    else:
+        if unsold:
+            ax.set_xlabel(f"no bar for {', '.join(unsold)}: no sales, no customer money")
+        ax.axhline(100, color="black", linewidth=0.8)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel("% of what customers paid (a loss below 0)")
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title("Where each unit of customer money goes (mean over replicates)")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
 
 
-def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame) -> dict[str, Figure]:
+def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
     """The standard set of charts for one or more scenarios."""
     return {
-        "revenue_by_channel": revenue_by_channel(weekly),
+        "revenue_by_channel": revenue_by_channel(weekly, currency),
         "customers_and_churn": customers_and_churn(weekly),
         "conflicts_and_prices": conflicts_and_prices(weekly),
         "where_the_money_goes": where_the_money_goes(kpis),
@@ -255,7 +337,14 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "conflict": (
         "Rep-dealer conflict",
-        ("conflicts", "conflict_price_erosion", "avg_price_index"),
+        (
+            "conflicts",
+            "conflict_price_erosion",
+            "conflict_revenue_to_reps",
+            "conflict_margin_to_reps",
+            "dealers_exited_dissatisfied",
+            "avg_price_index",
+        ),
     ),
     "sales_force": (
         "Sales force",
@@ -289,19 +378,15 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def kpi_unit(name: str) -> str:
-    """The unit of a KPI for axis labels, from its record (kpis.py); "" for other names."""
-    record = kpis.BY_NAME.get(name)
-    return record.unit if record else ""
-
-
 def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
-    """Divide big numbers by a thousand or a million so tick labels stay short."""
+    """Divide big numbers by a thousand or a million so tick labels stay short; the label
+    says so ('CNY millions')."""
+    values = np.asarray(values, dtype=float)
     biggest = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
     if biggest >= 1e6:
-        return 1e6, f"{unit} (millions)"
+        return 1e6, f"{unit} millions"
     if biggest >= 1e4:
-        return 1e3, f"{unit} (thousands)"
+        return 1e3, f"{unit} thousands"
     return 1.0, unit
 
 
@@ -310,11 +395,12 @@ def _scenario_legend(fig: Figure, colours: dict[str, str]) -> None:
     fig.legend(handles=handles, loc="upper right", fontsize=8, title="scenario")
 
 
-def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
+def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: str = "") -> Figure:
     """One small panel per KPI: the mean of each scenario with its 95% CI as an error bar.
 
-    Panels have their own y axis because KPIs have different units. KPIs that are zero or
-    empty in every scenario are listed under the figure instead of drawn.
+    Panels have their own y axis because KPIs have different units; money panels all use
+    one unit (the currency, in thousands or millions as the largest needs). KPIs that are
+    zero or empty in every scenario are listed under the figure instead of drawn.
     """
     names = _scenarios(summary)
     colours = scenario_colours(names)
@@ -322,6 +408,10 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
     for kpi in kpis:
         means = summary.loc[summary["kpi"] == kpi, "mean"].to_numpy(dtype=float)
         (shown if np.nan_to_num(means).any() else empty).append(kpi)
+    money_values = summary.loc[
+        summary["kpi"].isin([k for k in shown if is_money(k)]), ["mean", "ci_low", "ci_high"]
+    ].to_numpy(dtype=float)
+    money_scale = _scale(money_values.ravel(), money(currency))
     cols = max(1, min(4, len(shown)))
     rows = max(1, -(-len(shown) // cols))
     fig, axes = plt.subplots(
@@ -334,7 +424,11 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
         mean = frame["mean"].to_numpy(dtype=float)
         low = frame["ci_low"].to_numpy(dtype=float)
         high = frame["ci_high"].to_numpy(dtype=float)
-        factor, unit = _scale(np.concatenate([mean, low, high]), kpi_unit(kpi))
+        factor, unit = (
+            money_scale
+            if is_money(kpi)
+            else _scale(np.concatenate([mean, low, high]), kpi_unit(kpi, currency))
+        )
         errors = np.nan_to_num(np.vstack([mean - low, high - mean])) / factor
         ax.bar(
             range(len(names)),
@@ -364,14 +458,14 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
     return fig
 
 
-def kpi_group_charts(summary: pd.DataFrame) -> dict[str, Figure]:
+def kpi_group_charts(summary: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
     """A `kpi_bars` figure per KPI group, skipping KPI names the summary does not have."""
     present = set(summary["kpi"])
     figures = {}
     for key, (title, names) in KPI_GROUPS.items():
         kpis = [k for k in names if k in present]
         if kpis:
-            figures[f"kpis_{key}"] = kpi_bars(summary, kpis, title)
+            figures[f"kpis_{key}"] = kpi_bars(summary, kpis, title, currency)
     return figures
 
 
@@ -386,100 +480,157 @@ def reps_and_dealers(weekly: pd.DataFrame) -> Figure:
     )
 
 
-def differences_to_baseline(
-    differences: pd.DataFrame, summary: pd.DataFrame, limit: float = 150.0
-) -> Figure:
-    """Every KPI's paired difference to the baseline, in % of the baseline's mean, with its CI.
+def _far_from_zero(mean: float, low: float, high: float) -> bool:
+    """A baseline a percentage can be taken of: positive, and its interval excludes zero
+    (a percentage of a loss reads the wrong way round)."""
+    return bool(np.isfinite(mean) and mean > 0 and low > 0)
 
-    KPIs differ in unit and size by orders of magnitude; as a percentage of the baseline they
-    share one axis, so a reader sees at once which effects are large. KPIs whose baseline
-    mean is zero have no percentage and are listed under the chart; values beyond `limit`
-    are drawn at the edge with their number written beside them.
+
+def differences_to_baseline(
+    differences: pd.DataFrame, summary: pd.DataFrame, currency: str = ""
+) -> Figure:
+    """Every KPI's paired difference to the baseline, in the KPI's own unit, with its CI.
+
+    One row per KPI, each with its own axis and unit, so a count is never shown as an
+    impossible percentage. Beside each row, the difference in % of the baseline's mean for
+    money and counts whose baseline is far from zero (its interval excludes zero): at a
+    glance which effects are large. KPIs that do not differ in any replicate, or have no
+    value, are listed under the chart.
     """
     baseline = str(differences["baseline"].iloc[0])
     names = _scenarios(summary)
     colours = scenario_colours(names)
     others = [n for n in names if n != baseline]
-    base_mean = summary[summary["scenario"] == baseline].set_index("kpi")["mean"]
-    kpis, skipped = [], []
+    base = summary[summary["scenario"] == baseline].set_index("kpi")
+    rows = differences[differences["scenario"].isin(others)]
+    kpis, same, empty = [], [], []
     for kpi in dict.fromkeys(differences["kpi"]):
-        usable = np.isfinite(base_mean.get(kpi, np.nan)) and base_mean.get(kpi, 0.0) != 0
-        rows = differences[(differences["kpi"] == kpi) & differences["scenario"].isin(others)]
-        (kpis if usable and rows["mean_diff"].notna().any() else skipped).append(kpi)
-    fig, ax = plt.subplots(figsize=(9, 0.34 * max(len(kpis), 1) * max(1, len(others) / 2) + 2))
-    step = 0.7 / max(len(others), 1)
-    for j, name in enumerate(others):
-        frame = differences[differences["scenario"] == name].set_index("kpi").reindex(kpis)
-        scale = 100.0 / base_mean.reindex(kpis).abs().to_numpy(dtype=float)
-        mid = frame["mean_diff"].to_numpy(dtype=float) * scale
-        low = frame["ci_low"].to_numpy(dtype=float) * scale
-        high = frame["ci_high"].to_numpy(dtype=float) * scale
-        y = np.arange(len(kpis)) + (j - (len(others) - 1) / 2) * step
-        ax.hlines(y, np.clip(low, -limit, limit), np.clip(high, -limit, limit), color=colours[name])
+        values = rows.loc[rows["kpi"] == kpi, ["mean_diff", "ci_low", "ci_high"]]
+        values = values.to_numpy(dtype=float)
+        if not np.isfinite(values[:, 0]).any():
+            empty.append(kpi)
+        elif not np.nan_to_num(values).any():
+            same.append(kpi)
+        else:
+            kpis.append(kpi)
+    row_height = max(0.42, 0.17 * len(others))
+    legend_rows = -(-len(others) // 3)
+    height = row_height * max(len(kpis), 1) + 1.7 + 0.25 * legend_rows
+    fig = plt.figure(figsize=(10, height))
+    left, right = 2.4 / 10, 1 - 1.6 / 10
+    fig.subplots_adjust(
+        left=left,
+        right=right,
+        top=1 - (1.1 + 0.25 * legend_rows) / height,
+        bottom=0.9 / height,
+        hspace=0.9,
+    )
+    axes = fig.subplots(max(len(kpis), 1), 1, squeeze=False)[:, 0]
+    offsets = (np.arange(len(others)) - (len(others) - 1) / 2) * 0.8 / max(len(others), 1)
+    for ax, kpi in zip(axes, kpis, strict=False):
+        frame = rows[rows["kpi"] == kpi].set_index("scenario").reindex(others)
+        mid = frame["mean_diff"].to_numpy(dtype=float)
+        low = frame["ci_low"].to_numpy(dtype=float)
+        high = frame["ci_high"].to_numpy(dtype=float)
+        factor, unit = _scale(np.concatenate([mid, low, high]), kpi_unit(kpi, currency))
         significant = frame["p_value"].to_numpy(dtype=float) < 0.05
-        clipped = np.clip(mid, -limit, limit)
-        for filled in (True, False):
-            pick = significant == filled
+        for j, name in enumerate(others):
+            y = -offsets[j]
+            if np.isfinite(low[j]):
+                ax.hlines(y, low[j] / factor, high[j] / factor, color=colours[name], lw=1.6)
             ax.scatter(
-                clipped[pick],
-                y[pick],
-                color=colours[name] if filled else "white",
+                [mid[j] / factor],
+                [y],
+                color=colours[name] if significant[j] else "white",
                 edgecolors=colours[name],
                 zorder=3,
-                s=28,
-                label=name if filled else None,
+                s=26,
             )
-        for value, yy in zip(mid, y, strict=True):
-            if np.isfinite(value) and abs(value) > limit:
-                ax.annotate(
-                    f"{value:+.0f}%",
-                    (np.sign(value) * limit, yy),
-                    textcoords="offset points",
-                    xytext=(-4 if value > 0 else 4, 4),
-                    ha="right" if value > 0 else "left",
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_ylim(-0.5, 0.5)
+        ax.set_yticks([])
+        ax.set_ylabel(f"{kpi}\n{unit}", rotation=0, ha="right", va="center", fontsize=7.5)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+        ax.xaxis.set_major_formatter(
+            matplotlib.ticker.FuncFormatter(lambda value, _pos: number(value))
+        )
+        ax.tick_params(axis="x", labelsize=7, pad=1)
+        ax.grid(axis="x", alpha=0.3)
+        b = base.loc[kpi] if kpi in base.index else None
+        percent = (
+            b is not None
+            and measure(kpi) in ("amount", "count")
+            and _far_from_zero(float(b["mean"]), float(b["ci_low"]), float(b["ci_high"]))
+        )
+        step = min(0.1, 0.24 / max(len(others), 1))  # columns side by side: no overlap
+        for j, name in enumerate(others):
+            if percent and np.isfinite(mid[j]):
+                ax.text(
+                    1.02 + j * step,
+                    0.5,
+                    f"{mid[j] / abs(float(b['mean'])) * 100:+.0f}%",
+                    transform=ax.transAxes,
                     fontsize=7,
+                    va="center",
                     color=colours[name],
                 )
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(kpis)), kpis, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(-limit * 1.05, limit * 1.05)
-    ax.set_xlabel(f"difference to {baseline} (% of {baseline}'s mean), 95% paired CI")
-    ax.set_title(f"Each KPI against the baseline {baseline!r} (filled: significant at 5%)")
-    handles = [Patch(color=colours[n], label=n) for n in others]
-    ax.legend(handles=handles, fontsize=8, loc="lower right", title="scenario")
-    ax.grid(axis="x", alpha=0.3)
-    if skipped:
-        text = f"not shown ({baseline}'s mean is zero or empty): " + ", ".join(skipped)
-        fig.text(0.01, 0.005, text, fontsize=7, wrap=True)
-    fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
+    if not kpis:
+        no_data(axes[0], f"no KPI differs from {baseline} in any replicate")
+        axes[0].set_axis_off()
+    fig.suptitle(
+        f"Each KPI against the baseline {baseline!r}: paired difference and 95% interval, "
+        "in the KPI's own unit\n(filled: significant at 5%; right: in % of the baseline, "
+        "where the baseline is far from zero)",
+        fontsize=9,
+    )
+    handles = [Patch(color=colours[n], label=f"{n} − {baseline}") for n in others]
+    fig.legend(
+        handles=handles,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.6 / height),
+        ncol=min(3, len(others)),
+        frameon=False,
+    )
+    notes = []
+    if same:
+        notes.append(f"no difference in any replicate: {', '.join(same)}")
+    if empty:
+        notes.append(f"no value: {', '.join(empty)}")
+    if notes:
+        fig.text(0.01, 0.08 / height, "; ".join(notes), fontsize=7, wrap=True)
     return fig
 
 
 def compare_charts(
-    kpis: pd.DataFrame, weekly: pd.DataFrame, summary: pd.DataFrame, differences: pd.DataFrame
+    kpis: pd.DataFrame,
+    weekly: pd.DataFrame,
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    currency: str = "",
 ) -> dict[str, Figure]:
     """Every chart of a comparison, in the order a report shows them."""
+    unit = money(currency)
     return {
-        "differences_to_baseline": differences_to_baseline(differences, summary),
-        **kpi_group_charts(summary),
+        "differences_to_baseline": differences_to_baseline(differences, summary, currency),
+        **kpi_group_charts(summary, currency),
         "weekly_company_profit": metric_over_time(
             weekly,
             "company_profit",
-            "company profit per week (money, 4-week mean)",
+            f"company profit per week ({unit}, 4-week mean)",
             "Company profit over time (mean and 5-95% band across replicates)",
             rolling=4,
         ),
         "weekly_revenue": metric_over_time(
             weekly,
             "revenue",
-            "revenue per week (money, 4-week mean)",
+            f"revenue per week ({unit}, 4-week mean)",
             "Revenue over time (mean and 5-95% band across replicates)",
             rolling=4,
         ),
         "customers_and_churn": customers_and_churn(weekly),
         "conflicts_and_prices": conflicts_and_prices(weekly),
         "reps_and_dealers": reps_and_dealers(weekly),
-        "revenue_by_channel": revenue_by_channel(weekly),
+        "revenue_by_channel": revenue_by_channel(weekly, currency),
         "where_the_money_goes": where_the_money_goes(kpis),
     }

@@ -8,49 +8,64 @@ from collections.abc import Sequence
 import pandas as pd
 
 from channelsim.model import kpis
+from channelsim.output.units import kpi_unit, money
+
+SIGNIFICANT = 4  # a number on its own
+INTERVAL_SIGNIFICANT = 2  # an interval's half-width; its mean is rounded to the same place
 
 
-def number(value: float) -> str:
-    """Readable number: thousands separators for big values, 3 significant decimals for small."""
+def _place(value: float, significant: int) -> int:
+    """Decimal places that keep `significant` figures of `value` (negative: round to tens...)."""
+    return significant - 1 - math.floor(math.log10(abs(value)))
+
+
+def fixed(value: float, places: int, strip: bool = False) -> str:
+    """`value` rounded to `places` decimals with thousands separators; `strip` drops
+    trailing zeros (a number alone; in an interval every part keeps the same places)."""
+    rounded = round(value, places)
+    if rounded == 0:
+        return "0"
+    text = f"{rounded:,.{max(places, 0)}f}"
+    return text.rstrip("0").rstrip(".") if strip and "." in text else text
+
+
+def number(value: float | None, significant: int = SIGNIFICANT) -> str:
+    """The one precision rule for a number alone: 4 significant figures, thousands
+    separators, no trailing zeros, never an exponent (6,659,748 -> 6,660,000;
+    0.31142 -> 0.3114; 24.0 -> 24)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.1f}"
-    return f"{value:.3f}"
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    return fixed(value, _place(value, significant), strip=True)
 
 
-def kpi_number(kpi: str, value: float) -> str:
-    """A KPI's value printed as its record says (`kpis.KPI.format`); other names as `number`."""
-    record = kpis.BY_NAME.get(kpi)
-    return number(value) if record is None else record.format(value)
-
-
-def kpi_decimals(kpi: str, value: float) -> int | None:
-    """Decimals the KPI's record prints `value` with (None for a name that is not a KPI)."""
-    record = kpis.BY_NAME.get(kpi)
-    return None if record is None or math.isnan(value) else record.decimals(value)
+def interval_places(mean: float, low: float, high: float) -> int | None:
+    """Decimal places for a mean and its interval: two significant figures of the larger
+    distance from the mean to an end; None when the interval is missing or a point."""
+    if any(math.isnan(v) for v in (mean, low, high)):
+        return None
+    width = max(high - mean, mean - low)
+    return _place(width, INTERVAL_SIGNIFICANT) if width > 0 else None
 
 
 def summary_table(summary: pd.DataFrame) -> str:
     """KPI, mean and 95% confidence interval, one line per KPI."""
     rows = [("KPI", "mean", "95% CI")]
     for row in summary.itertuples():
-        low, high = kpi_number(row.kpi, row.ci_low), kpi_number(row.kpi, row.ci_high)
-        ci = "-" if math.isnan(row.ci_low) else f"[{low}, {high}]"
-        rows.append((row.kpi, kpi_number(row.kpi, row.mean), ci))
+        places = interval_places(row.mean, row.ci_low, row.ci_high)
+        mean = number(row.mean) if places is None else fixed(row.mean, places)
+        rows.append((row.kpi, mean, interval(row.ci_low, row.ci_high, row.mean)))
     return _columns(rows)
 
 
-def _columns(rows: list[tuple[str, ...]]) -> str:
+def _columns(rows: list[tuple[str, ...]], left: int = 1) -> str:
+    """The first `left` columns aligned left, the others (numbers) right."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        cells = [c.ljust(w) for c, w in zip(row[:left], widths[:left], strict=True)] + [
+            c.rjust(w) for c, w in zip(row[left:], widths[left:], strict=True)
         ]
         lines.append("  ".join(cells))
         if k == 0:
@@ -66,46 +81,91 @@ def kpi_glossary() -> str:
 
 
 def comparison_table(
-    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    currency: str = "",
 ) -> str:
-    """KPIs as rows, scenarios as columns, `mean ± half-width`, `*` where the paired
-    difference to the baseline is significant; a legend line follows the table."""
+    """KPIs as rows, their unit, scenarios as columns, `mean ± half-width`, `*` where the
+    paired difference to the baseline is significant; a legend line follows the table."""
     names = list(dict.fromkeys(summary["scenario"]))
     baseline = str(differences["baseline"].iloc[0])
     means = summary.set_index(["kpi", "scenario"])
     p_values = differences.set_index(["kpi", "scenario"])["p_value"]
     header = tuple(f"{name} (baseline)" if name == baseline else name for name in names)
-    rows = [("KPI", *header)]
+    rows = [("KPI", "unit", *header)]
     for kpi in dict.fromkeys(summary["kpi"]):
         cells = []
         for name in names:
             row = means.loc[(kpi, name)]
             mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
-            text = mean_pm(
-                row["mean"], row["ci_low"], row["ci_high"], kpi_decimals(kpi, row["mean"])
-            )
-            cells.append(f"{text} {mark}")
-        rows.append((kpi, *cells))
+            cells.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
+        rows.append((kpi, kpi_unit(kpi, currency), *cells))
     n = int(summary["n"].max())
     legend = (
-        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates; "
+        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates "
+        "([low, high] where the interval is cut at what the KPI can be); "
         f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
         "run with the same seeds); - = no value"
     )
-    return _columns(rows) + "\n" + legend
+    return _columns(rows, left=2) + "\n" + legend
 
 
-def mean_pm(mean: float, low: float, high: float, decimals: int | None = None) -> str:
-    """`mean ± half-width` of an interval, both to the mean's precision (or `decimals`,
-    a KPI's: see `kpi_decimals`); `-` for no value."""
+def settings_table(differing: dict[str, list[object]], names: Sequence[str]) -> str:
+    """The settings that differ between the scenarios, one line each, beside the answer."""
+    if not differing:
+        return "The scenarios differ only in their names."
+    rows = [(path, *(_setting(v) for v in values)) for path, values in differing.items()]
+    return "Settings that differ (dotted paths, as --set takes them):\n" + text_table(
+        ("setting", *names), rows
+    )
+
+
+def _setting(value: object) -> str:
+    return "(not set)" if value is None else str(value)
+
+
+def conflict_table(conflict: pd.DataFrame, currency: str = "") -> str:
+    """What conflicts cost each scenario: items as rows, scenarios as columns."""
+    if conflict.empty:
+        return ""
+    names = list(dict.fromkeys(conflict["scenario"]))
+    table = conflict.set_index(["item", "scenario"])
+    rows = [("cost of conflict", "unit", *names)]
+    for item in dict.fromkeys(conflict["item"]):
+        first = table.loc[(item, names[0])]
+        unit = money(currency) if first["money"] else kpi_unit(first["kpi"])
+        cells = [
+            mean_pm(*table.loc[(item, n), ["mean", "ci_low", "ci_high"]].astype(float))
+            for n in names
+        ]
+        rows.append((item, unit, *cells))
+    return _columns(rows, left=2) + "\nmeans over the replicates with their 95% intervals"
+
+
+def mean_pm(mean: float, low: float, high: float) -> str:
+    """`mean ± half-width`, or `mean [low, high]` where the interval was cut at a bound
+    (so it is not symmetric); both rounded by `interval_places`; `-` for no value."""
     if math.isnan(mean):
         return "-"
-    if decimals is None:
-        decimals = 0 if abs(mean) >= 1000 or mean == 0 else 1 if abs(mean) >= 10 else 3
-    text = f"{mean:,.{decimals}f}"
+    places = interval_places(mean, low, high)
+    if places is None:
+        return number(mean)
+    up, down = high - mean, mean - low
+    if math.isclose(up, down, rel_tol=1e-9, abs_tol=1e-12):
+        return f"{fixed(mean, places)} ± {fixed(up, places)}"
+    return f"{fixed(mean, places)} [{fixed(low, places)}, {fixed(high, places)}]"
+
+
+def interval(low: float, high: float, mean: float) -> str:
+    """`[low, high]` rounded by `interval_places`; `-` when there is no interval."""
     if math.isnan(low) or math.isnan(high):
-        return text
-    return f"{text} ± {(high - low) / 2:,.{decimals}f}"
+        return "-"
+    places = interval_places(mean, low, high)
+    if places is None:
+        return f"[{number(low)}, {number(high)}]"
+    return f"[{fixed(low, places)}, {fixed(high, places)}]"
 
 
 def text_table(head: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool = False) -> str:

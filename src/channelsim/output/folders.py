@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from channelsim.experiments import stats
 from channelsim.output import charts, fonts
 from channelsim.storage import results
 
@@ -28,6 +29,8 @@ COMPARE_FILES = [
     "timeseries.parquet",
     "summary.csv",
     "differences.csv",
+    "pairwise.csv",
+    "conflict_costs.csv",
     "charts/",
 ]
 
@@ -47,7 +50,9 @@ def _write_run(run: RunResults, folder: results.ResultsDir, command: str) -> Non
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
     with fonts.cjk_fallback():
-        charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
+        charts.save_figures(
+            charts.run_charts(run.kpis, run.weekly, run.scenario.currency), folder.file("charts")
+        )
     folder.complete(
         results.manifest(
             command,
@@ -82,8 +87,12 @@ def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str)
     results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
     results.write_csv(folder.file("summary.csv"), job.summary)
     results.write_csv(folder.file("differences.csv"), job.differences)
+    results.write_csv(folder.file("pairwise.csv"), job.pairwise)
+    results.write_csv(folder.file("conflict_costs.csv"), job.conflict)
     with fonts.cjk_fallback():
-        figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
+        figures = charts.compare_charts(
+            job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
+        )
         charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(
@@ -98,8 +107,8 @@ def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str)
             replicates=job.replicates,
             seeds=job.seeds,
             workers=job.workers,
-            statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
-            "summary intervals are t intervals of the mean",
+            statistics=stats.METHOD,
+            currency=job.scenarios[0].currency,
             files=COMPARE_FILES,
         )
     )

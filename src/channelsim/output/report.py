@@ -19,7 +19,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channelsim.model.kpis import KPI_DEFINITIONS
-from channelsim.output.display import kpi_decimals, mean_pm, number
+from channelsim.output.display import fixed, interval_places, mean_pm, number
+from channelsim.output.units import kpi_unit, money
+from channelsim.scenario.differences import differing_settings
+from channelsim.scenario.schema import Scenario
 from channelsim.storage import inputs, results
 
 MAX_IMAGE_BYTES = 20 << 20  # one chart; ours are 50-150 KB
@@ -139,18 +142,23 @@ def build_report(folder: Path) -> str:
     summary["scenario"] = summary["scenario"].astype(str)
     differences["scenario"] = differences["scenario"].astype(str)
     title = "Channel strategies compared: " + " vs ".join(names)
+    currency = str(manifest.get("currency", ""))
     parts = [
         f"<h1>{escape(title)}</h1>",
         _question(manifest, names, baseline),
         _answer(summary, differences, names, baseline),
-        "<h2>Results per scenario</h2>",
-        _summary_table(summary, differences, names, baseline, int(manifest["replicates"])),
-        f"<h2>Differences to the baseline {escape(baseline)}</h2>",
-        _differences_table(differences, names, baseline),
-        "<h2>Charts</h2>",
-        _charts(folder / "charts"),
         "<h2>Settings that differ between the scenarios</h2>",
         _settings_table(manifest["scenarios"], names),
+        *_conflict_section(folder, names, currency),
+        "<h2>Results per scenario</h2>",
+        _summary_table(
+            summary, differences, names, baseline, int(manifest["replicates"]), currency
+        ),
+        f"<h2>Differences to the baseline {escape(baseline)}</h2>",
+        _differences_table(differences, names, baseline),
+        *_pairwise_section(folder, names),
+        "<h2>Charts</h2>",
+        _charts(folder / "charts"),
         "<h2>How to read this report</h2>",
         _how_to_read(baseline),
         "<h2>Seeds and versions</h2>",
@@ -231,8 +239,7 @@ def _question(manifest: dict[str, Any], names: list[str], baseline: str) -> str:
         items.append(
             f"<li><b>{escape(scenario['name'])}</b>{label}: strategy "
             f"{escape(str(scenario.get('strategy', '')))}, {scenario.get('weeks')} weeks"
-            + (f". {escape(description)}" if description else "")
-            + "</li>"
+            f"{_warmup(scenario)}" + (f". {escape(description)}" if description else "") + "</li>"
         )
     return (
         "<h2>The question</h2>\n"
@@ -241,6 +248,15 @@ def _question(manifest: dict[str, Any], names: list[str], baseline: str) -> str:
         "(common random numbers), and each is compared with the baseline "
         f"<b>{escape(baseline)}</b> replicate by replicate.</p>\n<ul>{''.join(items)}</ul>"
     )
+
+
+def _warmup(scenario: dict[str, Any]) -> str:
+    """' after a 78-week warm-up' for a manifest's scenario, '' if it has none or is old."""
+    try:
+        weeks = Scenario.model_validate(scenario).warmup()
+    except ValueError:
+        return ""
+    return f" after a {weeks}-week warm-up (not in the results)" if weeks else ""
 
 
 def _answer(
@@ -277,7 +293,8 @@ def headlines(
             )
             if math.isnan(diff):
                 continue
-            interval = f"95% CI {_signed(low)} to {_signed(high)}{unit}"
+            places = interval_places(diff, low, high)
+            interval = f"95% CI {_signed(low, places)} to {_signed(high, places)}{unit}"
             if diff == 0 and low == 0 and high == 0:
                 none = means.get((baseline, kpi)) == 0
                 sentences.append(
@@ -286,12 +303,13 @@ def headlines(
                     else f"{name} and {baseline} have the same {label} in every replicate."
                 )
             elif row["p_value"] < ALPHA:
-                phrase = (more if diff > 0 else less).format(x=f"{number(abs(diff))}{unit}")
+                size = number(abs(diff)) if places is None else fixed(abs(diff), places)
+                phrase = (more if diff > 0 else less).format(x=f"{size}{unit}")
                 sentences.append(f"{name} {phrase} than {baseline} ({interval}).")
             else:
                 sentences.append(
                     f"{name} and {baseline} do not differ clearly in {label}: the difference "
-                    f"is {_signed(diff)}{unit} ({interval}, which includes zero)."
+                    f"is {_signed(diff, places)}{unit} ({interval}, which includes zero)."
                 )
     return sentences
 
@@ -317,8 +335,10 @@ def _best_sentence(best: str, profit: pd.Series, differences: pd.DataFrame, base
     )
 
 
-def _signed(value: float) -> str:
-    return number(value) if value < 0 else ("+" if value > 0 else "") + number(value)
+def _signed(value: float, places: int | None = None) -> str:
+    """A difference with its sign, to `places` decimals (an interval's), else by `number`."""
+    text = number(value) if places is None else fixed(value, places)
+    return text if value < 0 or text == "0" else f"+{text}"
 
 
 # --- tables ----------------------------------------------------------------------------
@@ -330,6 +350,7 @@ def _summary_table(
     names: list[str],
     baseline: str,
     replicates: int,
+    currency: str = "",
 ) -> str:
     means = summary.set_index(["kpi", "scenario"])
     p_values = differences.set_index(["kpi", "scenario"])["p_value"]
@@ -339,25 +360,28 @@ def _summary_table(
         cells = []
         for name in names:
             row = means.loc[(kpi, name)]
-            decimals = kpi_decimals(kpi, row["mean"])
-            text = escape(mean_pm(row["mean"], row["ci_low"], row["ci_high"], decimals))
+            text = escape(mean_pm(row["mean"], row["ci_low"], row["ci_high"]))
             if name != baseline and p_values.get((kpi, name), 1.0) < ALPHA:
                 text += ' <span class="sig" title="differs from the baseline at 5%">*</span>'
             cells.append(f'<td class="num">{text}</td>')
         definition = escape(KPI_DEFINITIONS.get(kpi, ""))
+        unit = escape(kpi_unit(kpi, currency))
         rows.append(
-            f'<tr><th>{escape(kpi)}</th>{"".join(cells)}<td class="def">{definition}</td></tr>'
+            f"<tr><th>{escape(kpi)}</th><td>{unit}</td>{''.join(cells)}"
+            f'<td class="def">{definition}</td></tr>'
         )
     return (
         f'<p class="note">Mean ± half-width of the 95% confidence interval over {replicates} '
-        f'replicates. <span class="sig">*</span> = differs from {escape(baseline)} at the 5% '
+        "replicates, or mean [low, high] where the interval is cut at what the KPI can be. "
+        f'<span class="sig">*</span> = differs from {escape(baseline)} at the 5% '
         "level (paired t-test); - = no value.</p>\n"
-        f"<table><tr><th>KPI</th>{head}<th>definition</th></tr>{''.join(rows)}</table>"
+        f"<table><tr><th>KPI</th><th>unit</th>{head}<th>definition</th></tr>"
+        f"{''.join(rows)}</table>"
     )
 
 
 def _differences_table(differences: pd.DataFrame, names: list[str], baseline: str) -> str:
-    others = [n for n in names if n != baseline]
+    others = [n for n in names if n != baseline and n in set(differences["scenario"])]
     head = "".join(f"<th colspan=2>{escape(n)} − {escape(baseline)}</th>" for n in others)
     sub = "<th>difference [95% CI]</th><th>p</th>" * len(others)
     table = differences.set_index(["kpi", "scenario"])
@@ -385,6 +409,64 @@ def _differences_table(differences: pd.DataFrame, names: list[str], baseline: st
     return f"<table><tr><th rowspan=2>KPI</th>{head}</tr><tr>{sub}</tr>{''.join(rows)}</table>"
 
 
+def _conflict_section(folder: Path, names: list[str], currency: str) -> list[str]:
+    path = folder / "conflict_costs.csv"
+    if not path.is_file():
+        return []
+    table = pd.read_csv(path)
+    table["scenario"] = table["scenario"].astype(str)
+    if table.empty:
+        return []
+    cells = table.set_index(["item", "scenario"])
+    head = "".join(f"<th>{escape(n)}</th>" for n in names)
+    rows = []
+    for item in dict.fromkeys(table["item"]):
+        first = cells.loc[(item, names[0])]
+        unit = money(currency) if bool(first["money"]) else kpi_unit(str(first["kpi"]))
+        values = "".join(
+            f'<td class="num">'
+            f"{escape(mean_pm(*cells.loc[(item, n), ['mean', 'ci_low', 'ci_high']].astype(float)))}"
+            "</td>"
+            for n in names
+        )
+        rows.append(f"<tr><th>{escape(item)}</th><td>{escape(unit)}</td>{values}</tr>")
+    return [
+        "<h2>What conflicts cost</h2>",
+        '<p class="note">Per scenario, over the measured weeks (after the warm-up): means '
+        "over the replicates with their 95% intervals. Price erosion is money given away by "
+        "undercutting (by the rep or the dealer, whoever won). Sales and margin that moved "
+        "to reps are conflicts the rep won: the company gains that margin but pays "
+        "commission on it, and the dealer loses it. Dealers' dissatisfaction rises only "
+        "with conflicts they lose; the exits counted here happened while it was above the "
+        "exit threshold, and the sales those dealers would have made show in "
+        "revenue_dealer.</p>",
+        f"<table><tr><th>cost of conflict</th><th>unit</th>{head}</tr>{''.join(rows)}</table>",
+    ]
+
+
+def _pairwise_section(folder: Path, names: list[str]) -> list[str]:
+    path = folder / "pairwise.csv"
+    if len(names) < 3 or not path.is_file():
+        return []
+    table = pd.read_csv(path)
+    for column in ("scenario", "baseline"):
+        table[column] = table[column].astype(str)
+    table = table[table["kpi"].isin(HEADLINES)]
+    parts = [
+        "<h2>Each pair of scenarios</h2>",
+        '<p class="note">The headline KPIs for every pair you are choosing between, the '
+        "later minus the earlier, with paired 95% intervals (all KPIs are in "
+        "<code>pairwise.csv</code>).</p>",
+    ]
+    for base in names:
+        pairs = table[table["baseline"] == base]
+        if pairs.empty:
+            continue
+        parts.append(f"<h3>Against {escape(base)}</h3>")
+        parts.append(_differences_table(pairs, names, base))
+    return parts
+
+
 def _charts(folder: Path) -> str:
     """Each chart as a data URI: only PNG files that really lie in the folder are embedded;
     anything else there (a link leading out, a pipe, a huge file) is named and left out."""
@@ -410,38 +492,6 @@ def _charts(folder: Path) -> str:
         )
     notes = "".join(f'<p class="note">Left out: {escape(text)}</p>' for text in left_out)
     return "\n".join(figures) + notes or '<p class="note">No charts in this folder.</p>'
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted paths to every leaf setting; list items with a name are addressed by it,
-    as `--set` accepts (`market.segments.smes.volume`)."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        out = {}
-        for i, item in enumerate(value):
-            key = item.get("name", i)
-            out.update(flatten(item, f"{prefix}.{key}"))
-        return out
-    return {prefix: value}
-
-
-def differing_settings(scenarios: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Each dotted path whose value is not the same in every scenario (names excluded)."""
-    flat = [flatten(s) for s in scenarios]
-    paths = list(dict.fromkeys(p for f in flat for p in f))
-    missing = object()
-    out = {}
-    for path in paths:
-        if path == "name":
-            continue
-        values = [f.get(path, missing) for f in flat]
-        if any(v != values[0] for v in values):
-            out[path] = [None if v is missing else v for v in values]
-    return out
 
 
 def _settings_table(scenarios: list[dict[str, Any]], names: list[str]) -> str:
@@ -481,7 +531,11 @@ def _how_to_read(baseline: str) -> str:
         "than comparing two independent samples because shared luck cancels out.</p>"
         "<p>A 95% confidence interval is the range of values of the true mean (or mean "
         "difference) that these replicates are consistent with; more replicates make it "
-        'narrower. A difference marked <span class="sig">*</span> (p &lt; 0.05) has an '
+        "narrower. Means get a t interval of the mean. Every interval is cut to what the KPI "
+        "can be (a share lies in [0, 1], a count is never negative, reps in post never exceed "
+        "the headcount); the true mean lies within those limits, so cutting never makes an "
+        "interval less reliable, and an interval cut at a limit is shown as [low, high]. "
+        'A difference marked <span class="sig">*</span> (p &lt; 0.05) has an '
         "interval that excludes zero: the simulation, at these settings, supports that the "
         "scenarios differ. An unmarked difference may still be real but is not resolved "
         "by this many replicates. With many KPIs some marks arise by chance (about 1 in 20 "

@@ -159,6 +159,7 @@ class RunFolder:
     def finish(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Join the parts into the final tables and charts, mark complete; (kpis, summary)."""
         from channelsim.experiments import stats
+        from channelsim.experiments.bounds import bounds_table
         from channelsim.output import charts, fonts
 
         parts = [self.path / PARTS / f"replicate-{i:06d}.parquet" for i in range(len(self.seeds))]
@@ -176,11 +177,15 @@ class RunFolder:
         results.write_csv(self.folder.file("kpis.csv"), kpis)
         timeseries = self.folder.file("timeseries.parquet")
         results.atomic_write(timeseries, lambda tmp: _join(parts, tmp))
-        summary = stats.summarise_kpis(kpis, KPIS)
+        summary = stats.summarise_kpis(
+            kpis, KPIS, bounds=bounds_table({self.scenario.name: self.scenario})
+        )
         results.write_csv(self.folder.file("summary.csv"), summary)
         weekly = pd.read_parquet(timeseries)
         with fonts.cjk_fallback():
-            charts.save_figures(charts.run_charts(kpis, weekly), self.folder.file("charts"))
+            charts.save_figures(
+                charts.run_charts(kpis, weekly, self.scenario.currency), self.folder.file("charts")
+            )
         del weekly
         for part in parts:
             part.unlink()

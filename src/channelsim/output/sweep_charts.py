@@ -20,8 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from channelsim.experiments.stats import mean_ci  # noqa: E402
-from channelsim.output.charts import kpi_unit  # noqa: E402
 from channelsim.output.display import number  # noqa: E402
+from channelsim.output.units import kpi_unit  # noqa: E402
 from channelsim.storage.results import safe_name  # noqa: E402
 
 HEADLINE = ("company_profit", "revenue", "market_share", "channel_margin")

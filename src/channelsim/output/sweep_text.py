@@ -53,10 +53,36 @@ def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
             else ""
         )
         lines += ["", title, shown.to_string(index=False)]
+        lines += edge_notes(result.summary, params, kpi)
     if result.sensitivity is not None:
         lines += ["", sensitivity_text(result.sensitivity)]
     lines += ["", f"Results in {result.folder}"]
     return "\n".join(lines)
+
+
+def edge_notes(summary: pd.DataFrame, params: list[str], kpi: str) -> list[str]:
+    """A warning for each numeric lever whose best value (by mean `kpi`) is the lowest or
+    highest value tried: the optimum may lie outside the swept range."""
+    table = summary[summary["kpi"] == kpi].dropna(subset=["mean"])
+    if table.empty:
+        return []
+    best = table.loc[table["mean"].idxmax()]
+    notes = []
+    for p in params:
+        values = pd.to_numeric(table[p], errors="coerce")
+        if values.isna().any() or values.nunique() < 2:
+            continue  # words (rules) have no edge; one value is no range
+        value = float(values.loc[best.name])
+        for edge, word, side in (
+            (values.min(), "lowest", "below"),
+            (values.max(), "highest", "above"),
+        ):
+            if value == edge:
+                notes.append(
+                    f"note: the best {kpi} is at the {word} value of {p} tried ({_short(value)}): "
+                    f"the best may lie {side} it; widen the range"
+                )
+    return notes
 
 
 def sensitivity_text(table: pd.DataFrame) -> str:

@@ -204,6 +204,11 @@ def _load_with_extends(
         data, lines = inputs.read_yaml_with_lines(path, "scenario file")
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
+    if "params" in data:  # the key that makes a sweep file (a scenario has none)
+        raise ScenarioError(
+            f"{path}: this is a sweep file (it has 'params:'), not a scenario; "
+            f"use channelsim sweep {path}"
+        )
     population.resolve_paths(data, path.parent)
     if "extends" not in data:
         return data, lines

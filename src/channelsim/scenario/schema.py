@@ -7,6 +7,7 @@ region) live in validators here so that every entry point gets them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from channelsim.scenario.population import PopulationData
 
@@ -27,6 +29,8 @@ Money = Annotated[float, Field(ge=0.0)]
 
 MAX_CUSTOMERS = 10_000_000
 MAX_REGIONS = 32_767  # regions and general agents are numbered with 16-bit integers
+DEFAULT_GENERAL_AGENT = "general agent"
+WARMUP_CYCLES = 1.5  # default warm-up, in purchase cycles (docs/model.md, "Warm-up")
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
 ENGAGEMENT_RULES = ("open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration")
 
@@ -52,38 +56,111 @@ class Strict(BaseModel):
 
 
 class Valuation(Strict):
-    """Per-unit value a customer puts on the product, drawn once per customer."""
+    """Per-unit value a customer puts on the product, drawn once per customer.
 
-    distribution: Literal["uniform", "stratified"] = "uniform"
-    low: Money = 0.0
-    high: Positive = 1.0
+    The defaults (50 to 150) straddle the default list price (100), so a scenario that
+    leaves them out sells to about half of its customers rather than to none.
+    """
+
+    distribution: Literal["uniform", "stratified"] = Field(
+        "uniform",
+        description=(
+            "how values spread between low and high: uniform draws, or stratified (evenly "
+            "spaced, for textbook checks)"
+        ),
+    )
+    low: Money = Field(
+        50.0,
+        description=(
+            "lowest value a customer of the segment puts on a unit (before purchasing power)"
+        ),
+        json_schema_extra={"unit": "money per unit"},
+    )
+    high: Positive = Field(
+        150.0,
+        description=(
+            "highest value a customer of the segment puts on a unit (before purchasing power)"
+        ),
+        json_schema_extra={"unit": "money per unit"},
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Valuation:
         if self.high < self.low:
-            raise SettingError("high", f"high ({self.high}) must be >= low ({self.low})")
+            unset = [k for k in ("low", "high") if k not in self.model_fields_set]
+            note = "".join(
+                f" ({k} was not set: its default is {getattr(self, k):g})" for k in unset
+            )
+            raise SettingError("high", f"high ({self.high}) must be >= low ({self.low}){note}")
         return self
 
 
 class Segment(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(
+        min_length=1, description="name of the segment, used in --set paths and messages"
+    )
     customers: int | dict[str, Annotated[int, Field(ge=0)]] | None = Field(
         None,
         description="customers per region: one number for every region, or a map region -> "
         "count; left out when market.population reads them from a table",
+        json_schema_extra={"unit": "customers"},
     )
-    large_account: bool = False
-    volume: Positive = 1.0
-    cycle_weeks: Annotated[int, Field(ge=1, le=520)] = 52
-    decision_weeks: Annotated[int, Field(ge=1, le=52)] = 1
-    sales_cycle_stages: Annotated[int, Field(ge=1, le=10)] = 1
-    valuation: Valuation = Valuation()
-    price_sensitivity: Positive = 1.0
-    service_sensitivity: NonNegative = 0.0
-    direct_acceptance: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0
-    loyalty: NonNegative = 0.0
-    loss_ratio: NonNegative = 0.0
-    initial_share: Probability = 0.0
+    large_account: bool = Field(
+        False,
+        description=(
+            "large accounts: sold in multi-stage projects, the accounts reps and dealers fight over"
+        ),
+    )
+    volume: Positive = Field(
+        1.0, description="units bought per purchase", json_schema_extra={"unit": "units"}
+    )
+    cycle_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        52,
+        description="weeks between a customer's purchases (renewal cycle)",
+        json_schema_extra={"unit": "weeks"},
+    )
+    decision_weeks: Annotated[int, Field(ge=1, le=52)] = Field(
+        1,
+        description="length of the buying window in which sellers can reach the customer",
+        json_schema_extra={"unit": "weeks"},
+    )
+    sales_cycle_stages: Annotated[int, Field(ge=1, le=10)] = Field(
+        1,
+        description="stages a rep's opportunity must pass before the rep can quote (1 = none)",
+        json_schema_extra={"unit": "stages"},
+    )
+    valuation: Valuation = Field(
+        Valuation(),
+        description="per-unit value a customer puts on the product, drawn once per customer",
+    )
+    price_sensitivity: Positive = Field(
+        1.0, description="weight of money surplus in the customer's utility (beta_p)"
+    )
+    service_sensitivity: NonNegative = Field(
+        0.0,
+        description="what full service is worth per unit (beta_s)",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    direct_acceptance: Annotated[float, Field(gt=0.0, le=3.0)] = Field(
+        1.0,
+        description=(
+            "factor on the value of buying direct (rep, online, telesales) instead of "
+            "through a dealer (theta)"
+        ),
+    )
+    loyalty: NonNegative = Field(
+        0.0,
+        description="switching cost: extra utility per unit of staying with the last seller",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    loss_ratio: NonNegative = Field(
+        0.0, description="insurance only: mean claims per unit of premium of the segment's policies"
+    )
+    initial_share: Probability = Field(
+        0.0,
+        description="share of the segment already buying from the company at the start",
+        json_schema_extra={"unit": "share"},
+    )
 
     @model_validator(mode="after")
     def _counts(self) -> Segment:
@@ -93,26 +170,44 @@ class Segment(Strict):
 
 
 class Region(Strict):
-    name: str = Field(min_length=1)
-    purchasing_power: Positive = 1.0
+    name: str = Field(
+        min_length=1, description="name of the region (a territory), used in --set paths and maps"
+    )
+    purchasing_power: Positive = Field(1.0, description="factor on every valuation in the region")
 
 
 class Competitor(Strict):
-    enabled: bool = True
-    price: Money = 100.0
-    service: Probability = 0.5
+    enabled: bool = Field(
+        True, description="whether customers can buy from the competitor (the outside option)"
+    )
+    price: Money = Field(
+        100.0, description="the competitor's price", json_schema_extra={"unit": "money per unit"}
+    )
+    service: Probability = Field(
+        0.5, description="the competitor's service level", json_schema_extra={"unit": "0-1"}
+    )
 
 
 class Choice(Strict):
-    scale: NonNegative = Field(0.0, description="logit scale (money per unit); 0 = deterministic")
+    scale: NonNegative = Field(
+        0.0,
+        description="logit scale of the random part of utility; 0 = deterministic choice",
+        json_schema_extra={"unit": "money per unit"},
+    )
 
 
 class PopulationColumns(Strict):
     """The file's column name for each expected column, where the file uses another name."""
 
-    customers: dict[str, str] = {}
-    dealers: dict[str, str] = {}
-    reps: dict[str, str] = {}
+    customers: dict[str, str] = Field(
+        {}, description="customer table: expected column -> the file's column name"
+    )
+    dealers: dict[str, str] = Field(
+        {}, description="dealer table: expected column -> the file's column name"
+    )
+    reps: dict[str, str] = Field(
+        {}, description="rep table: expected column -> the file's column name"
+    )
 
 
 class PopulationFiles(Strict):
@@ -128,8 +223,10 @@ class PopulationFiles(Strict):
     customers: str = Field(min_length=1, description="customer table (CSV or .xlsx)")
     dealers: str | None = Field(None, description="dealer table; default dealers.per_region")
     reps: str | None = Field(None, description="rep table; default reps.headcount")
-    columns: PopulationColumns = PopulationColumns()
-    data: PopulationData | None = Field(
+    columns: PopulationColumns = Field(
+        PopulationColumns(), description="column names of the tables, where they differ"
+    )
+    data: SkipJsonSchema[PopulationData | None] = Field(
         None, exclude=True, description="set by the loader, never in a file or a dump"
     )
 
@@ -142,10 +239,14 @@ class PopulationFiles(Strict):
 
 
 class Market(Strict):
-    regions: list[Region] = Field(min_length=1, max_length=MAX_REGIONS)
-    segments: list[Segment] = Field(min_length=1)
-    competitor: Competitor = Competitor()
-    choice: Choice = Choice()
+    regions: list[Region] = Field(
+        min_length=1, max_length=MAX_REGIONS, description="the regions (territories) of the market"
+    )
+    segments: list[Segment] = Field(min_length=1, description="the customer segments")
+    competitor: Competitor = Field(
+        Competitor(), description="the competitor, the customers' outside option"
+    )
+    choice: Choice = Field(Choice(), description="how random customers' choices are")
     population: PopulationFiles | None = Field(
         None, description="read customers, dealers and reps from tables instead of counts"
     )
@@ -195,12 +296,22 @@ class AdaptivePricing(Strict):
     """Hill climbing on realised profit (see docs/pricing-policies.md)."""
 
     step: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
-        0.03, description="relative price change per move"
+        0.03, description="relative price change per move", json_schema_extra={"unit": "share"}
     )
-    exploration: Probability = Field(0.1, description="chance a move goes in a random direction")
-    min_price: Money | None = Field(None, description="lowest price; default the tier's own cost")
+    exploration: Probability = Field(
+        0.1,
+        description="chance a move goes in a random direction",
+        json_schema_extra={"unit": "probability"},
+    )
+    min_price: Money | None = Field(
+        None,
+        description="lowest price; default the tier's own cost",
+        json_schema_extra={"unit": "money per unit"},
+    )
     max_price: Positive | None = Field(
-        None, description="highest price; default the highest willingness to pay in the market"
+        None,
+        description="highest price; default the highest willingness to pay in the market",
+        json_schema_extra={"unit": "money per unit"},
     )
 
     @model_validator(mode="after")
@@ -215,37 +326,74 @@ class PricingPolicy(Strict):
     """How each price-setting tier sets its price: fixed, best response or adaptive."""
 
     wholesale: PriceRule = Field(
-        "fixed", description="the company's price to general agents (to dealers when flattened)"
+        "fixed",
+        description="how the company sets its price to general agents (to dealers when flattened)",
     )
     list_price: PriceRule = Field(
-        "fixed", description="the company's list price (rep quotes, online, as configured)"
+        "fixed", description="how the company sets its list price (rep quotes, online)"
     )
-    general_agent: PriceRule = Field("fixed", description="general agents' markup")
-    dealer: PriceRule = Field("fixed", description="dealers' markup")
-    rep: PriceRule = Field("fixed", description="the rep's discount within its authority")
+    general_agent: PriceRule = Field("fixed", description="how general agents set their markup")
+    dealer: PriceRule = Field("fixed", description="how dealers set their markup")
+    rep: PriceRule = Field(
+        "fixed", description="how reps set their discount within their authority"
+    )
     reprice_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
-        13, description="weeks between price reviews"
+        13, description="weeks between price reviews", json_schema_extra={"unit": "weeks"}
     )
     grid_points: Annotated[int, Field(ge=11, le=5001)] = Field(
         201, description="points of the price grid a best response searches before refining"
     )
     sample_customers: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
-        2000, description="customers (a systematic sample) whose expected demand is evaluated"
+        2000,
+        description=(
+            "customers (a systematic sample) whose expected demand a price review evaluates"
+        ),
+        json_schema_extra={"unit": "customers"},
     )
-    adaptive: AdaptivePricing = AdaptivePricing()
+    adaptive: AdaptivePricing = Field(
+        AdaptivePricing(), description="settings of the adaptive (hill-climbing) rule"
+    )
 
 
 class Pricing(Strict):
-    list_price: Positive = 100.0
-    unit_cost: Money = 50.0
-    wholesale_price: Money = 70.0
-    flattened_price: Money | None = Field(
-        None, description="price the company charges dealers when flattened; default wholesale"
+    list_price: Positive = Field(
+        100.0,
+        description="the company's list price: reps quote from it, online and telesales sell at it",
+        json_schema_extra={"unit": "money per unit"},
     )
-    price_floor: Money = 0.0
-    rep_max_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
-    rep_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    policy: PricingPolicy = PricingPolicy()
+    unit_cost: Money = Field(
+        50.0,
+        description="the company's cost of a unit sold",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    wholesale_price: Money = Field(
+        70.0,
+        description="the company's price to general agents",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    flattened_price: Money | None = Field(
+        None,
+        description="price the company charges dealers when flattened; default wholesale_price",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    price_floor: Money = Field(
+        0.0,
+        description="no seller of the company sells below this price",
+        json_schema_extra={"unit": "money per unit"},
+    )
+    rep_max_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.1,
+        description="largest discount off list price a rep may give (its authority)",
+        json_schema_extra={"unit": "share"},
+    )
+    rep_discount: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0,
+        description="discount off list price reps give normally",
+        json_schema_extra={"unit": "share"},
+    )
+    policy: PricingPolicy = Field(
+        PricingPolicy(), description="how each price-setting tier sets its price"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Pricing:
@@ -264,25 +412,47 @@ class Pricing(Strict):
 
 
 class VolumeRebate(Strict):
-    threshold: Money = Field(0.0, description="quarterly purchases (money) before the rebate")
-    rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    threshold: Money = Field(
+        0.0,
+        description="quarterly purchases before the rebate starts",
+        json_schema_extra={"unit": "money per quarter"},
+    )
+    rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.0,
+        description="rebate on quarterly purchases above the threshold",
+        json_schema_extra={"unit": "share"},
+    )
 
 
 class GeneralAgentSpec(Strict):
-    name: str = Field(min_length=1)
-    regions: list[str] = Field(min_length=1)
+    name: str = Field(min_length=1, description="name of the general agent")
+    regions: list[str] = Field(min_length=1, description="the regions whose dealers it supplies")
 
 
 class GeneralAgents(Strict):
-    markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    markup: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.1,
+        description="general agents' markup on the wholesale price",
+        json_schema_extra={"unit": "share"},
+    )
     unit_cost: Money = Field(
         0.0,
         description="the general agents' own cost per unit they pass on (money per unit, >= 0; "
         "handling, logistics, finance): it comes out of their margin, is reported as "
         "ga_costs and enters their best response",
+        json_schema_extra={"unit": "money per unit"},
     )
-    agents: list[GeneralAgentSpec] = Field([], max_length=MAX_REGIONS)
-    volume_rebate: VolumeRebate = VolumeRebate()
+    agents: list[GeneralAgentSpec] = Field(
+        [],
+        max_length=MAX_REGIONS,
+        description=(
+            "the general agents and the regions each supplies; default: one general agent "
+            "for every region"
+        ),
+    )
+    volume_rebate: VolumeRebate = Field(
+        VolumeRebate(), description="the company's quarterly rebate to general agents"
+    )
 
     @model_validator(mode="after")
     def _names(self) -> GeneralAgents:
@@ -291,79 +461,198 @@ class GeneralAgents(Strict):
 
 
 class DealerExit(Strict):
-    enabled: bool = True
-    patience_weeks: Annotated[int, Field(ge=1, le=520)] = 26
-    dissatisfaction_threshold: Probability = 0.6
-    replace: bool = False
-    replacement_delay_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+    enabled: bool = Field(True, description="whether dealers can leave the network")
+    patience_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        26,
+        description=(
+            "consecutive bad weeks (losing money or too dissatisfied) before a dealer leaves"
+        ),
+        json_schema_extra={"unit": "weeks"},
+    )
+    dissatisfaction_threshold: Probability = Field(
+        0.6,
+        description="dissatisfaction above which a week counts as bad",
+        json_schema_extra={"unit": "0-1"},
+    )
+    replace: bool = Field(False, description="whether a new dealer takes the place of one who left")
+    replacement_delay_weeks: Annotated[int, Field(ge=0, le=520)] = Field(
+        26, description="weeks until the new dealer opens", json_schema_extra={"unit": "weeks"}
+    )
 
 
 class Dealers(Strict):
-    per_region: int | dict[str, Annotated[int, Field(ge=0)]] = 2
-    markup: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
+    per_region: Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]] = Field(
+        2,
+        description="dealers per region: one number for every region, or a map region -> count",
+        json_schema_extra={"unit": "dealers"},
+    )
+    markup: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.2, description="dealers' markup on what they pay", json_schema_extra={"unit": "share"}
+    )
     unit_cost: Money = Field(
         0.0,
         description="the dealers' own cost per unit they sell (money per unit, >= 0; "
         "delivery, installation, finance): it comes out of their margin, is reported as "
         "dealer_unit_costs, raises their floor and enters their best response",
+        json_schema_extra={"unit": "money per unit"},
     )
-    min_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
-    service_quality: Probability = 0.8
-    reach: Probability = Field(0.3, description="weekly chance to reach an in-market customer")
+    min_margin: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.0,
+        description="lowest markup a dealer accepts when undercutting in a conflict",
+        json_schema_extra={"unit": "share"},
+    )
+    service_quality: Probability = Field(
+        0.8, description="dealers' service level", json_schema_extra={"unit": "0-1"}
+    )
+    reach: Probability = Field(
+        0.3,
+        description="weekly chance to reach an in-market customer",
+        json_schema_extra={"unit": "probability per week"},
+    )
     relationship_reach: Probability = Field(
-        0.8, description="weekly chance to reach one of its own past customers"
+        0.8,
+        description="weekly chance to reach one of its own past customers",
+        json_schema_extra={"unit": "probability per week"},
     )
-    effort_base: Probability = 0.8
-    effort_margin_elasticity: NonNegative = 1.0
-    reference_margin: Positive = 0.2
-    effort_cost: Money = Field(0.0, description="weekly cost of full market-development effort")
-    fixed_cost: Money = 0.0
-    crm_share: Probability = Field(0.0, description="chance a dealer sale is recorded in the CRM")
+    effort_base: Probability = Field(
+        0.8,
+        description="market-development effort at the reference margin, before dissatisfaction",
+        json_schema_extra={"unit": "0-1"},
+    )
+    effort_margin_elasticity: NonNegative = Field(
+        1.0, description="how strongly effort follows the dealer's margin"
+    )
+    reference_margin: Positive = Field(
+        0.2,
+        description="margin at which effort equals effort_base",
+        json_schema_extra={"unit": "share"},
+    )
+    effort_cost: Money = Field(
+        0.0,
+        description="weekly cost of full market-development effort",
+        json_schema_extra={"unit": "money per week"},
+    )
+    fixed_cost: Money = Field(
+        0.0,
+        description="a dealer's weekly fixed cost",
+        json_schema_extra={"unit": "money per week"},
+    )
+    crm_share: Probability = Field(
+        0.0,
+        description="chance a dealer sale is recorded in the company's CRM",
+        json_schema_extra={"unit": "probability"},
+    )
     conflict_sensitivity: NonNegative = Field(
-        0.15, description="dissatisfaction added per conflict lost to a rep"
+        0.15,
+        description="dissatisfaction added per conflict lost to a rep",
+        json_schema_extra={"unit": "0-1"},
     )
-    dissatisfaction_recovery: Probability = 0.05
-    volume_rebate: VolumeRebate = VolumeRebate()
-    exit: DealerExit = DealerExit()
+    dissatisfaction_recovery: Probability = Field(
+        0.05,
+        description="share of dissatisfaction that fades each week",
+        json_schema_extra={"unit": "share per week"},
+    )
+    volume_rebate: VolumeRebate = Field(
+        VolumeRebate(), description="the general agent's quarterly rebate to dealers"
+    )
+    exit: DealerExit = Field(DealerExit(), description="when dealers leave the network")
 
 
 class Commission(Strict):
-    basis: Literal["revenue", "gross_margin"] = "revenue"
-    rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    basis: Literal["revenue", "gross_margin"] = Field(
+        "revenue", description="what commission is paid on: revenue or gross margin"
+    )
+    rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.05, description="commission rate", json_schema_extra={"unit": "share"}
+    )
     tiers: list[tuple[NonNegative, NonNegative]] = Field(
         default_factory=list,
         description="[attainment threshold, rate multiplier] pairs, e.g. [[1.0, 1.5]]",
     )
-    quota_bonus: Money = 0.0
-    overlay_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    quota_bonus: Money = Field(
+        0.0,
+        description="bonus for reaching the quarterly quota",
+        json_schema_extra={"unit": "money per quarter"},
+    )
+    overlay_rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.0,
+        description="commission on dealer sales in the rep's territory",
+        json_schema_extra={"unit": "share"},
+    )
 
 
 class Quota(Strict):
-    method: Literal["negotiated", "data_driven"] = "negotiated"
-    target_share: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
-        0.5, description="share of the territory's potential revenue expected per quarter"
+    method: Literal["negotiated", "data_driven"] = Field(
+        "negotiated",
+        description=(
+            "negotiated (flat, ignores the territory) or data_driven (from the "
+            "territory's potential)"
+        ),
     )
-    noise: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
-    haggling_bias: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.2
+    target_share: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        0.5,
+        description="share of the territory's potential revenue expected per quarter",
+        json_schema_extra={"unit": "share"},
+    )
+    noise: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.3, description="spread of negotiated quotas around their target"
+    )
+    haggling_bias: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.2,
+        description="how far reps talk negotiated quotas down",
+        json_schema_extra={"unit": "share"},
+    )
 
 
 class Attrition(Strict):
-    base_rate: Probability = Field(0.004, description="weekly quit probability at par")
-    pay_sensitivity: NonNegative = 2.0
-    attainment_sensitivity: NonNegative = 1.0
-    market_pay: Money = Field(1500.0, description="weekly pay a rep could earn elsewhere")
-    hiring_delay_weeks: Annotated[int, Field(ge=0, le=104)] = 8
-    ramp_weeks: Annotated[int, Field(ge=0, le=104)] = 12
+    base_rate: Probability = Field(
+        0.004,
+        description="weekly quit probability of a rep paid at par and on quota",
+        json_schema_extra={"unit": "probability per week"},
+    )
+    pay_sensitivity: NonNegative = Field(
+        2.0, description="how strongly pay below market_pay raises the quit rate"
+    )
+    attainment_sensitivity: NonNegative = Field(
+        1.0, description="how strongly missing quota raises the quit rate"
+    )
+    market_pay: Money = Field(
+        1500.0,
+        description="weekly pay a rep could earn elsewhere",
+        json_schema_extra={"unit": "money per week"},
+    )
+    hiring_delay_weeks: Annotated[int, Field(ge=0, le=104)] = Field(
+        8,
+        description="weeks a rep's slot stays empty after a quit",
+        json_schema_extra={"unit": "weeks"},
+    )
+    ramp_weeks: Annotated[int, Field(ge=0, le=104)] = Field(
+        12,
+        description="weeks a new rep needs to reach full capacity",
+        json_schema_extra={"unit": "weeks"},
+    )
 
 
 class Pipeline(Strict):
-    advance_prob: Probability = Field(0.5, description="chance one visit advances a stage")
+    advance_prob: Probability = Field(
+        0.5,
+        description="chance one visit advances a large-account opportunity a stage",
+        json_schema_extra={"unit": "probability"},
+    )
 
 
 class ChannelSupport(Strict):
-    reach_boost: NonNegative = Field(1.0, description="relative dealer reach gain at full support")
-    service_boost: Probability = 0.1
-    visits_per_dealer: Positive = Field(5.0, description="weekly visits for full support")
+    reach_boost: NonNegative = Field(
+        1.0, description="relative gain in dealer reach at full channel-manager support"
+    )
+    service_boost: Probability = Field(
+        0.1, description="dealer service gained at full support", json_schema_extra={"unit": "0-1"}
+    )
+    visits_per_dealer: Positive = Field(
+        5.0,
+        description="channel-manager visits a dealer needs for full support",
+        json_schema_extra={"unit": "visits per week"},
+    )
 
 
 class RepEffort(Strict):
@@ -380,14 +669,18 @@ class RepEffort(Strict):
         1.0,
         description="k: the rep's cost of effort, k e^2 / 2 money per week for e visits a week "
         "(money per visit^2; > 0)",
+        json_schema_extra={"unit": "money per visit^2"},
     )
     risk_aversion: NonNegative = Field(
-        0.0, description="r: the rep's absolute risk aversion (per unit of money; >= 0)"
+        0.0,
+        description="r: the rep's absolute risk aversion (per unit of money; >= 0)",
+        json_schema_extra={"unit": "per unit of money"},
     )
     sales_noise: NonNegative = Field(
         0.0,
         description="sigma: standard deviation of a rep's weekly commission base not explained "
         "by its effort (money per week; >= 0); the risk premium is r sigma^2 beta^2 / 2",
+        json_schema_extra={"unit": "money per week"},
     )
     participation: bool = Field(
         False,
@@ -400,6 +693,7 @@ class RepEffort(Strict):
         description="h for the first quarter (commission base per visit, money per visit); "
         "default: the commission base of one purchase by the territory's average account "
         "at list price",
+        json_schema_extra={"unit": "money per visit"},
     )
 
 
@@ -462,22 +756,53 @@ class RepSkill(Strict):
 
 
 class Reps(Strict):
-    headcount: Annotated[int, Field(ge=0, le=100_000)] = 20
-    capacity: Annotated[float, Field(ge=0.0)] = 25.0
-    role: Literal["seller", "channel_manager", "mixed"] = "seller"
-    channel_manager_share: Probability = 0.0
-    service_quality: Probability = 0.7
-    crm_capture: Probability = 0.2
-    prospecting: Probability = Field(
-        0.3, description="weekly chance a rep learns of an in-market large account not its own"
+    headcount: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        20,
+        description="rep slots (sellers and channel managers)",
+        json_schema_extra={"unit": "reps"},
     )
-    base_salary: Money = 800.0
-    commission: Commission = Commission()
-    quota: Quota = Quota()
-    attrition: Attrition = Attrition()
-    pipeline: Pipeline = Pipeline()
-    support: ChannelSupport = ChannelSupport()
-    effort: RepEffort = RepEffort()
+    capacity: Annotated[float, Field(ge=0.0)] = Field(
+        25.0,
+        description="customer visits a fully ramped rep makes a week",
+        json_schema_extra={"unit": "visits per week"},
+    )
+    role: Literal["seller", "channel_manager", "mixed"] = Field(
+        "seller",
+        description="seller (sells to customers), channel_manager (supports dealers) or mixed",
+    )
+    channel_manager_share: Probability = Field(
+        0.0,
+        description="with role mixed: share of reps who are channel managers",
+        json_schema_extra={"unit": "share"},
+    )
+    service_quality: Probability = Field(
+        0.7, description="reps' service level", json_schema_extra={"unit": "0-1"}
+    )
+    crm_capture: Probability = Field(
+        0.2,
+        description="chance a rep records a customer it sold to in the CRM",
+        json_schema_extra={"unit": "probability"},
+    )
+    prospecting: Probability = Field(
+        0.3,
+        description="weekly chance a rep learns of an in-market large account not its own",
+        json_schema_extra={"unit": "probability per week"},
+    )
+    base_salary: Money = Field(
+        800.0,
+        description="a rep's weekly base salary",
+        json_schema_extra={"unit": "money per week"},
+    )
+    commission: Commission = Field(Commission(), description="how reps are paid on sales")
+    quota: Quota = Field(Quota(), description="how quarterly quotas are set")
+    attrition: Attrition = Field(
+        Attrition(), description="when reps quit and how they are replaced"
+    )
+    pipeline: Pipeline = Field(Pipeline(), description="large-account sales cycle")
+    support: ChannelSupport = Field(
+        ChannelSupport(), description="what channel managers do for dealers"
+    )
+    effort: RepEffort = Field(RepEffort(), description="how many visits a rep makes a week")
     skill: RepSkill = Field(
         RepSkill(), description="rep skill: its learning curve and what it does to sales"
     )
@@ -486,9 +811,19 @@ class Reps(Strict):
 class Engagement(Strict):
     large_accounts: Literal[
         "open", "rep_only", "dealer_only", "rep_assists_dealer", "deal_registration"
-    ] = "open"
-    registration_weeks: Annotated[int, Field(ge=1, le=520)] = 26
-    assist_service_boost: Probability = 0.15
+    ] = Field(
+        "open", description="who may quote to a large account both a rep and a dealer reached"
+    )
+    registration_weeks: Annotated[int, Field(ge=1, le=520)] = Field(
+        26,
+        description="deal_registration: weeks a registration holds",
+        json_schema_extra={"unit": "weeks"},
+    )
+    assist_service_boost: Probability = Field(
+        0.15,
+        description="rep_assists_dealer: service the rep's help adds to the dealer's",
+        json_schema_extra={"unit": "0-1"},
+    )
     conflict_pricing: Literal["floors", "utility"] = Field(
         "utility",
         description="how an open conflict between a rep and a dealer is priced. floors: the "
@@ -501,26 +836,56 @@ class Engagement(Strict):
 
 
 class Online(Strict):
-    enabled: bool = False
-    discount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    service_quality: Probability = 0.2
-    cost_per_order: Money = 0.0
+    enabled: bool = Field(False, description="whether the company sells online")
+    discount: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0, description="online discount off list price", json_schema_extra={"unit": "share"}
+    )
+    service_quality: Probability = Field(
+        0.2, description="online service level", json_schema_extra={"unit": "0-1"}
+    )
+    cost_per_order: Money = Field(
+        0.0,
+        description="cost of serving an online order",
+        json_schema_extra={"unit": "money per order"},
+    )
 
 
 class Telesales(Strict):
-    enabled: bool = False
-    agents: Annotated[int, Field(ge=0, le=10_000)] = 2
-    calls_per_agent: Annotated[int, Field(ge=0, le=2_000)] = 150
-    cost_per_agent_week: Money = 600.0
-    service_quality: Probability = 0.4
+    enabled: bool = Field(
+        False, description="whether a telesales team calls past customers recorded in the CRM"
+    )
+    agents: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        2, description="telesales agents", json_schema_extra={"unit": "agents"}
+    )
+    calls_per_agent: Annotated[int, Field(ge=0, le=2_000)] = Field(
+        150, description="calls an agent makes a week", json_schema_extra={"unit": "calls per week"}
+    )
+    cost_per_agent_week: Money = Field(
+        600.0, description="weekly cost of an agent", json_schema_extra={"unit": "money per week"}
+    )
+    service_quality: Probability = Field(
+        0.4, description="telesales service level", json_schema_extra={"unit": "0-1"}
+    )
 
 
 class Insurance(Strict):
-    enabled: bool = False
-    claim_dispersion: Positive = Field(2.0, description="gamma shape of claims per policy")
-    loss_ratio_threshold: NonNegative = 1.2
-    action: Literal["decline", "reprice"] = "reprice"
-    surcharge: NonNegative = 0.25
+    enabled: bool = Field(
+        False, description="insurance: the price is a premium and policies bring claims"
+    )
+    claim_dispersion: Positive = Field(
+        2.0, description="gamma shape of claims per policy (larger: less spread)"
+    )
+    loss_ratio_threshold: NonNegative = Field(
+        1.2, description="a customer's loss ratio above which renewal is declined or repriced"
+    )
+    action: Literal["decline", "reprice"] = Field(
+        "reprice", description="decline or reprice customers above the threshold"
+    )
+    surcharge: NonNegative = Field(
+        0.25,
+        description="price surcharge on repriced customers",
+        json_schema_extra={"unit": "share"},
+    )
 
 
 class Coaching(Strict):
@@ -642,22 +1007,59 @@ class SalesManagement(Strict):
 class Scenario(Strict):
     """A market and a way of selling to it."""
 
-    name: str = "scenario"
-    description: str = ""
-    strategy: Literal["direct", "intermediary", "parallel"] = "parallel"
-    flattened: bool = False
-    weeks: Annotated[int, Field(ge=1, le=5200)] = 104
-    seed: Annotated[int, Field(ge=0)] = 1
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = 10
-    market: Market
-    pricing: Pricing = Pricing()
-    general_agents: GeneralAgents = GeneralAgents()
-    dealers: Dealers = Dealers()
-    reps: Reps = Reps()
-    engagement: Engagement = Engagement()
-    online: Online = Online()
-    telesales: Telesales = Telesales()
-    insurance: Insurance = Insurance()
+    name: str = Field(
+        "scenario",
+        description="the scenario's name: labels its rows in tables and its column in reports",
+    )
+    description: str = Field("", description="what the scenario is about, shown in reports")
+    currency: str = Field(
+        "",
+        max_length=12,
+        description=(
+            "currency of every price and money KPI, used in labels (e.g. EUR, CNY); "
+            "default none: labels say 'money'"
+        ),
+    )
+    strategy: Literal["direct", "intermediary", "parallel"] = Field(
+        "parallel",
+        description=(
+            "direct (own reps), intermediary (general agents and dealers) or parallel (both)"
+        ),
+    )
+    flattened: bool = Field(
+        False, description="dealers buy from the company directly: no general-agent tier"
+    )
+    weeks: Annotated[int, Field(ge=1, le=5200)] = Field(
+        104,
+        description="weeks measured: every KPI covers these weeks, after the warm-up",
+        json_schema_extra={"unit": "weeks"},
+    )
+    warmup_weeks: Annotated[int, Field(ge=0, le=5200)] | None = Field(
+        None,
+        description=(
+            "weeks simulated before the measured weeks and left out of every KPI, so the "
+            "start-up transient does not count; default (empty): one and a half purchase "
+            "cycles of the longest cycle_weeks (docs/model.md, 'Warm-up')"
+        ),
+        json_schema_extra={"unit": "weeks"},
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(1, description="base seed of the replicates' seeds")
+    replicates: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        10, description="replicates run by default", json_schema_extra={"unit": "runs"}
+    )
+    market: Market = Field(description="the customers, regions and competitor")
+    pricing: Pricing = Field(Pricing(), description="prices, costs and discounts")
+    general_agents: GeneralAgents = Field(
+        GeneralAgents(), description="the general agents between the company and the dealers"
+    )
+    dealers: Dealers = Field(Dealers(), description="the dealers")
+    reps: Reps = Field(Reps(), description="the company's rep force")
+    engagement: Engagement = Field(
+        Engagement(), description="rules of engagement between reps and dealers on large accounts"
+    )
+    online: Online = Field(Online(), description="the online channel")
+    telesales: Telesales = Field(Telesales(), description="the telesales team")
+    insurance: Insurance = Field(Insurance(), description="insurance option: premiums and claims")
     sales_management: SalesManagement = Field(
         SalesManagement(),
         description="coaching, training, career paths, forecasts, sharing of practice "
@@ -669,6 +1071,24 @@ class Scenario(Strict):
         from channelsim.scenario.loading import scenario_with
 
         return scenario_with(self, settings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_general_agent_by_default(cls, data: Any) -> Any:
+        """Without `general_agents.agents`, one general agent serves every region, so a
+        minimal intermediary or parallel scenario runs; a list given is used as it is."""
+        if not isinstance(data, dict):
+            return data
+        agents = data.get("general_agents", {})
+        market = data.get("market")
+        regions = market.get("regions") if isinstance(market, dict) else None
+        if not isinstance(agents, dict) or "agents" in agents or not isinstance(regions, list):
+            return data
+        names = [r.get("name") if isinstance(r, dict) else None for r in regions]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            return data
+        default = [{"name": DEFAULT_GENERAL_AGENT, "regions": names}]
+        return {**data, "general_agents": {**agents, "agents": default}}
 
     @model_validator(mode="after")
     def _cross_field(self) -> Scenario:
@@ -717,6 +1137,14 @@ class Scenario(Strict):
         """Dealers come from a table, whose general agents the population loader checks."""
         pop = self.market.population
         return pop is not None and pop.dealers is not None
+
+    def warmup(self) -> int:
+        """Weeks of warm-up: `warmup_weeks`, or one and a half purchase cycles (of the
+        longest `cycle_weeks`), which covers the start-up transient measured in the bundled
+        scenarios (benchmarks/warmup.py: 50 to 70 weeks for a 52-week cycle)."""
+        if self.warmup_weeks is not None:
+            return self.warmup_weeks
+        return math.ceil(WARMUP_CYCLES * max(s.cycle_weeks for s in self.market.segments))
 
     def dealer_count(self, region: str) -> int:
         per = self.dealers.per_region

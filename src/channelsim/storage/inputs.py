@@ -250,6 +250,27 @@ def _expanded_nodes(node: yaml.Node) -> int:
     return count
 
 
+# What PyYAML's problems usually mean in a hand-written file, in plain words.
+INDENTATION = (
+    "the indentation does not match: keys of one mapping (and items of one list) must "
+    "start in the same column, and a nested setting is indented further than its parent"
+)
+YAML_PLAIN_WORDS = (
+    ("expected <block end>", INDENTATION),
+    ("did not find expected key", INDENTATION),
+    ("did not find expected '-' indicator", INDENTATION),
+    (
+        "mapping values are not allowed here",
+        "a 'key:' where none can be: this line is probably indented further than the line "
+        "above it (a value cannot hold settings of its own), or a text value holds ': ' "
+        "and needs quotes",
+    ),
+    ("found character '\\t'", "a tab character: YAML is indented with spaces, never tabs"),
+    ("could not find expected ':'", "a line without ':' after its key, or a quote not closed"),
+    ("found unexpected end of stream", "the file ends inside a quote or a bracket"),
+)
+
+
 def yaml_problem(exc: BaseException) -> str:
     """What is wrong with a YAML text, in plain words."""
     if isinstance(exc, RecursionError):
@@ -263,7 +284,8 @@ def yaml_problem(exc: BaseException) -> str:
             "(numbers, text, lists, mappings) and cannot create Python objects"
         )
     if isinstance(exc, yaml.YAMLError):
-        return f"malformed YAML: {problem}"
+        plain = next((words for key, words in YAML_PLAIN_WORDS if key in problem), None)
+        return f"{plain} (YAML: {problem})" if plain else f"malformed YAML: {problem}"
     return f"invalid value: {problem}"
 
 
