@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    UserError,
     friendly,
     quiet_option,
     scenario_argument,
@@ -82,18 +83,27 @@ def run(
 @click.option(
     "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
 )
+@click.option(
+    "--picture",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the channel network (company, general agents, dealers, reps, online, "
+    "telesales, engagement rule) into this PNG file.",
+)
 @friendly
-def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
+def validate(scenario: Path, overrides: tuple[str, ...], show: bool, picture: Path | None) -> None:
     """Check a scenario file; exit 2 with the reason if it is not valid.
 
     \b
-    Example:
+    Examples:
       channelsim validate scenarios/s_company_after.yaml --show
+      channelsim validate scenarios/parallel.yaml --picture net.png
     """
     import yaml
 
     from channelsim.api import load_scenario
 
+    if picture and picture.suffix != ".png":
+        raise UserError(f"--picture {picture}: the file name must end in .png")
     sc = load_scenario(scenario, overrides)
     if show:
         click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
@@ -110,6 +120,12 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool) -> None:
             f"Customers without a dealer: {int(table['without_dealer'].sum()):,}; "
             f"marked as buying from the company today: {int(table['buys_from_us'].sum()):,}"
         )
+    if picture:
+        from channelsim.output.charts import save_figures
+        from channelsim.output.network import network_figure
+
+        [written] = save_figures({picture.stem: network_figure(sc)}, picture.parent)
+        click.echo(f"Network picture: {written}")
 
 
 @click.command()

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from channelsim.output import charts
+from channelsim.output import charts, network
 from channelsim.storage import results
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def save_run(run: RunResults, out: Path, command: str = "") -> Path:
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
-    charts.save_figures(charts.run_charts(run.kpis, run.weekly), folder.file("charts"))
+    figures = {**charts.run_charts(run.kpis, run.weekly), **network.network_figures([run.scenario])}
+    charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(
             command,
@@ -61,6 +62,7 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
     results.write_csv(folder.file("summary.csv"), job.summary)
     results.write_csv(folder.file("differences.csv"), job.differences)
     figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
+    figures.update(network.network_figures(job.scenarios))
     charts.save_figures(figures, folder.file("charts"))
     folder.complete(
         results.manifest(

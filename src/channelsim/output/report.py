@@ -338,12 +338,18 @@ def _charts(folder: Path) -> str:
     figures = []
     for stem in order:
         data = base64.b64encode(pngs[stem].read_bytes()).decode("ascii")
-        caption = escape(CAPTIONS.get(stem, stem.replace("_", " ")))
+        caption = escape(CAPTIONS.get(stem) or _default_caption(stem))
         figures.append(
             f'<figure id="{escape(stem)}"><img src="data:image/png;base64,{data}" '
             f'alt="{escape(stem.replace("_", " "))}"><figcaption>{caption}</figcaption></figure>'
         )
     return "\n".join(figures) or '<p class="note">No charts in this folder.</p>'
+
+
+def _default_caption(stem: str) -> str:
+    if stem.startswith("network_"):
+        return f"The channel network of {stem.removeprefix('network_')}, drawn from its settings."
+    return stem.replace("_", " ")
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
