@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         run,
         save,
         sweep,
+        workbook,
     )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "run",
     "save",
     "sweep",
+    "workbook",
 ]
 
 

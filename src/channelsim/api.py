@@ -50,6 +50,7 @@ __all__ = [
     "run",
     "save",
     "sweep",
+    "workbook",
 ]
 
 Overrides = Mapping[str, Any] | Iterable[str] | None
@@ -104,17 +105,33 @@ def compare(
     )
 
 
-def save(results: RunResults | Comparison, folder: str | Path, command: str = "") -> Path:
+def save(
+    results: RunResults | Comparison, folder: str | Path, command: str = "", excel: bool = False
+) -> Path:
     """Write a results folder, as `channelsim run` or `channelsim compare` writes it.
 
     The folder is marked INCOMPLETE until every file is written; `command` is recorded in
-    its manifest.
+    its manifest. With `excel`, the folder gets `results.xlsx` too.
     """
     from channelsim.output import folders
 
     if isinstance(results, Comparison):
-        return folders.save_comparison(results, Path(folder), command)
-    return folders.save_run(results, Path(folder), command)
+        return folders.save_comparison(results, Path(folder), command, excel)
+    return folders.save_run(results, Path(folder), command, excel)
+
+
+def workbook(results: RunResults | Comparison | SweepResults) -> bytes:
+    """The Excel workbook (`results.xlsx`) of a run, a comparison or a sweep, as bytes.
+
+    The same results give the same bytes (the workbook's created date is fixed).
+    """
+    from channelsim.output import excel, folders
+
+    if isinstance(results, SweepResults):
+        return excel.sweep_workbook(
+            results.runs, results.summary, results.failed, results.sensitivity
+        )
+    return folders.workbook(results)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from channelsim.cli.common import (
 )
 @quiet_option
 @click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def compare(
     scenarios: tuple[Path, ...],
@@ -51,6 +52,7 @@ def compare(
     out: Path | None,
     quiet: bool,
     make_report: bool,
+    excel: bool,
 ) -> None:
     """Run several scenarios on the same seeds and compare them with paired statistics.
 
@@ -77,7 +79,7 @@ def compare(
         job = api.compare(
             loaded, replicates, seed, baseline, workers, on_done=lambda: bar.update(1)
         )
-    folder = api.save(job, out, results.command_line())
+    folder = api.save(job, out, results.command_line(), excel=excel)
     click.echo(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds")
     click.echo(display.comparison_table(job.summary, job.differences))
     if make_report:

@@ -41,6 +41,7 @@ from channelsim.cli.common import (
     help="Results folder (default results/<name>-<timestamp>).",
 )
 @quiet_option
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def run(
     scenario: Path,
@@ -51,6 +52,7 @@ def run(
     workers: int,
     out: Path | None,
     quiet: bool,
+    excel: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
 
@@ -71,7 +73,7 @@ def run(
     results.ResultsDir(out).create()  # marked INCOMPLETE until saved
     with tqdm(total=n, desc=f"{sc.name}", unit="run", disable=quiet, file=sys.stderr) as bar:
         job = api.run(sc, n, seed, workers, on_done=lambda: bar.update(1))
-    folder = api.save(job, out, results.command_line())
+    folder = api.save(job, out, results.command_line(), excel=excel)
     click.echo(f"{sc.name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
     click.echo(display.summary_table(job.summary))
     click.echo(f"\nResults in {folder}")

@@ -74,6 +74,7 @@ from channelsim.cli.common import (
 @click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
 @quiet_option
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def sweep_command(
     source: Path,
@@ -91,6 +92,7 @@ def sweep_command(
     resume: bool,
     fail_fast: bool,
     quiet: bool,
+    excel: bool,
 ) -> None:
     """Run a scenario over a design of parameter values, with replicates, into a folder.
 
@@ -153,6 +155,14 @@ def sweep_command(
         for b in bar:
             b.close()
     click.echo(sweep_run.report_text(result, [p.path for p in definition.params]))
+    if excel:
+        from channelsim.output import excel as workbooks
+        from channelsim.output.folders import write_workbook
+
+        data = workbooks.sweep_workbook(
+            result.runs, result.summary, result.failed, result.sensitivity
+        )
+        click.echo(f"Excel: {write_workbook(out / 'results.xlsx', data)}")
 
 
 @click.command("sensitivity")

@@ -29,8 +29,8 @@ COMPARE_FILES = [
 ]
 
 
-def save_run(run: RunResults, out: Path, command: str = "") -> Path:
-    """Write the folder `channelsim run` writes."""
+def save_run(run: RunResults, out: Path, command: str = "", excel: bool = False) -> Path:
+    """Write the folder `channelsim run` writes (with `results.xlsx` if `excel`)."""
     folder = results.ResultsDir(out)
     folder.create()
     results.write_csv(folder.file("kpis.csv"), run.kpis)
@@ -38,6 +38,8 @@ def save_run(run: RunResults, out: Path, command: str = "") -> Path:
     results.write_csv(folder.file("summary.csv"), run.summary)
     figures = {**charts.run_charts(run.kpis, run.weekly), **network.network_figures([run.scenario])}
     charts.save_figures(figures, folder.file("charts"))
+    if excel:
+        write_workbook(folder.file("results.xlsx"), workbook(run))
     folder.complete(
         results.manifest(
             command,
@@ -47,14 +49,14 @@ def save_run(run: RunResults, out: Path, command: str = "") -> Path:
             replicates=len(run.seeds),
             seeds=run.seeds,
             workers=run.workers,
-            files=RUN_FILES,
+            files=RUN_FILES + (["results.xlsx"] if excel else []),
         )
     )
     return Path(out)
 
 
-def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
-    """Write the folder `channelsim compare` writes."""
+def save_comparison(job: Comparison, out: Path, command: str = "", excel: bool = False) -> Path:
+    """Write the folder `channelsim compare` writes (with `results.xlsx` if `excel`)."""
     folder = results.ResultsDir(out)
     folder.create()
     results.write_csv(folder.file("kpis.csv"), job.kpis)
@@ -64,6 +66,8 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
     figures = charts.compare_charts(job.kpis, job.weekly, job.summary, job.differences)
     figures.update(network.network_figures(job.scenarios))
     charts.save_figures(figures, folder.file("charts"))
+    if excel:
+        write_workbook(folder.file("results.xlsx"), workbook(job))
     folder.complete(
         results.manifest(
             command,
@@ -79,11 +83,37 @@ def save_comparison(job: Comparison, out: Path, command: str = "") -> Path:
             workers=job.workers,
             statistics="paired t intervals (scipy.stats.ttest_rel) on replicate pairs; "
             "summary intervals are t intervals of the mean",
-            files=COMPARE_FILES,
+            files=COMPARE_FILES + (["results.xlsx"] if excel else []),
         )
     )
     job.folder = Path(out)
     return Path(out)
+
+
+def workbook(job: RunResults | Comparison) -> bytes:
+    """The Excel workbook of a run or a comparison, as bytes."""
+    from channelsim.experiments.comparison import Comparison
+    from channelsim.output import excel
+
+    if isinstance(job, Comparison):
+        return excel.comparison_workbook(
+            job.names,
+            job.baseline,
+            [s.model_dump(mode="json") for s in job.scenarios],
+            job.kpis,
+            job.weekly,
+            job.summary,
+            job.differences,
+        )
+    return excel.run_workbook(
+        job.scenario.model_dump(mode="json"), job.kpis, job.weekly, job.summary
+    )
+
+
+def write_workbook(path: Path, data: bytes) -> Path:
+    """Write workbook bytes atomically."""
+    results.atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return path
 
 
 def _versions(*packages: str) -> dict[str, str]:
