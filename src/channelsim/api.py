@@ -43,10 +43,12 @@ __all__ = [
     "ScenarioError",
     "SweepResults",
     "calibrate",
+    "combine",
     "compare",
     "explore",
     "load_scenario",
     "optimize",
+    "report_html",
     "run",
     "save",
     "sweep",
@@ -103,6 +105,48 @@ def compare(
     return comparison.run_comparison(
         scenarios, replicates, seed, baseline, workers, on_done, executor=executor
     )
+
+
+def combine(runs: Sequence[RunResults], baseline: str | None = None) -> Comparison:
+    """The comparison of runs made one by one on the same seeds: the same tables `compare`
+    gives for these scenarios (so a cached run need not be run again to be compared).
+
+    `baseline` defaults to the first run's scenario name; scenario names must be distinct.
+    """
+    if not runs:
+        raise ChannelsimError("combine needs at least one run")
+    seeds = runs[0].seeds
+    for job in runs[1:]:
+        if job.seeds != seeds:
+            raise ChannelsimError(
+                f"{job.scenario.name}: ran on other seeds than {runs[0].scenario.name}; "
+                "runs to compare need the same seed and number of replicates"
+            )
+    label = [(job.scenario.name, job) for job in runs]
+    return comparison.from_tables(
+        [job.scenario for job in runs],
+        runs[0].base_seed,
+        seeds,
+        pd.concat(
+            [j.kpis.assign(scenario=n)[["scenario", *j.kpis.columns]] for n, j in label],
+            ignore_index=True,
+        ),
+        pd.concat(
+            [j.weekly.assign(scenario=n)[["scenario", *j.weekly.columns]] for n, j in label],
+            ignore_index=True,
+        ),
+        baseline,
+        max(job.workers for job in runs),
+    )
+
+
+def report_html(results: Comparison) -> str:
+    """The HTML report `channelsim compare --report` writes, for a comparison in memory."""
+    from channelsim.output import report
+
+    with tempfile.TemporaryDirectory(prefix="channelsim-report-") as scratch:
+        folder = save(results, Path(scratch) / "comparison", "(python)")
+        return report.build_report(folder)
 
 
 def save(
