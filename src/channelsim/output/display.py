@@ -65,34 +65,52 @@ def kpi_glossary() -> str:
     )
 
 
-def comparison_table(
-    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
-) -> str:
-    """KPIs as rows, scenarios as columns, `mean ± half-width`, `*` where the paired
-    difference to the baseline is significant; a legend line follows the table."""
+def comparison_cells(
+    summary: pd.DataFrame, differences: pd.DataFrame, alpha: float = 0.05
+) -> pd.DataFrame:
+    """The comparison table's cells: KPIs as rows, scenarios as columns, `mean ± half-width`
+    and `*` where the paired difference to the baseline is significant at `alpha`."""
     names = list(dict.fromkeys(summary["scenario"]))
     baseline = str(differences["baseline"].iloc[0])
     means = summary.set_index(["kpi", "scenario"])
     p_values = differences.set_index(["kpi", "scenario"])["p_value"]
-    header = tuple(f"{name} (baseline)" if name == baseline else name for name in names)
-    rows = [("KPI", *header)]
-    for kpi in dict.fromkeys(summary["kpi"]):
-        cells = []
-        for name in names:
+    kpis = list(dict.fromkeys(summary["kpi"]))
+    cells = {}
+    for name in names:
+        column = []
+        for kpi in kpis:
             row = means.loc[(kpi, name)]
             mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
             text = mean_pm(
                 row["mean"], row["ci_low"], row["ci_high"], kpi_decimals(kpi, row["mean"])
             )
-            cells.append(f"{text} {mark}")
-        rows.append((kpi, *cells))
+            column.append(f"{text} {mark}")
+        cells[f"{name} (baseline)" if name == baseline else name] = column
+    return pd.DataFrame(cells, index=pd.Index(kpis, name="KPI"))
+
+
+def comparison_legend(
+    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+) -> str:
+    """The line under the comparison table that says how to read it."""
+    baseline = str(differences["baseline"].iloc[0])
     n = int(summary["n"].max())
-    legend = (
+    return (
         f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates; "
         f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
         "run with the same seeds); - = no value"
     )
-    return _columns(rows) + "\n" + legend
+
+
+def comparison_table(
+    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+) -> str:
+    """KPIs as rows, scenarios as columns, `mean ± half-width`, `*` where the paired
+    difference to the baseline is significant; a legend line follows the table."""
+    cells = comparison_cells(summary, differences, alpha)
+    rows = [("KPI", *cells.columns)]
+    rows += [(kpi, *row) for kpi, row in zip(cells.index, cells.to_numpy().tolist(), strict=True)]
+    return _columns(rows) + "\n" + comparison_legend(summary, differences, level, alpha)
 
 
 def mean_pm(mean: float, low: float, high: float, decimals: int | None = None) -> str:
