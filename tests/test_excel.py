@@ -95,7 +95,10 @@ def small_file(tmp_path: Path, name: str, **settings) -> Path:
     return path
 
 
-def test_run_and_compare_write_results_xlsx_and_list_it_in_the_manifest(tmp_path):
+def test_run_and_compare_write_results_xlsx_and_list_it_in_the_manifest(tmp_path, monkeypatch):
+    from test_dashboard import without_charts
+
+    without_charts(monkeypatch)
     a, b = small_file(tmp_path, "a"), small_file(tmp_path, "b", strategy="direct")
     for args, out in (
         (["run", a, "-n", "2"], tmp_path / "run"),
