@@ -205,7 +205,7 @@ def test_changed_settings_are_highlighted_and_listed(app):
     lever(at, "dealers.markup").set_value(0.3).run()
     assert lever(at, "dealers.markup").label == ":orange[**markup**]"
     assert lever(at, "reps.capacity").label == "capacity"
-    assert "dealers (1 changed)" in [e.label for e in at.expander]
+    assert ":orange[1 changed in dealers]" in [c.value for c in at.caption]
     [changes] = [t for t in at.table if "setting" in t.value.columns]
     assert changes.value["setting"].tolist() == ["dealers.markup"]
 

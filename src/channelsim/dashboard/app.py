@@ -128,8 +128,10 @@ def lever_panel(all_levers: list[lv.Lever], prefix: str) -> dict[str, Any]:
         changed_before = lv.changes(
             members, {p: st.session_state[k] for p, k in keys.items() if k in st.session_state}
         )
-        title = group + (f" ({len(changed_before)} changed)" if changed_before else "")
-        with st.expander(title, expanded=group == "scenario"):
+        # A fixed title: a new title would be a new expander, closed again after each change.
+        with st.expander(group, expanded=group == "scenario"):
+            if changed_before:
+                st.caption(f":orange[{len(changed_before)} changed in {group}]")
             section = None
             for lever in members:
                 if lever.section != section and lever.section != group:
@@ -202,6 +204,11 @@ def conflict_table(job: api.Comparison) -> Any:
     return pd.DataFrame(table)
 
 
+def markdown_safe(table: Any) -> Any:
+    """st.table reads cells as Markdown: a lone '-' (no value) would become a bullet."""
+    return table.map(lambda cell: "\\-" if str(cell).strip() == "-" else cell)
+
+
 def _difference(row: Any) -> str:
     if row["mean_diff"] != row["mean_diff"]:
         return "-"
@@ -215,7 +222,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
     if not current:
         st.warning("These results are for earlier settings: press Run for the current ones.")
     st.subheader("KPIs")
-    st.table(display.comparison_cells(job.summary, job.differences))
+    st.table(markdown_safe(display.comparison_cells(job.summary, job.differences)))
     st.caption(display.comparison_legend(job.summary, job.differences))
     images = pictures(job, key)
     if "differences" in images:
@@ -227,7 +234,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
     st.subheader("Where the money goes")
     st.image(images["where_the_money_goes"])
     st.subheader("The cost of conflict")
-    st.table(conflict_table(job))
+    st.table(markdown_safe(conflict_table(job)))
     st.image(images["conflict"])
     left, right = st.columns(2)
     left.download_button(

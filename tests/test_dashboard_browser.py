@@ -1,0 +1,144 @@
+"""The dashboard in a real browser: `channelsim dashboard` on a free loopback port, driven by
+Debian's headless Chromium through Playwright (never a downloaded browser).
+
+Run, change a lever, run again: the KPI table changes. The page must raise no console
+error and no Python exception, and load nothing from anywhere but the server (Streamlit
+serves its own assets, so the dashboard works offline). A screenshot is left in the
+test's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import SMALL
+
+import channelsim
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
+]
+playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`channelsim dashboard small.yaml` on a free port; stopped (its process group) after."""
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump({**SMALL, "weeks": 13, "replicates": 2}))
+    port = free_port()
+    command = [
+        sys.executable, "-c", "from channelsim.cli import main; main()",
+        "dashboard", str(scenario), "--port", str(port), "--workers", "1", "--no-browser",
+    ]  # fmt: skip
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the dashboard did not start in 60 s"
+            time.sleep(0.3)
+        yield url, scenario
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def kpi_means(page, column: str) -> dict[str, float]:
+    """KPI -> mean of one column of the KPI table (the first table after the changes)."""
+    table = page.locator('[data-testid="stTable"]', has_text="company_profit").first
+    head = [h.inner_text().strip() for h in table.locator("thead th").all()]
+    index = head.index(column)
+    means = {}
+    for row in table.locator("tbody tr").all():
+        cells = [c.inner_text().strip() for c in row.locator("th, td").all()]
+        number = cells[index].split("±")[0].strip().replace(",", "")
+        if number not in ("", "-"):
+            means[cells[0]] = float(number)
+    return means
+
+
+def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
+    url, scenario = server
+    problems: list[str] = []
+    hosts: set[str] = set()
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+        try:
+            page.goto(url)
+            page.get_by_text("Levers of small").wait_for(timeout=60_000)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text("small (baseline)").first.wait_for(timeout=90_000)
+            before = kpi_means(page, "small (baseline)")
+
+            page.locator("summary", has_text=re.compile(r"_right\s*reps$")).click()
+            headcount = page.locator("input[aria-label*=headcount]")  # label may be highlighted
+            headcount.fill("2")
+            headcount.press("Enter")
+            page.get_by_text("Changed settings").wait_for(timeout=30_000)
+            assert headcount.is_visible()  # the section stays open while its title changes
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.locator("thead th", has_text="small-edited").first.wait_for(timeout=90_000)
+            page.get_by_text("The cost of conflict").wait_for(timeout=30_000)
+            after = kpi_means(page, "small-edited")
+            baseline_again = kpi_means(page, "small (baseline)")
+
+            with page.expect_download() as download:
+                page.get_by_role("button", name=re.compile("Download these settings")).click()
+            saved = tmp_path / "small-edited.yaml"
+            download.value.save_as(saved)
+            page.set_viewport_size({"width": 1500, "height": 5200})  # the page scrolls inside
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(tmp_path / "dashboard.png"))
+            exceptions = page.locator('[data-testid="stException"]').count()
+        finally:
+            browser.close()
+
+    assert problems == []
+    assert exceptions == 0
+    assert hosts == {url.split("/")[2]}  # every asset from the dashboard's own server
+    assert baseline_again == before
+    assert after["reps_active"] <= 2 < before["reps_active"]
+    assert after != before
+    edited = channelsim.load_scenario(saved)
+    assert edited.reps.headcount == 2
+    assert edited.model_dump(exclude={"name", "reps"}) == channelsim.load_scenario(
+        scenario
+    ).model_dump(exclude={"name", "reps"})
