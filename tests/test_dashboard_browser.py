@@ -1,7 +1,8 @@
 """The dashboard in a real browser: `channelsim dashboard` on a free loopback port, driven by
 Debian's headless Chromium through Playwright (never a downloaded browser).
 
-Run, change a lever, run again: the KPI table changes. The page must raise no console
+Run, change a lever, run again: the KPI table changes; the downloaded settings file and
+workbook are those of `channelsim compare` on the same settings. The page must raise no console
 error and no Python exception, and load nothing from anywhere but the server (Streamlit
 serves its own assets, so the dashboard works offline). A screenshot is left in the
 test's folder.
@@ -124,6 +125,9 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
                 page.get_by_role("button", name=re.compile("Download these settings")).click()
             saved = tmp_path / "small-edited.yaml"
             download.value.save_as(saved)
+            with page.expect_download(timeout=60_000) as workbook:
+                page.get_by_role("button", name="Download the Excel workbook").click()
+            workbook.value.save_as(tmp_path / "results.xlsx")
             page.set_viewport_size({"width": 1500, "height": 5200})  # the page scrolls inside
             page.wait_for_timeout(1000)
             page.screenshot(path=str(tmp_path / "dashboard.png"))
@@ -137,8 +141,10 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
     assert baseline_again == before
     assert after["reps_active"] <= 2 < before["reps_active"]
     assert after != before
-    edited = channelsim.load_scenario(saved)
+    edited, original = channelsim.load_scenario(saved), channelsim.load_scenario(scenario)
     assert edited.reps.headcount == 2
-    assert edited.model_dump(exclude={"name", "reps"}) == channelsim.load_scenario(
-        scenario
-    ).model_dump(exclude={"name", "reps"})
+    assert edited.model_dump(exclude={"name", "reps"}) == original.model_dump(
+        exclude={"name", "reps"}
+    )
+    same = channelsim.compare([original, edited], replicates=2, seed=original.seed)
+    assert (tmp_path / "results.xlsx").read_bytes() == channelsim.workbook(same)

@@ -80,3 +80,16 @@ def test_validate_refuses_a_picture_that_is_not_png(tmp_path):
     assert result.exit_code == 2
     assert "must end in .png" in result.output
     assert not (tmp_path / "n.jpg").exists()
+
+
+def test_the_report_shows_each_scenarios_network(make_scenario):
+    import channelsim
+
+    job = channelsim.compare(
+        [make_scenario(name="p", weeks=8), make_scenario(name="d", strategy="direct", weeks=8)],
+        replicates=2,
+    )
+    page = channelsim.api.report_html(job)
+    for name in ("p", "d"):
+        assert f'<figure id="network_{name}"><img src="data:image/png;base64,' in page
+        assert f"The channel network of {name}, drawn from its settings." in page

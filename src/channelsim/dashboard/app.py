@@ -244,6 +244,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
         mime="text/html",
         disabled=len(job.names) < 2,
         key="download_report",
+        on_click="ignore",
     )
     right.download_button(
         "Download the Excel workbook",
@@ -251,6 +252,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
         file_name="results.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="download_excel",
+        on_click="ignore",
     )
 
 
@@ -330,6 +332,7 @@ def main() -> None:
                     file_name=f"{variant.name}.yaml",
                     mime="text/yaml",
                     key="download_settings",
+                    on_click="ignore",
                 )
         scenarios = [base] + ([variant] if variant is not None else [])
         scenarios += [s for s in (load(sources[o]) for o in others) if s is not None]
@@ -375,4 +378,7 @@ def network_png(scenario: api.Scenario) -> bytes:
     return cache[key]
 
 
-main()
+# Streamlit runs this file as __main__; worker processes started with 'spawn' import the
+# parent's main module as __mp_main__, and must not run the page.
+if __name__ == "__main__":
+    main()
