@@ -21,8 +21,9 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from channelsim.model.metrics import KPI_DEFINITIONS
+from channelsim.model.kpis import KPI_DEFINITIONS
 from channelsim.output.charts import MONEY_PARTS
+from channelsim.output.display import kpi_decimals
 from channelsim.output.report import differing_settings, flatten
 
 ALPHA = 0.05
@@ -45,17 +46,18 @@ class _Book:
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.note = self.book.add_format({"italic": True, "font_color": "#555555"})
         self.sig = self.book.add_format({"bold": True, "font_color": "#BB0000", "align": "center"})
-        self.numbers = {
-            0: self.book.add_format({"num_format": "#,##0"}),
-            1: self.book.add_format({"num_format": "#,##0.0"}),
-            3: self.book.add_format({"num_format": "0.000"}),
-        }
+        self.numbers: dict[int, Any] = {}
 
-    def number_format(self, value: float) -> Any:
-        """The terminal table's precision: whole numbers from 1,000, one decimal from 10."""
-        if not np.isfinite(value) or value == 0 or abs(value) >= 1000:
-            return self.numbers[0]
-        return self.numbers[1 if abs(value) >= 10 else 3]
+    def number_format(self, kpi: str, value: float) -> Any:
+        """The terminal table's precision for this KPI and value (`display.kpi_decimals`)."""
+        decimals = kpi_decimals(kpi, value)
+        if decimals is None:  # not a KPI: whole numbers from 1,000, one decimal from 10
+            big = not np.isfinite(value) or value == 0 or abs(value) >= 1000
+            decimals = 0 if big else 1 if abs(value) >= 10 else 3
+        if decimals not in self.numbers:
+            pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+            self.numbers[decimals] = self.book.add_format({"num_format": pattern})
+        return self.numbers[decimals]
 
     def frame(self, name: str, frame: pd.DataFrame, note: str = "") -> Worksheet:
         """A sheet with a DataFrame as it is: a header row, then one row per row."""
@@ -214,7 +216,7 @@ def _summary_sheet(
         for j, name in enumerate(names):
             col = 1 + 4 * j
             row = means.loc[(kpi, name)]
-            style = out.number_format(float(row["mean"]))
+            style = out.number_format(kpi, float(row["mean"]))
             for k, key in enumerate(("mean", "ci_low", "ci_high")):
                 value = _cell(float(row[key]))
                 if value is None:

@@ -18,8 +18,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from channelsim.model.channel_model import _largest_remainder  # noqa: E402
 from channelsim.model.market import segment_counts  # noqa: E402
+from channelsim.model.state import largest_remainder  # noqa: E402
 from channelsim.scenario.schema import Scenario  # noqa: E402
 
 ENGAGEMENT_TEXT = {
@@ -60,14 +60,14 @@ def regions(scenario: Scenario) -> list[RegionNetwork]:
     names = [r.name for r in market.regions]
     counts = segment_counts(market)  # (segment, region)
     weight = np.array([s.volume / s.cycle_weeks for s in market.segments])
-    heads = _largest_remainder(scenario.reps.headcount, (counts * weight[:, None]).sum(axis=0))
+    heads = largest_remainder(scenario.reps.headcount, (counts * weight[:, None]).sum(axis=0))
     reps_sell = scenario.strategy != "intermediary"
     uses_dealers = scenario.strategy != "direct"
     if not reps_sell or scenario.reps.role == "channel_manager":
         managers = heads
     elif scenario.reps.role == "mixed" and uses_dealers:
         total = int(np.floor(heads.sum() * scenario.reps.channel_manager_share + 0.5))
-        managers = _largest_remainder(total, heads.astype(float))
+        managers = largest_remainder(total, heads.astype(float))
     else:
         managers = np.zeros_like(heads)
     agent_of = {}
