@@ -235,3 +235,10 @@ def test_the_other_scenarios_join_the_comparison(app):
     job = shown(run_and_wait(at))
     assert job.names == ["small", "small_direct"]
     assert job.baseline == "small"
+
+
+def test_the_dashboard_command_checks_its_files_before_starting_a_server(tmp_path):
+    result = CliRunner().invoke(main, ["dashboard", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    assert "missing.yaml" in result.output and "Traceback" not in result.output
+    assert "dashboard on http" not in result.output

@@ -25,6 +25,9 @@ def kernel(tmp_path_factory):
     install(kernel_name=KERNEL, prefix=str(prefix))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+        # Importing Streamlit (the dashboard tests) sets MPLBACKEND=Agg for this process; a
+        # kernel inheriting it would draw no inline figures.
+        patch.delenv("MPLBACKEND", raising=False)
         yield KERNEL
 
 
