@@ -48,10 +48,15 @@ def scenario_sources() -> dict[str, Path]:
 
 
 def upload_box() -> None:
-    """Keep an uploaded scenario file in this session's own temporary folder."""
+    """Keep an uploaded scenario file in this session's own temporary folder, and pick it.
+
+    An uploaded file has nothing beside it, so it cannot `extends:` another file (loading
+    it then says which file it looked for).
+    """
     uploaded = st.sidebar.file_uploader("or upload a scenario file", type=["yaml", "yml"])
-    if uploaded is None:
+    if uploaded is None or uploaded.file_id in st.session_state.setdefault("seen_uploads", []):
         return
+    st.session_state.seen_uploads.append(uploaded.file_id)
     data = uploaded.getvalue()
     if len(data) > MAX_UPLOAD:
         st.sidebar.error(f"{uploaded.name}: over {MAX_UPLOAD:,} bytes")
@@ -59,9 +64,12 @@ def upload_box() -> None:
     if "upload_dir" not in st.session_state:
         st.session_state.upload_dir = tempfile.TemporaryDirectory(prefix="channelsim-upload-")
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(uploaded.name).name)
+    name = name if name.strip(".") else "upload.yaml"
     path = Path(st.session_state.upload_dir.name) / name
     path.write_bytes(data)
-    st.session_state.setdefault("uploads", {})[f"uploaded: {name}"] = path
+    label = f"uploaded: {name}"
+    st.session_state.setdefault("uploads", {})[label] = path
+    st.session_state.source = label  # show the new file (before its select box is drawn)
 
 
 def load(path: Path) -> api.Scenario | None:
@@ -237,13 +245,15 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
     st.table(markdown_safe(conflict_table(job)))
     st.image(images["conflict"])
     left, right = st.columns(2)
+    # Keys per result set: a deferred download keeps the function it was first given.
+    tag = jobs.settings_key(key)
     left.download_button(
         "Download the HTML report",
         data=lambda: api.report_html(job),
         file_name="report.html",
         mime="text/html",
         disabled=len(job.names) < 2,
-        key="download_report",
+        key=f"download_report:{tag}",
         on_click="ignore",
     )
     right.download_button(
@@ -251,7 +261,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
         data=lambda: api.workbook(job),
         file_name="results.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="download_excel",
+        key=f"download_excel:{tag}",
         on_click="ignore",
     )
 
