@@ -23,7 +23,7 @@ from channelsim.model.state import largest_remainder  # noqa: E402
 from channelsim.scenario.schema import Scenario  # noqa: E402
 
 ENGAGEMENT_TEXT = {
-    "open": "reps and dealers both quote; a clash is a conflict (the lower floor wins)",
+    "open": "reps and dealers both quote; a clash is a conflict, priced by {pricing}",
     "rep_only": "only the rep quotes",
     "dealer_only": "only the dealer quotes",
     "rep_assists_dealer": "the dealer sells; a rep assists and earns overlay credit",
@@ -215,7 +215,13 @@ def network_figure(scenario: Scenario) -> Figure:
         ax.text(6.3, -1.0, "sell to every region's customers", fontsize=8, va="center")
 
     rule = scenario.engagement.large_accounts
-    explanation = ENGAGEMENT_TEXT[rule].format(weeks=scenario.engagement.registration_weeks)
+    pricing = {
+        "floors": "floors (the lower floor wins)",
+        "utility": "asymmetric Bertrand (the offer valued more wins)",
+    }.get(scenario.engagement.conflict_pricing, scenario.engagement.conflict_pricing)
+    explanation = ENGAGEMENT_TEXT[rule].format(
+        weeks=scenario.engagement.registration_weeks, pricing=pricing
+    )
     if scenario.strategy != "parallel":
         explanation += f" (no clash possible: strategy {scenario.strategy})"
     ax.text(
