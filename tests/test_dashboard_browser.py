@@ -20,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 from conftest import SMALL
@@ -116,6 +117,7 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
             page.get_by_text("small (baseline)").first.wait_for(timeout=120_000)
             settled(page)
             before = kpi_means(page, "small (baseline)")
+            downloads = page.locator("[class*=st-key-downloads-]").get_attribute("class")
 
             page.locator("summary", has_text=re.compile(r"_right\s*reps$")).click()
             headcount = page.locator("input[aria-label*=headcount]")  # label may be highlighted
@@ -126,6 +128,12 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
             page.get_by_role("button", name="Run", exact=True).click()
             page.locator("thead th", has_text="small-edited").first.wait_for(timeout=120_000)
             settled(page)
+            page.wait_for_function(  # the download buttons of the new results have arrived
+                "old => { const e = document.querySelector('[class*=st-key-downloads-]');"
+                " return e !== null && e.className !== old; }",
+                arg=downloads,
+                timeout=120_000,
+            )
             after = kpi_means(page, "small-edited")
             baseline_again = kpi_means(page, "small (baseline)")
 
@@ -136,6 +144,9 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
             with page.expect_download(timeout=120_000) as workbook:
                 page.get_by_role("button", name="Download the Excel workbook").click()
             workbook.value.save_as(tmp_path / "results.xlsx")
+            with page.expect_download(timeout=120_000) as report:
+                page.get_by_role("button", name="Download the HTML report").click()
+            report.value.save_as(tmp_path / "report.html")
             page.set_viewport_size({"width": 1500, "height": 5200})  # the page scrolls inside
             page.wait_for_timeout(1000)
             page.screenshot(path=str(tmp_path / "dashboard.png"))
@@ -159,6 +170,16 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
     assert edited.model_dump(exclude={"name", "reps"}) == original.model_dump(
         exclude={"name", "reps"}
     )
-    same = channelsim.compare([original, edited], replicates=2, seed=original.seed)
-    (tmp_path / "expected.xlsx").write_bytes(channelsim.workbook(same))
-    assert (tmp_path / "results.xlsx").read_bytes() == (tmp_path / "expected.xlsx").read_bytes()
+    assert "small vs small-edited" in (tmp_path / "report.html").read_text()
+    summary = openpyxl.load_workbook(tmp_path / "results.xlsx")["Summary"]
+    assert (summary["B4"].value, summary["F4"].value) == ("small (baseline)", "small-edited")
+    # The same workbook from `channelsim.compare` on the downloaded files, in a fresh process
+    # (no state of earlier tests in this one).
+    expected = tmp_path / "expected.xlsx"
+    script = (
+        "import sys, channelsim; a, b = map(channelsim.load_scenario, sys.argv[1:3]); "
+        "open(sys.argv[3], 'wb').write(channelsim.workbook("
+        "channelsim.compare([a, b], replicates=2, seed=a.seed)))"
+    )
+    subprocess.run([sys.executable, "-c", script, scenario, saved, expected], check=True)
+    assert (tmp_path / "results.xlsx").read_bytes() == expected.read_bytes()

@@ -244,9 +244,15 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
     st.subheader("The cost of conflict")
     st.table(markdown_safe(conflict_table(job)))
     st.image(images["conflict"])
-    left, right = st.columns(2)
-    # Keys per result set: a deferred download keeps the function it was first given.
+    # The workbook is built with the results (a second): a deferred download was seen to
+    # serve the previous run's file after a rerun. The report (slower) stays deferred, in a
+    # container keyed by the result set so that a new run gives a new button.
+    workbooks = st.session_state.setdefault("workbooks", {})
+    if key not in workbooks:
+        workbooks.clear()
+        workbooks[key] = api.workbook(job)
     tag = jobs.settings_key(key)
+    left, right = st.container(key=f"downloads-{tag}").columns(2)
     left.download_button(
         "Download the HTML report",
         data=lambda: api.report_html(job),
@@ -258,7 +264,7 @@ def results_panel(job: api.Comparison, key: str, current: bool) -> None:
     )
     right.download_button(
         "Download the Excel workbook",
-        data=lambda: api.workbook(job),
+        data=workbooks[key],
         file_name="results.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"download_excel:{tag}",

@@ -87,6 +87,8 @@ def _cell(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)  # a seed: Excel numbers keep 15 digits
     if isinstance(value, list | dict | tuple):
         return str(value)
     return value
