@@ -27,13 +27,16 @@ if TYPE_CHECKING:
         ScenarioError,
         SweepResults,
         calibrate,
+        combine,
         compare,
         explore,
         load_scenario,
         optimize,
+        report_html,
         run,
         save,
         sweep,
+        workbook,
     )
 
 __all__ = [
@@ -47,13 +50,16 @@ __all__ = [
     "ScenarioError",
     "SweepResults",
     "calibrate",
+    "combine",
     "compare",
     "explore",
     "load_scenario",
     "optimize",
+    "report_html",
     "run",
     "save",
     "sweep",
+    "workbook",
 ]
 
 

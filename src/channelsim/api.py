@@ -43,13 +43,16 @@ __all__ = [
     "ScenarioError",
     "SweepResults",
     "calibrate",
+    "combine",
     "compare",
     "explore",
     "load_scenario",
     "optimize",
+    "report_html",
     "run",
     "save",
     "sweep",
+    "workbook",
 ]
 
 Overrides = Mapping[str, Any] | Iterable[str] | None
@@ -162,17 +165,75 @@ def compare(
     return job
 
 
-def save(results: RunResults | Comparison, folder: str | Path, command: str = "") -> Path:
+def combine(runs: Sequence[RunResults], baseline: str | None = None) -> Comparison:
+    """The comparison of runs made one by one on the same seeds: the same tables `compare`
+    gives for these scenarios (so a cached run need not be run again to be compared).
+
+    `baseline` defaults to the first run's scenario name; scenario names must be distinct.
+    """
+    if not runs:
+        raise ChannelsimError("combine needs at least one run")
+    seeds = runs[0].seeds
+    for job in runs[1:]:
+        if job.seeds != seeds:
+            raise ChannelsimError(
+                f"{job.scenario.name}: ran on other seeds than {runs[0].scenario.name}; "
+                "runs to compare need the same seed and number of replicates"
+            )
+    label = [(job.scenario.name, job) for job in runs]
+    return comparison.from_tables(
+        [job.scenario for job in runs],
+        runs[0].base_seed,
+        seeds,
+        pd.concat(
+            [j.kpis.assign(scenario=n)[["scenario", *j.kpis.columns]] for n, j in label],
+            ignore_index=True,
+        ),
+        pd.concat(
+            [j.weekly.assign(scenario=n)[["scenario", *j.weekly.columns]] for n, j in label],
+            ignore_index=True,
+        ),
+        baseline,
+        max(job.workers for job in runs),
+    )
+
+
+def report_html(results: Comparison) -> str:
+    """The HTML report `channelsim compare --report` writes, for a comparison in memory."""
+    from channelsim.output import report
+
+    with tempfile.TemporaryDirectory(prefix="channelsim-report-") as scratch:
+        folder = save(results, Path(scratch) / "comparison", "(python)")
+        return report.build_report(folder)
+
+
+def save(
+    results: RunResults | Comparison, folder: str | Path, command: str = "", excel: bool = False
+) -> Path:
     """Write a results folder, as `channelsim run` or `channelsim compare` writes it.
 
     The folder is marked INCOMPLETE until every file is written; `command` is recorded in
-    its manifest.
+    its manifest. With `excel`, the folder gets `results.xlsx` too.
     """
     from channelsim.output import folders
 
     if isinstance(results, Comparison):
-        return folders.save_comparison(results, Path(folder), command)
-    return folders.save_run(results, Path(folder), command)
+        return folders.save_comparison(results, Path(folder), command, excel=excel)
+    return folders.save_run(results, Path(folder), command, excel=excel)
+
+
+def workbook(results: RunResults | Comparison | SweepResults) -> bytes:
+    """The Excel workbook (`results.xlsx`) of a run, a comparison or a sweep, as bytes.
+
+    The same results give the same bytes (the workbook's created date is fixed).
+    """
+    from channelsim.output import excel, folders
+
+    if isinstance(results, SweepResults):
+        return excel.sweep_workbook(
+            results.runs, results.summary, results.failed, results.sensitivity
+        )
+    return folders.workbook(results)
 
 
 @dataclass

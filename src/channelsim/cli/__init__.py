@@ -18,6 +18,7 @@ COMMANDS = {
     "validate": "channelsim.cli.run:validate",
     "kpis": "channelsim.cli.run:kpis",
     "compare": "channelsim.cli.compare:compare",
+    "dashboard": "channelsim.cli.dashboard:dashboard",
     "report": "channelsim.cli.compare:report_command",
     "schema": "channelsim.cli.schema:schema_command",
     "sweep": "channelsim.cli.sweep:sweep_command",

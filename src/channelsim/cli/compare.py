@@ -48,6 +48,7 @@ from channelsim.cli.common import (
 @strict_option
 @quiet_option
 @click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def compare(
     scenarios: tuple[Path, ...],
@@ -61,6 +62,7 @@ def compare(
     strict: bool,
     quiet: bool,
     make_report: bool,
+    excel: bool,
 ) -> None:
     """Run several scenarios on the same seeds and compare them with paired statistics.
 
@@ -105,6 +107,10 @@ def compare(
     click.echo(printable(display.settings_table(job.differing, names) + "\n"))
     click.echo(printable(display.comparison_table(job.summary, job.differences, currency=currency)))
     click.echo(printable("\n" + display.conflict_table(job.conflict, currency)))
+    if excel:
+        from channelsim.output.folders import workbook, write_workbook
+
+        click.echo(printable(f"Excel: {write_workbook(out / 'results.xlsx', workbook(job))}"))
     if make_report:
         click.echo(printable(f"\nReport: {write_report(out)}"))
     click.echo(printable(f"\nResults in {out}"))

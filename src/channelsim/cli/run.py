@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    UserError,
     friendly,
     interrupted,
     printable,
@@ -48,6 +49,7 @@ from channelsim.cli.common import (
 )
 @strict_option
 @quiet_option
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def run(
     scenario: Path,
@@ -60,6 +62,7 @@ def run(
     resume: bool,
     strict: bool,
     quiet: bool,
+    excel: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
 
@@ -98,6 +101,10 @@ def run(
             command=results.command_line(),
         )
     click.echo(f"{name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
+    if excel:
+        from channelsim.output.folders import workbook, write_workbook
+
+        click.echo(printable(f"Excel: {write_workbook(out / 'results.xlsx', workbook(job))}"))
     click.echo(display.summary_table(job.summary))
     click.echo(f"\nResults in {printable(str(out))}")
 
@@ -109,8 +116,16 @@ def run(
     "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
 )
 @strict_option
+@click.option(
+    "--picture",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the channel network (company, general agents, dealers, reps, online, "
+    "telesales, engagement rule) into this PNG file.",
+)
 @friendly
-def validate(scenario: Path, overrides: tuple[str, ...], show: bool, strict: bool) -> None:
+def validate(
+    scenario: Path, overrides: tuple[str, ...], show: bool, strict: bool, picture: Path | None
+) -> None:
     """Check a scenario file; exit 2 with the reason if it is not valid.
 
     Set-ups that are valid but almost certainly not meant (goods sold below cost, a segment
@@ -118,13 +133,16 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool, strict: boo
     stderr, one line each; --strict turns them into exit code 2.
 
     \b
-    Example:
+    Examples:
       channelsim validate scenarios/s_company_after.yaml --show
+      channelsim validate scenarios/parallel.yaml --picture net.png
     """
     import yaml
 
     from channelsim.api import load_scenario
 
+    if picture and picture.suffix != ".png":
+        raise UserError(f"--picture {picture}: the file name must end in .png")
     sc = load_scenario(scenario, overrides)
     warn_about([(str(scenario), sc)], strict)
     if show:
@@ -143,6 +161,12 @@ def validate(scenario: Path, overrides: tuple[str, ...], show: bool, strict: boo
             f"Customers without a dealer: {int(table['without_dealer'].sum()):,}; "
             f"marked as buying from the company today: {int(table['buys_from_us'].sum()):,}"
         )
+    if picture:
+        from channelsim.output.charts import save_figures
+        from channelsim.output.network import network_figure
+
+        [written] = save_figures({picture.stem: network_figure(sc)}, picture.parent)
+        click.echo(f"Network picture: {written}")
 
 
 @click.command()

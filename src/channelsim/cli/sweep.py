@@ -82,6 +82,7 @@ from channelsim.cli.common import (
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
 @strict_option
 @quiet_option
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
 @friendly
 def sweep_command(
     source: Path,
@@ -101,6 +102,7 @@ def sweep_command(
     fail_fast: bool,
     strict: bool,
     quiet: bool,
+    excel: bool,
 ) -> None:
     """Run a scenario over a design of parameter values, with replicates, into a folder.
 
@@ -172,6 +174,14 @@ def sweep_command(
         for b in bar:
             b.close()
     click.echo(printable(sweep_text.report_text(result, [p.path for p in definition.params])))
+    if excel:
+        from channelsim.output import excel as workbooks
+        from channelsim.output.folders import write_workbook
+
+        data = workbooks.sweep_workbook(
+            result.runs, result.summary, result.failed, result.sensitivity
+        )
+        click.echo(f"Excel: {write_workbook(out / 'results.xlsx', data)}")
 
 
 @click.command("sensitivity")

@@ -129,7 +129,6 @@ def run_comparison(
 
     `replicates` and `seed` default to the first scenario's; nothing is written.
     """
-    names = [s.name for s in scenarios]
     base_name = choose_baseline(scenarios, baseline)
     n = replicates_for(scenarios, replicates)
     base_seed = scenarios[0].seed if seed is None else seed
@@ -144,23 +143,44 @@ def run_comparison(
         executor or make_executor(workers),
         on_done=(lambda _o: on_done()) if on_done else None,
     )
-    kpis = experiment.kpi_table(outputs)
+    return from_tables(
+        scenarios,
+        base_seed,
+        seeds,
+        experiment.kpi_table(outputs),
+        experiment.weekly_table(outputs),
+        base_name,
+        workers,
+    )
+
+
+def from_tables(
+    scenarios: Sequence[Scenario],
+    base_seed: int,
+    seeds: Sequence[int],
+    kpis: pd.DataFrame,
+    weekly: pd.DataFrame,
+    baseline: str | None = None,
+    workers: int = 1,
+) -> Comparison:
+    """The comparison of KPI and weekly tables labelled by scenario, all on `seeds`."""
+    base_name = choose_baseline(scenarios, baseline)
     kpi_names = [k for k in KPIS if k in kpis.columns]
     bounds = bounds_table({s.name: s for s in scenarios}, by="scenario")
     summary = stats.summarise_kpis(kpis, kpi_names, by=["scenario"], bounds=bounds)
     differences = stats.paired_differences(kpis, kpi_names, base_name, bounds=bounds)
     return Comparison(
         scenarios=list(scenarios),
-        names=names,
+        names=[s.name for s in scenarios],
         baseline=base_name,
         base_seed=base_seed,
-        replicates=n,
-        seeds=seeds,
+        replicates=len(seeds),
+        seeds=list(seeds),
         kpis=kpis,
-        weekly=experiment.weekly_table(outputs),
+        weekly=weekly,
         summary=summary,
         differences=differences,
         conflict=conflict_costs(summary),
-        pairwise=pairwise(kpis, kpi_names, names, differences, bounds),
+        pairwise=pairwise(kpis, kpi_names, [s.name for s in scenarios], differences, bounds),
         workers=workers,
     )

@@ -80,6 +80,41 @@ def kpi_glossary() -> str:
     )
 
 
+def comparison_cells(
+    summary: pd.DataFrame, differences: pd.DataFrame, alpha: float = 0.05
+) -> pd.DataFrame:
+    """The comparison table's cells: KPIs as rows, scenarios as columns, `mean ± half-width`
+    and `*` where the paired difference to the baseline is significant at `alpha`."""
+    names = list(dict.fromkeys(summary["scenario"]))
+    baseline = str(differences["baseline"].iloc[0])
+    means = summary.set_index(["kpi", "scenario"])
+    p_values = differences.set_index(["kpi", "scenario"])["p_value"]
+    kpis = list(dict.fromkeys(summary["kpi"]))
+    cells = {}
+    for name in names:
+        column = []
+        for kpi in kpis:
+            row = means.loc[(kpi, name)]
+            mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
+            column.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
+        cells[f"{name} (baseline)" if name == baseline else name] = column
+    return pd.DataFrame(cells, index=pd.Index(kpis, name="KPI"))
+
+
+def comparison_legend(
+    summary: pd.DataFrame, differences: pd.DataFrame, level: float = 0.95, alpha: float = 0.05
+) -> str:
+    """The line under the comparison table that says how to read it."""
+    baseline = str(differences["baseline"].iloc[0])
+    n = int(summary["n"].max())
+    return (
+        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates "
+        "([low, high] where the interval is cut at what the KPI can be); "
+        f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
+        "run with the same seeds); - = no value"
+    )
+
+
 def comparison_table(
     summary: pd.DataFrame,
     differences: pd.DataFrame,
@@ -89,27 +124,13 @@ def comparison_table(
 ) -> str:
     """KPIs as rows, their unit, scenarios as columns, `mean ± half-width`, `*` where the
     paired difference to the baseline is significant; a legend line follows the table."""
-    names = list(dict.fromkeys(summary["scenario"]))
-    baseline = str(differences["baseline"].iloc[0])
-    means = summary.set_index(["kpi", "scenario"])
-    p_values = differences.set_index(["kpi", "scenario"])["p_value"]
-    header = tuple(f"{name} (baseline)" if name == baseline else name for name in names)
-    rows = [("KPI", "unit", *header)]
-    for kpi in dict.fromkeys(summary["kpi"]):
-        cells = []
-        for name in names:
-            row = means.loc[(kpi, name)]
-            mark = " " if name == baseline or not p_values.get((kpi, name), 1.0) < alpha else "*"
-            cells.append(f"{mean_pm(row['mean'], row['ci_low'], row['ci_high'])} {mark}")
-        rows.append((kpi, kpi_unit(kpi, currency), *cells))
-    n = int(summary["n"].max())
-    legend = (
-        f"mean ± half-width of the {level:.0%} confidence interval over {n} replicates "
-        "([low, high] where the interval is cut at what the KPI can be); "
-        f"* = differs from {baseline} at the {alpha:.0%} level (paired t-test on replicates "
-        "run with the same seeds); - = no value"
-    )
-    return _columns(rows, left=2) + "\n" + legend
+    cells = comparison_cells(summary, differences, alpha)
+    rows = [("KPI", "unit", *cells.columns)]
+    rows += [
+        (kpi, kpi_unit(kpi, currency), *row)
+        for kpi, row in zip(cells.index, cells.to_numpy().tolist(), strict=True)
+    ]
+    return _columns(rows, left=2) + "\n" + comparison_legend(summary, differences, level, alpha)
 
 
 def settings_table(differing: dict[str, list[object]], names: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from channelsim.experiments import stats
-from channelsim.output import charts, fonts
+from channelsim.output import charts, fonts, network
 from channelsim.storage import results
 
 if TYPE_CHECKING:
@@ -35,24 +35,30 @@ COMPARE_FILES = [
 ]
 
 
-def save_run(run: RunResults, out: Path, command: str = "") -> Path:
-    """Write the folder `channelsim run` writes, holding its lock."""
+def save_run(run: RunResults, out: Path, command: str = "", excel: bool = False) -> Path:
+    """Write the folder `channelsim run` writes, holding its lock (`results.xlsx` if `excel`)."""
     folder = results.ResultsDir(out)
     folder.check()
     with folder.locked():
-        _write_run(run, folder, command)
+        _write_run(run, folder, command, excel)
     return Path(out)
 
 
-def _write_run(run: RunResults, folder: results.ResultsDir, command: str) -> None:
+def _write_run(
+    run: RunResults, folder: results.ResultsDir, command: str, excel: bool = False
+) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
+    figures = {
+        **charts.run_charts(run.kpis, run.weekly, run.scenario.currency),
+        **network.network_figures([run.scenario]),
+    }
     with fonts.cjk_fallback():
-        charts.save_figures(
-            charts.run_charts(run.kpis, run.weekly, run.scenario.currency), folder.file("charts")
-        )
+        charts.save_figures(figures, folder.file("charts"))
+    if excel:
+        write_workbook(folder.file("results.xlsx"), workbook(run))
     folder.complete(
         results.manifest(
             command,
@@ -62,26 +68,30 @@ def _write_run(run: RunResults, folder: results.ResultsDir, command: str) -> Non
             replicates=len(run.seeds),
             seeds=run.seeds,
             workers=run.workers,
-            files=RUN_FILES,
+            files=RUN_FILES + (["results.xlsx"] if excel else []),
         )
     )
 
 
-def save_comparison(job: Comparison, out: Path, command: str = "", lock: bool = True) -> Path:
+def save_comparison(
+    job: Comparison, out: Path, command: str = "", lock: bool = True, excel: bool = False
+) -> Path:
     """Write the folder `channelsim compare` writes, holding its lock (unless the caller
     holds it already: `lock=False`)."""
     folder = results.ResultsDir(out)
     folder.check()
     if lock:
         with folder.locked():
-            _write_comparison(job, folder, command)
+            _write_comparison(job, folder, command, excel)
     else:
-        _write_comparison(job, folder, command)
+        _write_comparison(job, folder, command, excel)
     job.folder = Path(out)
     return Path(out)
 
 
-def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str) -> None:
+def _write_comparison(
+    job: Comparison, folder: results.ResultsDir, command: str, excel: bool = False
+) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), job.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), job.weekly)
@@ -93,7 +103,10 @@ def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str)
         figures = charts.compare_charts(
             job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
         )
+        figures.update(network.network_figures(job.scenarios))
         charts.save_figures(figures, folder.file("charts"))
+    if excel:
+        write_workbook(folder.file("results.xlsx"), workbook(job))
     folder.complete(
         results.manifest(
             command,
@@ -109,9 +122,35 @@ def _write_comparison(job: Comparison, folder: results.ResultsDir, command: str)
             workers=job.workers,
             statistics=stats.METHOD,
             currency=job.scenarios[0].currency,
-            files=COMPARE_FILES,
+            files=COMPARE_FILES + (["results.xlsx"] if excel else []),
         )
     )
+
+
+def workbook(job: RunResults | Comparison) -> bytes:
+    """The Excel workbook of a run or a comparison, as bytes."""
+    from channelsim.experiments.comparison import Comparison
+    from channelsim.output import excel
+
+    if isinstance(job, Comparison):
+        return excel.comparison_workbook(
+            job.names,
+            job.baseline,
+            [s.model_dump(mode="json") for s in job.scenarios],
+            job.kpis,
+            job.weekly,
+            job.summary,
+            job.differences,
+        )
+    return excel.run_workbook(
+        job.scenario.model_dump(mode="json"), job.kpis, job.weekly, job.summary
+    )
+
+
+def write_workbook(path: Path, data: bytes) -> Path:
+    """Write workbook bytes atomically."""
+    results.atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return path
 
 
 def _versions(*packages: str) -> dict[str, str]:

@@ -485,13 +485,19 @@ def _charts(folder: Path) -> str:
             left_out.append(f"{pngs[stem]}: not a PNG image")
             continue
         data = base64.b64encode(raw).decode("ascii")
-        caption = escape(CAPTIONS.get(stem, stem.replace("_", " ")))
+        caption = escape(CAPTIONS.get(stem) or _default_caption(stem))
         figures.append(
             f'<figure id="{escape(stem)}"><img src="data:image/png;base64,{data}" '
             f'alt="{escape(stem.replace("_", " "))}"><figcaption>{caption}</figcaption></figure>'
         )
     notes = "".join(f'<p class="note">Left out: {escape(text)}</p>' for text in left_out)
     return "\n".join(figures) + notes or '<p class="note">No charts in this folder.</p>'
+
+
+def _default_caption(stem: str) -> str:
+    if stem.startswith("network_"):
+        return f"The channel network of {stem.removeprefix('network_')}, drawn from its settings."
+    return stem.replace("_", " ")
 
 
 def _settings_table(scenarios: list[dict[str, Any]], names: list[str]) -> str:
