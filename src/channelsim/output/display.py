@@ -14,7 +14,7 @@ SIGNIFICANT = 4  # a number on its own
 INTERVAL_SIGNIFICANT = 2  # an interval's half-width; its mean is rounded to the same place
 
 
-def _place(value: float, significant: int) -> int:
+def significant_places(value: float, significant: int) -> int:
     """Decimal places that keep `significant` figures of `value` (negative: round to tens...)."""
     return significant - 1 - math.floor(math.log10(abs(value)))
 
@@ -37,7 +37,7 @@ def number(value: float | None, significant: int = SIGNIFICANT) -> str:
         return "-"
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else str(value)
-    return fixed(value, _place(value, significant), strip=True)
+    return fixed(value, significant_places(value, significant), strip=True)
 
 
 def interval_places(mean: float, low: float, high: float) -> int | None:
@@ -46,7 +46,7 @@ def interval_places(mean: float, low: float, high: float) -> int | None:
     if any(math.isnan(v) for v in (mean, low, high)):
         return None
     width = max(high - mean, mean - low)
-    return _place(width, INTERVAL_SIGNIFICANT) if width > 0 else None
+    return significant_places(width, INTERVAL_SIGNIFICANT) if width > 0 else None
 
 
 def summary_table(summary: pd.DataFrame) -> str:

@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from channelsim.model.kpis import KPI_DEFINITIONS
 from channelsim.output.charts import MONEY_PARTS
-from channelsim.output.display import kpi_decimals
+from channelsim.output.display import SIGNIFICANT, significant_places
 from channelsim.scenario.differences import differing_settings, flatten
 
 ALPHA = 0.05
@@ -49,11 +49,9 @@ class _Book:
         self.numbers: dict[int, Any] = {}
 
     def number_format(self, kpi: str, value: float) -> Any:
-        """The terminal table's precision for this KPI and value (`display.kpi_decimals`)."""
-        decimals = kpi_decimals(kpi, value)
-        if decimals is None:  # not a KPI: whole numbers from 1,000, one decimal from 10
-            big = not np.isfinite(value) or value == 0 or abs(value) >= 1000
-            decimals = 0 if big else 1 if abs(value) >= 10 else 3
+        """The terminal tables' precision rule: `display.SIGNIFICANT` significant figures."""
+        finite = np.isfinite(value) and value != 0
+        decimals = min(max(significant_places(value, SIGNIFICANT), 0), 6) if finite else 0
         if decimals not in self.numbers:
             pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
             self.numbers[decimals] = self.book.add_format({"num_format": pattern})
