@@ -101,6 +101,7 @@ class ChannelModel(mesa.Model):
             self.streams.market,
             self.tables,
         )
+        self.territories = state.Territories(self.state.rep_slot, self.reps.region.size)
         self.weekly = metrics.WeeklyTable()
         self.quarter_attainments: list[float] = []
         self.dealers_exited = 0

@@ -31,8 +31,13 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     rng, sc = world.streams.choice, world.scenario
     gumbel = rng.gumbel(size=(idx.size, len(CHANNELS)))
     capture_draw = rng.random(idx.size)
-    claim_noise = world.streams.claims.gamma(
-        sc.insurance.claim_dispersion, 1.0 / sc.insurance.claim_dispersion, size=idx.size
+    # The claims stream serves insurance alone: without insurance it is never drawn.
+    claim_noise = (
+        world.streams.claims.gamma(
+            sc.insurance.claim_dispersion, 1.0 / sc.insurance.claim_dispersion, size=idx.size
+        )
+        if sc.insurance.enabled
+        else np.ones(idx.size)
     )
     if idx.size == 0:
         return

@@ -158,7 +158,7 @@ def record_stocks(
     w["customers_active"] = float(np.count_nonzero(is_ours(incumbent)))
     w["dealers_active"] = float(dealers_active.sum())
     w["reps_active"] = float(reps_occupied.sum())
-    w["crm_share"] = float(crm.mean()) if crm.size else 0.0
+    w["crm_share"] = np.count_nonzero(crm) / crm.size if crm.size else 0.0  # = crm.mean()
 
 
 @dataclass(frozen=True)

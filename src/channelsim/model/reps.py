@@ -13,7 +13,7 @@ from channelsim.model import sales_management
 from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
-from channelsim.model.state import QUARTER, World, declined, potential
+from channelsim.model.state import QUARTER, World, declined
 
 # Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
 PRIOR_VISITS = float(QUARTER)
@@ -136,11 +136,7 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> NDArray:
     unit = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
     priority = pop.volume[cand] * unit * (1.0 + st.tied[cand])
     jitter = rng.random(cand.size)
-    cslot = st.rep_slot[cand]
-    order = np.lexsort((jitter, -priority, cslot))
-    sorted_slot = cslot[order]
-    rank = np.arange(order.size) - np.searchsorted(sorted_slot, sorted_slot, side="left")
-    visited = cand[order[rank < capacity[sorted_slot]]]
+    visited = cand[salesforce.best_first(st.rep_slot[cand], priority, jitter, capacity)]
     if visited.size == 0:
         return visited
     w["rep_visits"] += float(visited.size)
@@ -193,15 +189,11 @@ def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
 
 def set_quotas(world: World, list_price: float) -> None:
     """Next quarter's quotas, from territory potential at the current list price."""
-    reps, sc, st = world.reps, world.scenario, world.state
+    reps, sc, _st = world.reps, world.scenario, world.state
     n = reps.region.size
     if n == 0:
         return
-    territory = np.bincount(
-        np.maximum(st.rep_slot, 0),
-        weights=potential(world.population, world.segments, list_price) * (st.rep_slot >= 0),
-        minlength=n,
-    )
+    territory = world.territories.potential(world.population, world.segments, list_price)
     noise = world.streams.people.standard_normal(n) * sc.reps.quota.noise
     if sc.reps.quota.method == "data_driven":
         quota = salesforce.data_driven_quota(territory, sc.reps.quota.target_share)
@@ -269,8 +261,7 @@ def turnover(world: World, w: dict) -> None:
     reps.vacancy = np.where(quits, att.hiring_delay_weeks, reps.vacancy)
     world.rep_quits += int(quits.sum())
     w["rep_quits"] += quits.sum()
-    in_slot = np.flatnonzero(st.rep_slot >= 0)
-    affected = in_slot[quits[st.rep_slot[in_slot]]]
+    affected = world.territories.customers(np.flatnonzero(quits))
     tied = affected[st.tied[affected]]
     leaving = tied[~st.crm[tied] & (pop.incumbent[tied] == REP)]
     w["customers_lost_rep_departure"] += leaving.size

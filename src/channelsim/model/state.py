@@ -158,6 +158,40 @@ class Streams:
         return cls(*rng.spawn(9))
 
 
+class Territories:
+    """Each rep slot's customers (fixed for a run), found without scanning every customer,
+    and the slots' quarterly potential, computed again only when the list price moves.
+    """
+
+    def __init__(self, rep_slot: NDArray[np.int32], slots: int) -> None:
+        self.rep_slot = rep_slot
+        has = np.flatnonzero(rep_slot >= 0)
+        self._order = has[np.argsort(rep_slot[has], kind="stable")]
+        counts = np.bincount(rep_slot[has], minlength=slots)
+        self._ends = np.cumsum(counts)
+        self._starts = self._ends - counts
+        self._potential: tuple[float, NDArray[np.float64]] | None = None
+
+    def customers(self, slots: NDArray[np.intp]) -> NDArray[np.intp]:
+        """The customers of these slots, in increasing order."""
+        parts = [self._order[self._starts[s] : self._ends[s]] for s in slots]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+
+    def potential(
+        self, population: Population, segments: SegmentTable, list_price: float
+    ) -> NDArray[np.float64]:
+        """Each slot's quarterly potential at `list_price` (see `potential`)."""
+        if self._potential is None or self._potential[0] != list_price:
+            slot = self.rep_slot
+            territory = np.bincount(
+                np.maximum(slot, 0),
+                weights=potential(population, segments, list_price) * (slot >= 0),
+                minlength=self._starts.size,
+            )
+            self._potential = (list_price, territory)
+        return self._potential[1]
+
+
 class World(Protocol):
     """What the weekly stages read and update (`ChannelModel` is one)."""
 
@@ -171,6 +205,7 @@ class World(Protocol):
     reps: RepForce
     dealers: DealerNetwork
     state: CustomerState
+    territories: Territories
     general_agent_margin: NDArray[np.float64]
     general_agent_purchases_qtd: NDArray[np.float64]
     decisions: Decisions

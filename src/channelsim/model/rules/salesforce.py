@@ -162,3 +162,42 @@ def participation_salary(
     premium = 0.5 * risk_aversion * noise**2 * beta**2
     alpha = market_pay - beta * np.asarray(output, dtype=float) + 0.5 * cost * e**2 + premium
     return np.maximum(0.0, alpha)
+
+
+def best_first(
+    seller: NDArray, priority: NDArray, jitter: NDArray, capacity: NDArray
+) -> NDArray[np.intp]:
+    """Which candidates each seller visits: its best `capacity` by priority (ties by jitter).
+
+    Returns positions into the candidate arrays ordered by seller, priority (highest
+    first), jitter, then position: exactly the first `capacity[s]` entries of seller s in
+    `np.lexsort((jitter, -priority, seller))`. Only candidates that can still make a
+    seller's cut are sorted (a seller sees far more candidates than it has visits), and
+    that cut is found by a partial sort of each over-subscribed seller's priorities.
+    """
+    neg = -np.asarray(priority, dtype=float)
+    counts = np.bincount(seller, minlength=capacity.size)
+    limit = np.ceil(capacity)  # positions r < capacity are the r < ceil(capacity)
+    keep_all = ~(counts > limit)  # also when capacity is NaN: the final cut decides
+    threshold = np.full(capacity.size, np.inf)
+    over = np.flatnonzero(~keep_all)
+    if over.size:
+        narrow = np.int16 if capacity.size <= np.iinfo(np.int16).max else np.int32
+        by_seller = np.argsort(seller.astype(narrow), kind="stable")
+        starts = np.cumsum(counts) - counts
+        for s in over:
+            k = int(limit[s])
+            if k <= 0:
+                threshold[s] = -np.inf
+                continue
+            own = neg[by_seller[starts[s] : starts[s] + counts[s]]]
+            cut = np.partition(own, k - 1)[k - 1]
+            if np.isnan(cut):  # fewer than k numbers: NaNs come last, keep everyone
+                keep_all[s] = True
+            else:
+                threshold[s] = cut
+    keep = np.flatnonzero(keep_all[seller] | (neg <= threshold[seller]))
+    order = keep[np.lexsort((jitter[keep], neg[keep], seller[keep]))]
+    sorted_seller = seller[order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_seller, sorted_seller, side="left")
+    return order[rank < capacity[sorted_seller]]
