@@ -189,7 +189,7 @@ def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
 
 def set_quotas(world: World, list_price: float) -> None:
     """Next quarter's quotas, from territory potential at the current list price."""
-    reps, sc, _st = world.reps, world.scenario, world.state
+    reps, sc = world.reps, world.scenario
     n = reps.region.size
     if n == 0:
         return
