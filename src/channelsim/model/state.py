@@ -166,7 +166,9 @@ class Territories:
     def __init__(self, rep_slot: NDArray[np.int32], slots: int) -> None:
         self.rep_slot = rep_slot
         has = np.flatnonzero(rep_slot >= 0)
-        self._order = has[np.argsort(rep_slot[has], kind="stable")]
+        narrow = rep_slot[has].astype(np.int16) if slots <= np.iinfo(np.int16).max else None
+        key = rep_slot[has] if narrow is None else narrow  # a radix sort for 16-bit keys
+        self._order = has[np.argsort(key, kind="stable")]
         counts = np.bincount(rep_slot[has], minlength=slots)
         self._ends = np.cumsum(counts)
         self._starts = self._ends - counts
@@ -426,8 +428,12 @@ def assign_within_region(
         return out
     order = np.argsort(server_region, kind="stable")
     sorted_region = server_region[order]
-    first = np.searchsorted(sorted_region, customer_region, side="left")
-    last = np.searchsorted(sorted_region, customer_region, side="right")
+    # Where each region's servers start and end, looked up per customer: the same positions
+    # as searching for every customer's region, without a binary search per customer.
+    low = int(customer_region.min()) if customer_region.size else 0
+    regions = np.arange(low, int(customer_region.max(initial=low)) + 1)
+    first = np.searchsorted(sorted_region, regions, side="left")[customer_region - low]
+    last = np.searchsorted(sorted_region, regions, side="right")[customer_region - low]
     count = last - first
     has = count > 0
     pick = first[has] + np.minimum((draw[has] * count[has]).astype(np.int64), count[has] - 1)
