@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARALLEL = ROOT / "scenarios" / "parallel.yaml"
 SMALL = {
     "weeks": 26,
+    "warmup_weeks": 0,  # the recovery tests are about the fit, not the start-up transient
     "market.segments.large_accounts.customers": 10,
     "market.segments.smes.customers": 60,
     "market.segments.individuals.customers": 120,

@@ -108,9 +108,10 @@ def compare(
     click.echo(printable(display.comparison_table(job.summary, job.differences, currency=currency)))
     click.echo(printable("\n" + display.conflict_table(job.conflict, currency)))
     if excel:
-        from channelsim.output.folders import workbook, write_workbook
+        from channelsim.output.folders import workbook
 
-        click.echo(printable(f"Excel: {write_workbook(out / 'results.xlsx', workbook(job))}"))
+        written = results.ResultsDir(out).add_file("results.xlsx", workbook(job))
+        click.echo(printable(f"Excel: {written}"))
     if make_report:
         click.echo(printable(f"\nReport: {write_report(out)}"))
     click.echo(printable(f"\nResults in {out}"))

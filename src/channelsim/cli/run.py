@@ -102,9 +102,10 @@ def run(
         )
     click.echo(f"{name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
     if excel:
-        from channelsim.output.folders import workbook, write_workbook
+        from channelsim.output.folders import workbook
 
-        click.echo(printable(f"Excel: {write_workbook(out / 'results.xlsx', workbook(job))}"))
+        written = results.ResultsDir(out).add_file("results.xlsx", workbook(job))
+        click.echo(printable(f"Excel: {written}"))
     click.echo(display.summary_table(job.summary))
     click.echo(f"\nResults in {printable(str(out))}")
 

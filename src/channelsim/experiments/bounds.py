@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from channelsim.experiments.resources import customer_count
 from channelsim.model import kpis
 from channelsim.scenario.schema import Scenario
 
@@ -25,12 +26,14 @@ def kpi_bounds(scenario: Scenario) -> dict[str, tuple[float, float]]:
         k.name: (k.bounds[0], math.inf if k.bounds[1] is None else k.bounds[1])
         for k in kpis.CATALOGUE
     }
-    regions = len(scenario.market.regions)
-    customers = sum(
-        sum(s.customers.values()) if isinstance(s.customers, dict) else s.customers * regions
-        for s in scenario.market.segments
+    customers = customer_count(scenario)
+    population = scenario.market.population
+    table = population.data.dealers if population and population.data else None
+    dealers = (
+        int(table.region.size)
+        if table is not None
+        else sum(scenario.dealer_count(r.name) for r in scenario.market.regions)
     )
-    dealers = sum(scenario.dealer_count(r.name) for r in scenario.market.regions)
     caps = {
         "reps_active": scenario.reps.headcount,
         "dealers_active": dealers if scenario.strategy != "direct" else 0,

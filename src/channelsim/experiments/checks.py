@@ -98,6 +98,13 @@ def _dealer_total(sc: Scenario) -> int:
 
 
 def _customers(sc: Scenario, seg: Segment, region: str) -> int:
+    """Customers of a segment in a region, counted in the scenario or read from its table."""
+    population = sc.market.population
+    if population is not None and population.data is not None:
+        data = population.data
+        s = [x.name for x in sc.market.segments].index(seg.name)
+        r = [x.name for x in sc.market.regions].index(region)
+        return int(((data.segment == s) & (data.region == r)).sum())
     return seg.customers.get(region, 0) if isinstance(seg.customers, dict) else seg.customers
 
 

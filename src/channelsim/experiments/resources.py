@@ -55,6 +55,9 @@ def model_bytes(scenario: Scenario) -> int:
 
 
 def customer_count(scenario: Scenario) -> int:
+    population = scenario.market.population
+    if population is not None and population.data is not None:  # read from a table
+        return int(population.data.region.size)
     regions = len(scenario.market.regions)
     return sum(
         sum(s.customers.values()) if isinstance(s.customers, Mapping) else s.customers * regions

@@ -192,6 +192,19 @@ class ResultsDir:
             raise ResultsError(f"{name!r} would be written outside {self.path}")
         return target
 
+    def add_file(self, name: str, data: bytes) -> Path:
+        """Add a file to a complete folder: written atomically, then listed in its manifest.
+
+        A kill between the two leaves the file unlisted, never a listed file missing.
+        """
+        target = self.file(name)
+        atomic_write(target, lambda tmp: tmp.write_bytes(data))
+        manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        files = manifest.get("files", [])
+        if name not in files:
+            write_json(self.path / "manifest.json", {**manifest, "files": [*files, name]})
+        return target
+
     def complete(self, manifest: dict[str, Any]) -> None:
         """Write the manifest, then drop the marker; every file the manifest lists must exist.
 
