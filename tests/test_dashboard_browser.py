@@ -94,7 +94,8 @@ def kpi_means(page, column: str) -> dict[str, float]:
     means = {}
     for row in table.locator("tbody tr").all():
         cells = [c.inner_text().strip() for c in row.locator("th, td").all()]
-        number = cells[index].split("±")[0].strip().replace(",", "")
+        # "mean ± half-width", or "mean [low, high]" where the interval is cut at a bound
+        number = cells[index].split("±")[0].split("[")[0].strip(" *").replace(",", "")
         if number not in ("", "-"):
             means[cells[0]] = float(number)
     return means
