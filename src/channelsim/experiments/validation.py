@@ -19,7 +19,9 @@ from channelsim.model.channel_model import ChannelModel
 from channelsim.scenario.loading import ScenarioError, load_scenario
 from channelsim.scenario.schema import Scenario
 
-FOLDER = Path(__file__).resolve().parents[3] / "scenarios" / "validation"
+# scenarios/validation, shipped inside the package (a link in the source tree, copies in a
+# wheel) so `channelsim validate-model` works from any install.
+FOLDER = Path(__file__).parent / "validation_scenarios"
 
 
 @dataclass(frozen=True)
