@@ -5,13 +5,15 @@
 
 Runs every bundled scenario (2 replicates, seed 7) through the `channelsim run` command and
 compares kpis.csv and timeseries.parquet column by column, to the bit (the reference's
-columns; columns a change adds are listed, not counted as differences).
+columns; columns a change adds are listed, not counted as differences). `check` writes its
+runs to a private temporary folder, so several checks may run at once.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -64,10 +66,10 @@ def main() -> int:
     if action == "record":
         produce(folder)
         return 0
-    current = folder.parent / (folder.name + "-current")
-    subprocess.run(["rm", "-rf", str(current)], check=True)
-    produce(current)
-    failures = check(folder, current)
+    with tempfile.TemporaryDirectory(prefix="bit-identity-") as scratch:
+        current = Path(scratch)
+        produce(current)
+        failures = check(folder, current)
     print("all identical" if failures == 0 else f"{failures} files differ")
     return 1 if failures else 0
 
