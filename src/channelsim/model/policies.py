@@ -313,101 +313,114 @@ class _Response:
         return np.interp(cost, self.grid, self.retail), np.interp(cost, self.grid, self.markup)
 
 
-def _dealer_chain_smooth(
-    decisions: Decisions,
-    econ: Economics,
-    policy: PricingPolicy,
-    sample: DemandSample,
-    reach: DealerReach,
-    current: NDArray,
-) -> Decisions:
-    """Backward induction down the dealer chain on a price grid (logit demand).
+class _SmoothChain:
+    """The dealer chain on a price grid (logit demand, or reach that rises with the markup).
 
     Everything the chain decides moves only the dealer's retail price (and, through the
     dealer's markup, its effort), so demand is tabulated once on a grid of retail prices
     (other channels' prices held) and each tier's response to the cost it faces is
-    tabulated on the same grid, from the dealer upwards; the tiers' actual prices are then
-    found top-down by `best_price` against those tables.
+    tabulated on the same grid, from the dealer upwards (on construction); each tier's
+    actual price is then found by `best_price` against those tables (`_top_down` calls
+    `wholesale`, `agent` and `dealer` in that order).
     """
-    rules = {
-        "wholesale": policy.wholesale,
-        "general_agent": "fixed" if econ.flattened else policy.general_agent,
-        "dealer": policy.dealer,
-    }
-    if "best_response" not in rules.values():
-        return decisions
-    c, floor = econ.unit_cost, econ.price_floor
-    low = min(c, decisions.wholesale)
-    high = max(choke_price(sample), float(current[DEALER]) * 1.05, low + 1e-9)
-    grid = np.linspace(low, high, policy.grid_points)
-    rows = np.repeat(current[None, :], grid.size, axis=0)
-    rows[:, DEALER] = np.maximum(floor, grid)
-    reached = expected_units(sample, rows)
-    unreached = expected_units(sample, current, _without_dealer(sample))[0]
-    margins = _company_margins(current, econ)
-    share_at = _reach_curve(reach)
 
-    def units(retail: NDArray, markup: NDArray) -> tuple[NDArray, NDArray]:
+    def __init__(
+        self,
+        decisions: Decisions,
+        econ: Economics,
+        policy: PricingPolicy,
+        sample: DemandSample,
+        reach: DealerReach,
+        current: NDArray,
+        rules: dict[str, str],
+    ) -> None:
+        self.econ = econ
+        low = min(econ.unit_cost, decisions.wholesale)
+        self.high = max(choke_price(sample), float(current[DEALER]) * 1.05, low + 1e-9)
+        self.grid = np.linspace(low, self.high, policy.grid_points)
+        rows = np.repeat(current[None, :], self.grid.size, axis=0)
+        rows[:, DEALER] = np.maximum(econ.price_floor, self.grid)
+        self.reached = expected_units(sample, rows)
+        self.unreached = expected_units(sample, current, _without_dealer(sample))[0]
+        self.margins = _company_margins(current, econ)
+        self.share_at = _reach_curve(reach)
+        self.dealer_response = self._dealer_response(rules["dealer"], decisions.dealer_markup)
+        self.below_company = self._below_company(
+            rules["general_agent"], decisions.general_agent_markup
+        )
+
+    def units(self, retail: NDArray, markup: NDArray) -> tuple[NDArray, NDArray]:
         """Dealer units, and the company's profit on its other channels."""
-        share = share_at(markup)
-        table = [np.interp(retail, grid, reached[:, j]) for j in range(len(CHANNELS))]
+        share = self.share_at(markup)
+        table = [np.interp(retail, self.grid, self.reached[:, j]) for j in range(len(CHANNELS))]
         a = np.stack(np.broadcast_arrays(*table), axis=-1)
-        mixed = share[..., None] * a + (1.0 - share[..., None]) * unreached
-        return share * a[..., DEALER], mixed @ margins
+        mixed = share[..., None] * a + (1.0 - share[..., None]) * self.unreached
+        return share * a[..., DEALER], mixed @ self.margins
 
-    def respond(q: NDArray, own_cost: float) -> NDArray:
+    def _respond(self, q: NDArray, own_cost: float) -> NDArray:
         """Each row's best own price y >= cost x (rows: x on the grid; q: units at each y)."""
+        grid = self.grid
         margin = grid[None, :] - grid[:, None]
         profit = np.where(margin >= 0, (margin - own_cost) * q, -np.inf)
         return _grid_argmax(profit, grid, fallback=grid)
 
-    safe = np.maximum(grid, 1e-12)
-    c_ga, c_d = econ.general_agent_cost, econ.dealer_cost
-    if rules["dealer"] == "best_response":
-        q, _ = units(np.maximum(floor, grid)[None, :], grid[None, :] / safe[:, None] - 1.0)
-        own = respond(q, c_d)
-        dealer = _Response(grid, np.maximum(floor, own), own / safe - 1.0)
-    else:
-        m = decisions.dealer_markup
-        dealer = _Response(grid, np.maximum(floor, grid * (1.0 + m)), np.full(grid.size, m))
-    below = dealer
-    if not econ.flattened:
-        if rules["general_agent"] == "best_response":
-            below = _Response(grid, *dealer.at(respond(units(*dealer.at(grid))[0][None, :], c_ga)))
-        else:
-            below = _Response(grid, *dealer.at(grid * (1.0 + decisions.general_agent_markup)))
+    def _dealer_response(self, rule: str, markup: float) -> _Response:
+        """The dealer's retail price and markup for each cost on the grid."""
+        grid, floor = self.grid, self.econ.price_floor
+        if rule != "best_response":
+            return _Response(
+                grid, np.maximum(floor, grid * (1.0 + markup)), np.full(grid.size, markup)
+            )
+        safe = np.maximum(grid, 1e-12)
+        q, _ = self.units(np.maximum(floor, grid)[None, :], grid[None, :] / safe[:, None] - 1.0)
+        own = self._respond(q, self.econ.dealer_cost)
+        return _Response(grid, np.maximum(floor, own), own / safe - 1.0)
 
-    out = decisions
-    if rules["wholesale"] == "best_response":
+    def _below_company(self, rule: str, markup: float) -> _Response:
+        """Retail price and dealer markup for each wholesale price: the general agent's
+        response (when not flattened) followed by the dealer's."""
+        dealer, grid = self.dealer_response, self.grid
+        if self.econ.flattened:
+            return dealer
+        if rule != "best_response":
+            return _Response(grid, *dealer.at(grid * (1.0 + markup)))
+        q = self.units(*dealer.at(grid))[0][None, :]
+        return _Response(grid, *dealer.at(self._respond(q, self.econ.general_agent_cost)))
+
+    def wholesale(self, was: float) -> float:
+        """The company's best wholesale price against the chain below it."""
+        c = self.econ.unit_cost
 
         def company(w: NDArray) -> NDArray:
-            q, other = units(*below.at(w))
+            q, other = self.units(*self.below_company.at(w))
             return (w - c) * q + other
 
-        out = replace(out, wholesale=best_price(company, c, high, grid.size, out.wholesale))
-    cost = out.wholesale
-    if not econ.flattened:
-        if rules["general_agent"] == "best_response":
-            was = cost * (1.0 + out.general_agent_markup)
-            y = best_price(
-                lambda y: (y - cost - c_ga) * units(*dealer.at(y))[0], cost, high, grid.size, was
-            )
-            out = replace(out, general_agent_markup=_markup(y, cost, out.general_agent_markup))
-        cost = cost * (1.0 + out.general_agent_markup)
-    if rules["dealer"] == "best_response":
-        was = cost * (1.0 + out.dealer_markup)
-        y = best_price(
-            lambda y: (
-                (np.maximum(floor, y) - cost - c_d)
-                * units(np.maximum(floor, y), y / max(cost, 1e-12) - 1.0)[0]
-            ),
+        return best_price(company, c, self.high, self.grid.size, was)
+
+    def agent(self, cost: float, was: float) -> float:
+        """The general agent's best price at this cost, against the dealer's response."""
+        c_ga = self.econ.general_agent_cost
+        return best_price(
+            lambda y: (y - cost - c_ga) * self.units(*self.dealer_response.at(y))[0],
             cost,
-            high,
-            grid.size,
+            self.high,
+            self.grid.size,
             was,
         )
-        out = replace(out, dealer_markup=_markup(y, cost, out.dealer_markup))
-    return out
+
+    def dealer(self, cost: float, was: float) -> float:
+        """The dealer's best price at this cost (its markup also sets its effort)."""
+        floor, c_d = self.econ.price_floor, self.econ.dealer_cost
+        return best_price(
+            lambda y: (
+                (np.maximum(floor, y) - cost - c_d)
+                * self.units(np.maximum(floor, y), y / max(cost, 1e-12) - 1.0)[0]
+            ),
+            cost,
+            self.high,
+            self.grid.size,
+            was,
+        )
 
 
 # --- exact best responses on step demand (deterministic choice) -------------------------
@@ -533,118 +546,118 @@ def envelope(price: NDArray, units: NDArray) -> tuple[NDArray, NDArray]:
     return np.array(hull, dtype=np.int64), np.array(cuts)
 
 
-def _dealer_chain_exact(
-    decisions: Decisions,
-    econ: Economics,
-    policy: PricingPolicy,
-    sample: DemandSample,
-    reach: DealerReach,
-    current: NDArray,
-) -> Decisions:
-    """Backward induction down the dealer chain, exact on step demand.
+class _ExactChain:
+    """The dealer chain, exact on step demand (reach that does not depend on the markup).
 
     The dealer's options are the retail prices just below each customer's switching price
     (and the floor, and a price nobody pays). Each tier above faces the follower's best
     response, a step function of its price with steps where the follower's best option
-    changes (`envelope`); its options are the prices just below those steps. The company
-    picks among its options by its own profit, then each best-responding tier below picks
-    among its options against the actual price above (top down).
+    changes (`envelope`); its options are the prices just below those steps. These are
+    found from the dealer upwards on construction; `_top_down` then lets the company pick
+    among its options by its own profit, and each best-responding tier below pick among
+    its options against the actual price above.
     """
-    rules = {
-        "wholesale": policy.wholesale,
-        "general_agent": "fixed" if econ.flattened else policy.general_agent,
-        "dealer": policy.dealer,
-    }
-    if "best_response" not in rules.values():
-        return decisions
-    c, floor = econ.unit_cost, econ.price_floor
-    c_ga, c_d = econ.general_agent_cost, econ.dealer_cost
-    high = max(choke_price(sample), float(current[DEALER]) * 1.05, c + 1e-9)
-    nudge = _NUDGE * high
-    share = float(_reach_curve(reach)(np.array(decisions.dealer_markup)))
-    reached = Demand(sample)
-    unreached = expected_units(sample, current, _without_dealer(sample))[0]
-    margins = _company_margins(current, econ)
 
-    steps = Steps(reached, current, DEALER)
+    def __init__(
+        self,
+        decisions: Decisions,
+        econ: Economics,
+        sample: DemandSample,
+        reach: DealerReach,
+        current: NDArray,
+        rules: dict[str, str],
+    ) -> None:
+        self.decisions, self.econ, self.rules = decisions, econ, rules
+        floor = econ.price_floor
+        self.high = max(choke_price(sample), float(current[DEALER]) * 1.05, econ.unit_cost + 1e-9)
+        self.nudge = _NUDGE * self.high
+        self.share = float(_reach_curve(reach)(np.array(decisions.dealer_markup)))
+        self.steps = Steps(Demand(sample), current, DEALER)
+        self.unreached = expected_units(sample, current, _without_dealer(sample))[0]
+        self.margins = _company_margins(current, econ)
+        # The dealer's options: just below each switching price, the floor, and no sale.
+        self.switches = self.steps.switch - self.nudge
+        self.retail = np.unique(
+            np.concatenate([np.maximum(floor, self.switches), [max(floor, self.high)]])
+        )
+        self.sold = self.units(self.retail)[:, DEALER]
+        self.dealer_options = self._dealer_options()
+        # The general agent's prices worth charging (its best response) and where it changes.
+        self.ga_options = self.dealer_options
+        if rules["general_agent"] == "best_response":
+            self.ga_sold = self.units(self.dealer_retail(self.ga_options))[:, DEALER]
+            _, self.ga_cuts = envelope(self.ga_options - econ.general_agent_cost, self.ga_sold)
 
-    def units(retail: NDArray) -> NDArray:
+    def units(self, retail: NDArray) -> NDArray:
         """Expected units by channel (columns) at each retail price, other prices held."""
-        return share * steps.units(np.maximum(floor, retail)) + (1.0 - share) * unreached
+        reached = self.steps.units(np.maximum(self.econ.price_floor, retail))
+        return self.share * reached + (1.0 - self.share) * self.unreached
 
-    # The dealer's options: just below each switching price, the floor, and no sale.
-    switches = steps.switch - nudge
-    retail = np.unique(np.concatenate([np.maximum(floor, switches), [max(floor, high)]]))
-    table = units(retail)
-    sold = table[:, DEALER]
+    def _dealer_options(self) -> NDArray:
+        """The costs, just below each change of the dealer's price, worth charging it."""
+        if self.rules["dealer"] == "best_response":
+            _, cuts = envelope(self.retail - self.econ.dealer_cost, self.sold)
+            return cuts - self.nudge
+        m = self.decisions.dealer_markup
+        return np.concatenate([self.switches, [self.econ.price_floor]]) / (1.0 + m)
 
-    # Responses of the chain below each tier, as functions of the price that tier charges.
-    def dealer_retail(cost: NDArray) -> NDArray:
+    def dealer_retail(self, cost: NDArray) -> NDArray:
+        """The dealer's retail price at each cost it may face."""
         cost = np.asarray(cost, dtype=float)
-        if rules["dealer"] != "best_response":
-            return np.maximum(floor, cost * (1.0 + decisions.dealer_markup))
-        profit = (retail[None, :] - c_d - cost[:, None]) * sold[None, :]
-        return retail[np.argmax(profit, axis=1)]
+        if self.rules["dealer"] != "best_response":
+            return np.maximum(self.econ.price_floor, cost * (1.0 + self.decisions.dealer_markup))
+        profit = (self.retail[None, :] - self.econ.dealer_cost - cost[:, None]) * self.sold[None, :]
+        return self.retail[np.argmax(profit, axis=1)]
 
-    if rules["dealer"] == "best_response":
-        _, cuts = envelope(retail - c_d, sold)
-        dealer_options = cuts - nudge  # the dealer's cost just below each change of its price
-    else:
-        m = decisions.dealer_markup
-        dealer_options = np.concatenate([switches, [floor]]) / (1.0 + m)
-
-    ga_options = dealer_options  # general agent's prices worth charging (its best response)
-    if rules["general_agent"] == "best_response":
-        ga_sold = units(dealer_retail(ga_options))[:, DEALER]
-        _, ga_cuts = envelope(ga_options - c_ga, ga_sold)
-
-    def ga_price(w1: NDArray) -> NDArray:
+    def ga_price(self, w1: NDArray) -> NDArray:
+        """The general agent's price to dealers at each wholesale price it may face."""
         w1 = np.asarray(w1, dtype=float)
-        if econ.flattened:
+        if self.econ.flattened:
             return w1
-        if rules["general_agent"] != "best_response":
-            return w1 * (1.0 + decisions.general_agent_markup)
-        profit = (ga_options[None, :] - c_ga - w1[:, None]) * ga_sold[None, :]
-        return ga_options[np.argmax(profit, axis=1)]
+        if self.rules["general_agent"] != "best_response":
+            return w1 * (1.0 + self.decisions.general_agent_markup)
+        options = self.ga_options
+        profit = (options[None, :] - self.econ.general_agent_cost - w1[:, None]) * self.ga_sold[
+            None, :
+        ]
+        return options[np.argmax(profit, axis=1)]
 
-    out = decisions
-    if rules["wholesale"] == "best_response":
-        if econ.flattened:
-            options = dealer_options
-        elif rules["general_agent"] == "best_response":
-            options = ga_cuts - nudge
+    def wholesale(self, was: float) -> float:
+        """The company's best wholesale price among the steps of the chain below it."""
+        c = self.econ.unit_cost
+        if self.econ.flattened:
+            options = self.dealer_options
+        elif self.rules["general_agent"] == "best_response":
+            options = self.ga_cuts - self.nudge
         else:
-            options = dealer_options / (1.0 + decisions.general_agent_markup)
-        options = options[(options >= c) & (options <= high)]
+            options = self.dealer_options / (1.0 + self.decisions.general_agent_markup)
+        options = options[(options >= c) & (options <= self.high)]
 
         def company(w: NDArray) -> NDArray:
-            q = units(dealer_retail(ga_price(w)))
-            return (w - c) * q[:, DEALER] + q @ margins
+            q = self.units(self.dealer_retail(self.ga_price(w)))
+            return (w - c) * q[:, DEALER] + q @ self.margins
 
-        w1 = best_candidate(company, np.concatenate([options, [c]]), out.wholesale)
-        out = replace(out, wholesale=w1)
-    cost = out.wholesale
-    if not econ.flattened:
-        if rules["general_agent"] == "best_response":
-            was = cost * (1.0 + out.general_agent_markup)
-            mine = ga_options[ga_options >= cost]
+        return best_candidate(company, np.concatenate([options, [c]]), was)
 
-            def agent(y: NDArray) -> NDArray:
-                return (y - cost - c_ga) * units(dealer_retail(y))[:, DEALER]
+    def agent(self, cost: float, was: float) -> float:
+        """The general agent's best price at this cost, against the dealer's response."""
+        c_ga = self.econ.general_agent_cost
+        mine = self.ga_options[self.ga_options >= cost]
 
-            y = best_candidate(agent, np.concatenate([mine, [cost]]), was)
-            out = replace(out, general_agent_markup=_markup(y, cost, out.general_agent_markup))
-        cost = cost * (1.0 + out.general_agent_markup)
-    if rules["dealer"] == "best_response":
-        was = max(floor, cost * (1.0 + out.dealer_markup))
-        mine = retail[retail >= cost]
+        def agent(y: NDArray) -> NDArray:
+            return (y - cost - c_ga) * self.units(self.dealer_retail(y))[:, DEALER]
+
+        return best_candidate(agent, np.concatenate([mine, [cost]]), was)
+
+    def dealer(self, cost: float, was: float) -> float:
+        """The dealer's best retail price at this cost."""
+        floor, c_d = self.econ.price_floor, self.econ.dealer_cost
+        mine = self.retail[self.retail >= cost]
 
         def dealer(y: NDArray) -> NDArray:
-            return (y - cost - c_d) * units(y)[:, DEALER]
+            return (y - cost - c_d) * self.units(y)[:, DEALER]
 
-        y = best_candidate(dealer, np.concatenate([mine, [max(cost, floor)]]), was)
-        out = replace(out, dealer_markup=_markup(y, cost, out.dealer_markup))
-    return out
+        return best_candidate(dealer, np.concatenate([mine, [max(cost, floor)]]), max(floor, was))
 
 
 def _dealer_chain(
@@ -655,11 +668,42 @@ def _dealer_chain(
     reach: DealerReach,
     current: NDArray,
 ) -> Decisions:
-    """Exact on step demand when the dealers' reach does not depend on their markup;
-    a grid search for logit demand (or markup-dependent reach)."""
+    """Backward induction down the dealer chain: exact on step demand when the dealers'
+    reach does not depend on their markup; a grid search for logit demand (or
+    markup-dependent reach)."""
+    rules = {
+        "wholesale": policy.wholesale,
+        "general_agent": "fixed" if econ.flattened else policy.general_agent,
+        "dealer": policy.dealer,
+    }
+    if "best_response" not in rules.values():
+        return decisions
     exact = sample.scale == 0 and (reach.elasticity == 0 or reach.weight.sum() <= 0)
-    solve = _dealer_chain_exact if exact else _dealer_chain_smooth
-    return solve(decisions, econ, policy, sample, reach, current)
+    if exact:
+        solved = _ExactChain(decisions, econ, sample, reach, current, rules)
+    else:
+        solved = _SmoothChain(decisions, econ, policy, sample, reach, current, rules)
+    return _top_down(decisions, econ, rules, solved)
+
+
+def _top_down(
+    decisions: Decisions, econ: Economics, rules: dict[str, str], chain: _SmoothChain | _ExactChain
+) -> Decisions:
+    """The dealer chain's prices from the company down: each best-responding tier sets its
+    price against the actual price of the tier above and the responses below it."""
+    out = decisions
+    if rules["wholesale"] == "best_response":
+        out = replace(out, wholesale=chain.wholesale(out.wholesale))
+    cost = out.wholesale
+    if not econ.flattened:
+        if rules["general_agent"] == "best_response":
+            y = chain.agent(cost, cost * (1.0 + out.general_agent_markup))
+            out = replace(out, general_agent_markup=_markup(y, cost, out.general_agent_markup))
+        cost = cost * (1.0 + out.general_agent_markup)
+    if rules["dealer"] == "best_response":
+        y = chain.dealer(cost, cost * (1.0 + out.dealer_markup))
+        out = replace(out, dealer_markup=_markup(y, cost, out.dealer_markup))
+    return out
 
 
 def _reach_curve(reach: DealerReach) -> Callable[[NDArray], NDArray]:
@@ -714,36 +758,72 @@ def _direct_chain(
     rep_rule = policy.rep if econ.reps_sell and econ.commission_rate > 0 else "fixed"
     if "best_response" not in (list_rule, rep_rule):
         return decisions
-    c, floor = econ.unit_cost, econ.price_floor
-    exact = sample.scale == 0
-    share = float(reach.share(np.array(decisions.dealer_markup)))
-    demands = [
-        (weight, Demand(sample, offers))
-        for weight, offers in ((share, None), (1.0 - share, _without_dealer(sample)))
-        if weight > 0
-    ]
-    wholesale_margin = decisions.wholesale - c
-    nudge = _NUDGE * max(choke_price(sample), decisions.list_price)
-    telesales_moves = bool(sample.offers[:, TELESALES].any())
+    direct = _DirectChain(decisions, econ, policy, sample, reach, current)
+    list_price = decisions.list_price
+    if list_rule == "best_response":
+        if rep_rule != "best_response":
+            list_price = direct.list_price_rep_held()
+        elif not econ.online_enabled and not direct.telesales_moves:
+            list_price = direct.list_price_rep_own_price()
+        else:
+            list_price = direct.list_price_rep_anticipated()
+    discount = decisions.rep_discount
+    if rep_rule == "best_response" and econ.rep_max_discount > 0:
+        discount = direct.rep_discount(list_price, decisions.rep_discount)
+    return replace(decisions, list_price=list_price, rep_discount=discount)
 
-    def rows_at(list_price: NDArray, rep_price: NDArray) -> NDArray:
+
+class _DirectChain:
+    """The direct channels' payoffs for pairs (list price P, rep discount), and the company's
+    and the rep's best responses on them; dealer-chain prices are held.
+
+    Customers are mixed over whether their dealer reaches them (`demands`: weight and
+    demand of each case). On step demand (`exact`) the candidates are the prices just below
+    where some customer switches; otherwise a grid search.
+    """
+
+    def __init__(
+        self,
+        decisions: Decisions,
+        econ: Economics,
+        policy: PricingPolicy,
+        sample: DemandSample,
+        reach: DealerReach,
+        current: NDArray,
+    ) -> None:
+        self.decisions, self.econ, self.current = decisions, econ, current
+        self.points = policy.grid_points
+        self.exact = sample.scale == 0
+        share = float(reach.share(np.array(decisions.dealer_markup)))
+        self.demands = [
+            (weight, Demand(sample, offers))
+            for weight, offers in ((share, None), (1.0 - share, _without_dealer(sample)))
+            if weight > 0
+        ]
+        self.choke = choke_price(sample)
+        self.nudge = _NUDGE * max(self.choke, decisions.list_price)
+        self.telesales_moves = bool(sample.offers[:, TELESALES].any())
+
+    def rows_at(self, list_price: NDArray, rep_price: NDArray) -> NDArray:
         """Channel prices for pairs (list price, rep price); online and telesales follow P."""
+        floor, econ = self.econ.price_floor, self.econ
         list_price, rep_price = np.broadcast_arrays(list_price, rep_price)
-        rows = np.repeat(current[None, :], list_price.size, axis=0)
+        rows = np.repeat(self.current[None, :], list_price.size, axis=0)
         rows[:, REP] = np.maximum(floor, rep_price.ravel())
         rows[:, ONLINE] = np.maximum(floor, list_price.ravel() * (1.0 - econ.online_discount))
         rows[:, TELESALES] = np.maximum(floor, list_price.ravel())
         return rows
 
-    def outcome(list_price: NDArray, discount: NDArray) -> tuple[NDArray, NDArray]:
+    def outcome(self, list_price: NDArray, discount: NDArray) -> tuple[NDArray, NDArray]:
         """Rep commission and company profit for pairs (list price, rep discount)."""
+        econ, c = self.econ, self.econ.unit_cost
         list_price, discount = np.broadcast_arrays(list_price, discount)
-        rows = rows_at(list_price, list_price * (1.0 - discount))
-        units = step_units if exact else Demand.units
-        q = sum(weight * units(demand, rows) for weight, demand in demands)
+        rows = self.rows_at(list_price, list_price * (1.0 - discount))
+        units = step_units if self.exact else Demand.units
+        q = sum(weight * units(demand, rows) for weight, demand in self.demands)
         commission = econ.commission_rate * _commission_base(rows[:, REP], econ) * q[:, REP]
         profit = (
-            wholesale_margin * q[:, DEALER]
+            (self.decisions.wholesale - c) * q[:, DEALER]
             + (rows[:, REP] - c) * q[:, REP]
             - commission
             + (rows[:, ONLINE] - c - econ.online_cost_per_unit) * q[:, ONLINE]
@@ -751,101 +831,104 @@ def _direct_chain(
         )
         return commission.reshape(list_price.shape), profit.reshape(list_price.shape)
 
-    def rep_switches(list_price: float) -> NDArray:
+    def rep_switches(self, list_price: float) -> NDArray:
         """Rep prices just below each customer's switching price, at this list price."""
-        rows = rows_at(np.array([list_price]), np.array([list_price]))[0]
-        found = [switch_prices(demand, rows, REP) for _, demand in demands]
-        return np.concatenate(found) - nudge
+        rows = self.rows_at(np.array([list_price]), np.array([list_price]))[0]
+        found = [switch_prices(demand, rows, REP) for _, demand in self.demands]
+        return np.concatenate(found) - self.nudge
 
-    def rep_best_price(list_price: float, low: float, high: float, was: float | None) -> float:
-        """The rep's best own price in [low, high] (its commission), on step demand."""
-
-        def pay(p: NDArray) -> NDArray:
-            return outcome(np.full(p.size, list_price), 1.0 - p / list_price)[0]
-
-        options = rep_switches(list_price)
-        options = options[(options >= low) & (options <= high)]
-        return best_candidate(pay, np.concatenate([options, [high]]), was)
-
-    def rep_response(list_price: float, current_discount: float | None) -> float:
-        if rep_rule != "best_response" or econ.rep_max_discount <= 0:
-            return decisions.rep_discount
-        if not exact:
+    def rep_discount(self, list_price: float, current_discount: float | None) -> float:
+        """The rep's best discount at this list price (its commission), within its authority."""
+        econ = self.econ
+        if not self.exact:
             return best_price(
-                lambda d: outcome(np.full(d.size, list_price), d)[0],
+                lambda d: self.outcome(np.full(d.size, list_price), d)[0],
                 0.0,
                 econ.rep_max_discount,
-                policy.grid_points,
+                self.points,
                 current_discount,
             )
-        low = max(floor, list_price * (1.0 - econ.rep_max_discount))
-        high = max(floor, list_price)
+        low = max(econ.price_floor, list_price * (1.0 - econ.rep_max_discount))
+        high = max(econ.price_floor, list_price)
         was = None if current_discount is None else list_price * (1.0 - current_discount)
-        price = rep_best_price(list_price, low, high, was)
+
+        def pay(p: NDArray) -> NDArray:
+            return self.outcome(np.full(p.size, list_price), 1.0 - p / list_price)[0]
+
+        options = self.rep_switches(list_price)
+        options = options[(options >= low) & (options <= high)]
+        price = best_candidate(pay, np.concatenate([options, [high]]), was)
         return float(np.clip(1.0 - price / list_price, 0.0, econ.rep_max_discount))
 
-    list_price = decisions.list_price
-    if list_rule == "best_response":
-        top = max(choke_price(sample), list_price) / (
-            1.0 - max(econ.rep_max_discount, econ.online_discount)
-        )
-        if rep_rule == "best_response" and not econ.online_enabled and not telesales_moves:
-            # The list price moves nothing the rep's demand depends on: the rep's response
-            # is its own best price, clipped to its authority [P (1 - delta_max), P].
-            if exact:
-                wanted = best_candidate(
-                    lambda p: outcome(p, np.zeros(p.size))[0],
-                    np.concatenate([rep_switches(list_price), [floor, top]]).clip(floor, top),
-                )
-            else:
-                wanted = best_price(
-                    lambda p: outcome(p, np.zeros(p.size))[0], floor, top, policy.grid_points
-                )
+    def _ceiling(self) -> float:
+        """The highest list price worth considering: its discounted prices reach the choke."""
+        econ = self.econ
+        top = max(self.choke, self.decisions.list_price)
+        return top / (1.0 - max(econ.rep_max_discount, econ.online_discount))
 
-            def company(lp: NDArray) -> NDArray:
-                return outcome(lp, np.clip(1.0 - wanted / lp, 0.0, econ.rep_max_discount))[1]
+    def list_price_rep_own_price(self) -> float:
+        """The company's list price when it moves nothing the rep's demand depends on (no
+        online, no telesales): the rep's response is its own best price, clipped to its
+        authority [P (1 - delta_max), P]."""
+        econ, c, floor, top = self.econ, self.econ.unit_cost, self.econ.price_floor, self._ceiling()
+        was = self.decisions.list_price
 
-            if exact:
-                # The rep's price is P below `wanted`, `wanted` up to wanted / (1 - delta_max),
-                # P (1 - delta_max) above: it crosses a switching price y at P = y or
-                # P = y / (1 - delta_max).
-                y = rep_switches(list_price)
-                kinks = [wanted, wanted / (1.0 - econ.rep_max_discount), c, top]
-                options = np.concatenate([y, y / (1.0 - econ.rep_max_discount), kinks])
-                options = options[(options >= c) & (options <= top)]
-                list_price = best_candidate(company, options, decisions.list_price)
-            else:
-                list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
-        elif rep_rule == "best_response":
-            # Anticipated rep responses: a coarse grid of discounts for each list price,
-            # refined by a parabola (cheap enough to nest inside the company's search).
-            # Not exact on step demand (see docs/pricing-policies.md).
-            points = min(policy.grid_points, 41)
-            discounts = np.linspace(0.0, econ.rep_max_discount, points)
+        def rep_pay(p: NDArray) -> NDArray:  # the rep's commission at its own price p
+            return self.outcome(p, np.zeros(p.size))[0]
 
-            def company(lp: NDArray) -> NDArray:
-                commission, _ = outcome(lp[:, None], discounts[None, :])
-                chosen = _grid_argmax(commission, discounts, np.full(lp.size, 0.0))
-                return outcome(lp, chosen)[1]
-
-            list_price = best_price(company, c, top, points, decisions.list_price)
+        if self.exact:
+            candidates = np.concatenate([self.rep_switches(was), [floor, top]])
+            wanted = best_candidate(rep_pay, candidates.clip(floor, top))
         else:
+            wanted = best_price(rep_pay, floor, top, self.points)
 
-            def company(lp: NDArray) -> NDArray:
-                return outcome(lp, np.full(lp.size, decisions.rep_discount))[1]
+        def company(lp: NDArray) -> NDArray:
+            return self.outcome(lp, np.clip(1.0 - wanted / lp, 0.0, econ.rep_max_discount))[1]
 
-            if exact:
-                options = _list_price_switches(
-                    demands, rows_at, decisions.rep_discount, econ, telesales_moves, nudge
-                )
-                options = options[(options >= c) & (options <= top)]
-                list_price = best_candidate(
-                    company, np.concatenate([options, [c, top]]), decisions.list_price
-                )
-            else:
-                list_price = best_price(company, c, top, policy.grid_points, decisions.list_price)
-    discount = rep_response(list_price, decisions.rep_discount)
-    return replace(decisions, list_price=list_price, rep_discount=discount)
+        if not self.exact:
+            return best_price(company, c, top, self.points, was)
+        # The rep's price is P below `wanted`, `wanted` up to wanted / (1 - delta_max),
+        # P (1 - delta_max) above: it crosses a switching price y at P = y or
+        # P = y / (1 - delta_max).
+        y = self.rep_switches(was)
+        kinks = [wanted, wanted / (1.0 - econ.rep_max_discount), c, top]
+        options = np.concatenate([y, y / (1.0 - econ.rep_max_discount), kinks])
+        options = options[(options >= c) & (options <= top)]
+        return best_candidate(company, options, was)
+
+    def list_price_rep_anticipated(self) -> float:
+        """The company's list price anticipating the rep's discount at each list price.
+
+        A coarse grid of discounts for each list price, refined by a parabola (cheap enough
+        to nest inside the company's search). Not exact on step demand (see
+        docs/pricing-policies.md).
+        """
+        points = min(self.points, 41)
+        discounts = np.linspace(0.0, self.econ.rep_max_discount, points)
+
+        def company(lp: NDArray) -> NDArray:
+            commission, _ = self.outcome(lp[:, None], discounts[None, :])
+            chosen = _grid_argmax(commission, discounts, np.full(lp.size, 0.0))
+            return self.outcome(lp, chosen)[1]
+
+        c, was = self.econ.unit_cost, self.decisions.list_price
+        return best_price(company, c, self._ceiling(), points, was)
+
+    def list_price_rep_held(self) -> float:
+        """The company's list price with the rep's discount held."""
+        c, top, was = self.econ.unit_cost, self._ceiling(), self.decisions.list_price
+        discount = self.decisions.rep_discount
+
+        def company(lp: NDArray) -> NDArray:
+            return self.outcome(lp, np.full(lp.size, discount))[1]
+
+        if not self.exact:
+            return best_price(company, c, top, self.points, was)
+        options = _list_price_switches(
+            self.demands, self.rows_at, discount, self.econ, self.telesales_moves, self.nudge
+        )
+        options = options[(options >= c) & (options <= top)]
+        return best_candidate(company, np.concatenate([options, [c, top]]), was)
 
 
 def _list_price_switches(
