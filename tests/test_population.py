@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import channelsim
@@ -15,7 +16,9 @@ from channelsim.cli import main
 from channelsim.errors import ChannelsimError
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.market import DEALER, NO_ONE, REP
+from channelsim.output.network import regions
 from channelsim.scenario import population
+from channelsim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example_crm" / "scenario.yaml"
@@ -256,3 +259,33 @@ def test_without_a_dealer_table_customers_of_regions_with_dealers_have_one(tmp_p
     assert population.summary(sc)["without_dealer"].sum() == 0
     direct = sc.with_overrides({"strategy": "direct"})
     assert population.summary(direct)["without_dealer"].sum() == 3
+
+
+def test_customer_counts_are_the_table_rows_per_region_and_segment(tmp_path: Path) -> None:
+    customers = pd.DataFrame(
+        {
+            "region": ["North", "South", "South", "North", "South"],
+            "segment": ["smes", "smes", "individuals", "smes", "smes"],
+        }
+    )
+    sc = channelsim.load_scenario(write_market(tmp_path, customers=customers))
+    expected = {
+        ("North", "smes"): 2,
+        ("North", "individuals"): 0,
+        ("South", "smes"): 2,
+        ("South", "individuals"): 1,
+    }
+    assert sc.market.customer_counts() == expected
+    pop = ChannelModel(sc, seed=1).population
+    names = [
+        (sc.market.regions[r].name, sc.market.segments[s].name)
+        for r, s in zip(pop.region, pop.segment, strict=True)
+    ]
+    assert {pair: names.count(pair) for pair in expected} == expected
+    assert [region.customers for region in regions(sc)] == [2, 3]  # the network picture
+
+
+def test_counting_a_table_market_needs_its_table_read() -> None:
+    sc = Scenario.model_validate(yaml.safe_load(SCENARIO))  # built in Python, tables unread
+    with pytest.raises(ChannelsimError, match="has not been read"):
+        sc.market.customer_counts()

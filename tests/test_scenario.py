@@ -219,3 +219,13 @@ def test_strategy_files_differ_from_base_only_in_the_channel_set_up(strategy: st
     changed = _differences(base, other)
     assert {path.split(".")[0] for path in changed} <= CHANNEL_SETUP, changed
     assert other["strategy"] == strategy
+
+
+def test_customer_counts_come_from_each_segments_setting(make_scenario) -> None:
+    sc = make_scenario().with_overrides({"market.segments.small.customers": {"North": 5}})
+    assert sc.market.customer_counts() == {
+        ("North", "large"): 60,  # one number: every region
+        ("South", "large"): 60,
+        ("North", "small"): 5,  # a map: the regions it names, 0 elsewhere
+        ("South", "small"): 0,
+    }

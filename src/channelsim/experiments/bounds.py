@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.experiments.resources import customer_count
 from channelsim.model import kpis
 from channelsim.scenario.schema import Scenario
 
@@ -26,7 +25,7 @@ def kpi_bounds(scenario: Scenario) -> dict[str, tuple[float, float]]:
         k.name: (k.bounds[0], math.inf if k.bounds[1] is None else k.bounds[1])
         for k in kpis.CATALOGUE
     }
-    customers = customer_count(scenario)
+    customers = sum(scenario.market.customer_counts().values())
     population = scenario.market.population
     table = population.data.dealers if population and population.data else None
     dealers = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from channelsim.model.rules.pricing import chain_prices, dealer_floor, rep_floor
-from channelsim.scenario.schema import Scenario, Segment
+from channelsim.scenario.schema import Scenario
 
 
 def _n(value: float) -> str:
@@ -97,25 +97,15 @@ def _dealer_total(sc: Scenario) -> int:
     return sum(sc.dealer_count(r.name) for r in sc.market.regions)
 
 
-def _customers(sc: Scenario, seg: Segment, region: str) -> int:
-    """Customers of a segment in a region, counted in the scenario or read from its table."""
-    population = sc.market.population
-    if population is not None and population.data is not None:
-        data = population.data
-        s = [x.name for x in sc.market.segments].index(seg.name)
-        r = [x.name for x in sc.market.regions].index(region)
-        return int(((data.segment == s) & (data.region == r)).sum())
-    return seg.customers.get(region, 0) if isinstance(seg.customers, dict) else seg.customers
-
-
 def valuation_checks(sc: Scenario) -> list[str]:
     """A segment whose highest willingness to pay lies below every price offered to it."""
     offers = _lowest_offers(sc)
     if not offers:
         return []
     out = []
+    counts = sc.market.customer_counts()
     for seg in sc.market.segments:
-        powers = [r.purchasing_power for r in sc.market.regions if _customers(sc, seg, r.name) > 0]
+        powers = [r.purchasing_power for r in sc.market.regions if counts[r.name, seg.name] > 0]
         if not powers:
             continue
         top = seg.valuation.high * max(powers)
@@ -171,10 +161,11 @@ def _unreached_segments(sc: Scenario) -> list[str]:
     dealer_reach = sc.dealers.reach > 0 or sc.dealers.relationship_reach > 0
     rule = sc.engagement.large_accounts
     out = []
+    counts = sc.market.customer_counts()
     for seg in sc.market.segments:
         missed = []
         for region in sc.market.regions:
-            if _customers(sc, seg, region.name) == 0:
+            if counts[region.name, seg.name] == 0:
                 continue
             reps = sellers and not (
                 seg.large_account and rule == "dealer_only" and _uses_dealers(sc)

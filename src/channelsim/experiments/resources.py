@@ -45,23 +45,13 @@ def model_bytes(scenario: Scenario) -> int:
     """Estimated peak memory of one model of `scenario` while it runs."""
     regions = [r.name for r in scenario.market.regions]
     dealers = sum(scenario.dealer_count(r) for r in regions)
+    customers = sum(scenario.market.customer_counts().values())
     return (
         MODEL_OVERHEAD
-        + BYTES_PER_CUSTOMER * customer_count(scenario)
+        + BYTES_PER_CUSTOMER * customers
         + BYTES_PER_DEALER * dealers
         + BYTES_PER_REP * scenario.reps.headcount * len(regions)
         + BYTES_PER_WEEK * scenario.weeks
-    )
-
-
-def customer_count(scenario: Scenario) -> int:
-    population = scenario.market.population
-    if population is not None and population.data is not None:  # read from a table
-        return int(population.data.region.size)
-    regions = len(scenario.market.regions)
-    return sum(
-        sum(s.customers.values()) if isinstance(s.customers, Mapping) else s.customers * regions
-        for s in scenario.market.segments
     )
 
 
@@ -168,10 +158,9 @@ def available_memory() -> int:
 def _biggest(scenario: Scenario) -> str:
     """The settings that drive the estimate, largest first."""
     regions = [r.name for r in scenario.market.regions]
+    customers = sum(scenario.market.customer_counts().values())
     parts: dict[str, int] = {
-        f"{customer_count(scenario):,} customers (market.segments.*.customers)": (
-            BYTES_PER_CUSTOMER * customer_count(scenario)
-        ),
+        f"{customers:,} customers (market.segments.*.customers)": BYTES_PER_CUSTOMER * customers,
         f"{sum(scenario.dealer_count(r) for r in regions):,} dealers (dealers.per_region)": (
             BYTES_PER_DEALER * sum(scenario.dealer_count(r) for r in regions)
         ),

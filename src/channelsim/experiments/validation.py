@@ -69,9 +69,7 @@ def simulate(folder: Path, name: str, overrides: Iterable[str] = ()) -> Outcome:
 def _market(outcome: Outcome) -> tuple[int, float]:
     """Customers N and unit cost c of a one-segment textbook market."""
     sc = outcome.scenario
-    customers = sc.market.segments[0].customers
-    n = customers if isinstance(customers, int) else sum(customers.values())
-    return n, sc.pricing.unit_cost
+    return sum(sc.market.customer_counts().values()), sc.pricing.unit_cost
 
 
 # --- 1. stacked margins ----------------------------------------------------------------

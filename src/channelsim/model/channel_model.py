@@ -30,7 +30,7 @@ from channelsim.model import (
     telesales,
 )
 from channelsim.model.agents import Customer, Dealer, GeneralAgent, SalesRep
-from channelsim.model.market import build_population, population_from_data, segment_table
+from channelsim.model.market import build_population, segment_table
 from channelsim.model.rules.pricing import ChainPrices
 from channelsim.scenario.schema import Scenario
 
@@ -58,12 +58,9 @@ class ChannelModel(mesa.Model):
         self.segments = segment_table(sc.market)
         # A market read from tables (market.population) or drawn from the segments' counts.
         self.tables = sc.market.population.data if sc.market.population else None
-        if self.tables is None:
-            self.population = build_population(sc.market, self.segments, self.streams.market)
-        else:
-            self.population = population_from_data(
-                sc.market, self.segments, self.tables, self.streams.market
-            )
+        self.population = build_population(
+            sc.market, self.segments, self.streams.market, self.tables
+        )
         self.uses_dealers = sc.strategy != "direct"
         self.reps_sell = sc.strategy != "intermediary"
 

@@ -82,95 +82,43 @@ def segment_table(market: Market) -> SegmentTable:
     )
 
 
-def segment_counts(market: Market) -> NDArray[np.int64]:
-    """Customers per (segment, region)."""
-    regions = [r.name for r in market.regions]
-    counts = np.zeros((len(market.segments), len(regions)), dtype=np.int64)
-    for s, seg in enumerate(market.segments):
-        for r, name in enumerate(regions):
-            counts[s, r] = (
-                seg.customers.get(name, 0) if isinstance(seg.customers, dict) else seg.customers
-            )
-    return counts
+def build_population(
+    market: Market,
+    table: SegmentTable,
+    rng: np.random.Generator,
+    data: PopulationData | None = None,
+) -> Population:
+    """Every customer's fixed traits and first purchase date.
 
-
-def build_population(market: Market, table: SegmentTable, rng: np.random.Generator) -> Population:
-    """Draw every customer's fixed traits and first purchase date, cohort by cohort."""
-    counts = segment_counts(market)
-    power = np.array([r.purchasing_power for r in market.regions])
-    regions, segments, values, risks = [], [], [], []
-    for s, seg in enumerate(market.segments):
-        low, high = seg.valuation.low, seg.valuation.high
-        for r in range(counts.shape[1]):
-            n = int(counts[s, r])
-            if n == 0:
-                continue
-            if seg.valuation.distribution == "stratified":
-                unit = (np.arange(n) + 0.5) / n
-            else:
-                unit = rng.random(n)
-            values.append((low + (high - low) * unit) * power[r])
-            risks.append(seg.loss_ratio * rng.gamma(2.0, 0.5, size=n))
-            regions.append(np.full(n, r, dtype=np.int16))
-            segments.append(np.full(n, s, dtype=np.int16))
-    region = np.concatenate(regions) if regions else np.zeros(0, np.int16)
-    segment = np.concatenate(segments) if segments else np.zeros(0, np.int16)
-    value = np.concatenate(values) if values else np.zeros(0)
-    risk = np.concatenate(risks) if risks else np.zeros(0)
-    # Start in steady state: buying windows close uniformly over the first cycle, so some
-    # customers are already part-way through their window in week 0.
+    Customers are the rows of the tables (`data`, from market.population) or, for a market
+    given by counts, each segment's customers in each region, stored cohort by cohort.
+    Valuations and risks are drawn per (segment, region) cohort in that order, for the
+    cohort's customers in storage order. Buying windows close uniformly over the first
+    cycle (a steady start: some customers are already part-way through their window in
+    week 0) unless a renewal month fixes the end of the first one; an annual volume becomes
+    volume per purchase, annual * cycle / 52. What the tables lack is drawn as for counts.
+    """
+    counts = market.customer_counts()
+    cohorts = [counts[r.name, s.name] for s in market.segments for r in market.regions]
+    if data is None:
+        cohort_of = np.repeat(np.arange(len(cohorts)), cohorts)
+        region = (cohort_of % len(market.regions)).astype(np.int16)
+        segment = (cohort_of // len(market.regions)).astype(np.int16)
+    else:
+        region, segment = data.region.astype(np.int16), data.segment.astype(np.int16)
+    value, risk = _valuations_and_risks(market, region, segment, cohorts, rng)
+    n = region.size
     cycle = table.cycle[segment]
-    window_end = (rng.random(region.size) * cycle).astype(np.int32)
+    window_end = (rng.random(n) * cycle).astype(np.int32)
+    volume = table.volume[segment]
+    if data is not None:
+        month = data.renewal_month.astype(np.float64)
+        month_week = np.floor((month - 1) * 52 / 12).astype(np.int32)
+        window_end = np.where(data.renewal_month == UNKNOWN, window_end, month_week % cycle)
+        volume = np.where(np.isnan(data.annual_volume), volume, data.annual_volume * cycle / 52.0)
     due = window_end - table.decision_weeks[segment] + 1
     return Population(
         region=region,
-        segment=segment,
-        volume=table.volume[segment],
-        value=value,
-        risk=risk,
-        due=due.astype(np.int32),
-        window_end=window_end.astype(np.int32),
-        incumbent=np.full(region.size, NO_ONE, dtype=np.int8),
-        bought_before=np.zeros(region.size, dtype=bool),
-    )
-
-
-def population_from_data(
-    market: Market, table: SegmentTable, data: PopulationData, rng: np.random.Generator
-) -> Population:
-    """Customers as the tables give them; what the data lacks is drawn as for counts.
-
-    Valuations and risks are drawn per (segment, region) cohort in table order, like
-    `build_population`; a renewal month fixes the end of the first buying window,
-    otherwise it is drawn uniformly over the first cycle. Annual volume becomes volume
-    per purchase: annual * cycle / 52.
-    """
-    power = np.array([r.purchasing_power for r in market.regions])
-    n = data.size
-    value, risk = np.zeros(n), np.zeros(n)
-    for s, seg in enumerate(market.segments):
-        low, high = seg.valuation.low, seg.valuation.high
-        for r in range(power.size):
-            members = np.flatnonzero((data.segment == s) & (data.region == r))
-            if members.size == 0:
-                continue
-            if seg.valuation.distribution == "stratified":
-                unit = (np.arange(members.size) + 0.5) / members.size
-            else:
-                unit = rng.random(members.size)
-            value[members] = (low + (high - low) * unit) * power[r]
-            risk[members] = seg.loss_ratio * rng.gamma(2.0, 0.5, size=members.size)
-    segment = data.segment.astype(np.int16)
-    cycle = table.cycle[segment]
-    drawn = (rng.random(n) * cycle).astype(np.int32)
-    month_week = np.floor((data.renewal_month.astype(np.float64) - 1) * 52 / 12).astype(np.int32)
-    window_end = np.where(data.renewal_month == UNKNOWN, drawn, month_week % cycle)
-    due = window_end - table.decision_weeks[segment] + 1
-    volume = np.where(
-        np.isnan(data.annual_volume), table.volume[segment], data.annual_volume * cycle / 52.0
-    )
-    return Population(
-        region=data.region.astype(np.int16),
         segment=segment,
         volume=volume,
         value=value,
@@ -180,6 +128,33 @@ def population_from_data(
         incumbent=np.full(n, NO_ONE, dtype=np.int8),
         bought_before=np.zeros(n, dtype=bool),
     )
+
+
+def _valuations_and_risks(
+    market: Market,
+    region: NDArray[np.int16],
+    segment: NDArray[np.int16],
+    cohorts: list[int],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each customer's valuation and risk, drawn cohort by cohort (`cohorts`: customers per
+    (segment, region), segment-major)."""
+    power = np.array([r.purchasing_power for r in market.regions])
+    cohort = segment.astype(np.int64) * power.size + region
+    members_of = np.split(np.argsort(cohort, kind="stable"), np.cumsum(cohorts)[:-1])
+    value, risk = np.zeros(region.size), np.zeros(region.size)
+    for k, members in enumerate(members_of):
+        if members.size == 0:
+            continue
+        seg, r = market.segments[k // power.size], k % power.size
+        low, high = seg.valuation.low, seg.valuation.high
+        if seg.valuation.distribution == "stratified":
+            unit = (np.arange(members.size) + 0.5) / members.size
+        else:
+            unit = rng.random(members.size)
+        value[members] = (low + (high - low) * unit) * power[r]
+        risk[members] = seg.loss_ratio * rng.gamma(2.0, 0.5, size=members.size)
+    return value, risk
 
 
 def utilities(

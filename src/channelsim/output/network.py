@@ -18,7 +18,6 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from channelsim.model.market import segment_counts  # noqa: E402
 from channelsim.model.state import largest_remainder  # noqa: E402
 from channelsim.scenario.schema import Scenario  # noqa: E402
 
@@ -58,7 +57,8 @@ def regions(scenario: Scenario) -> list[RegionNetwork]:
     """Each region's dealers, reps (sellers and channel managers) and customers."""
     market = scenario.market
     names = [r.name for r in market.regions]
-    counts = segment_counts(market)  # (segment, region)
+    per_pair = market.customer_counts()
+    counts = np.array([[per_pair[r, s.name] for r in names] for s in market.segments])
     weight = np.array([s.volume / s.cycle_weeks for s in market.segments])
     heads = largest_remainder(scenario.reps.headcount, (counts * weight[:, None]).sum(axis=0))
     reps_sell = scenario.strategy != "intermediary"

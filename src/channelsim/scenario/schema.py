@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from channelsim.errors import ScenarioError
 from channelsim.scenario.population import PopulationData
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -274,12 +276,7 @@ class Market(Strict):
                     "market.population reads the customers from a table; remove the "
                     "segment's customers count",
                 )
-        total = sum(
-            sum(s.customers.values())
-            if isinstance(s.customers, dict)
-            else (s.customers or 0) * len(regions)
-            for s in self.segments
-        )
+        total = 0 if self.population is not None else sum(self.customer_counts().values())
         if total > MAX_CUSTOMERS:
             raise SettingError(
                 "segments",
@@ -287,6 +284,29 @@ class Market(Strict):
                 "(every customer is simulated)",
             )
         return self
+
+    def customer_counts(self) -> dict[tuple[str, str], int]:
+        """Customers per (region, segment) name, every pair present (0 where none).
+
+        The segments' `customers` settings, or the rows of the customer table of a market
+        read from tables (`market.population`, whose rows the loader has attached).
+        """
+        pairs = [(r.name, s.name) for s in self.segments for r in self.regions]
+        if self.population is None:
+            per = {s.name: s.customers for s in self.segments}
+            return {
+                (region, seg): per[seg].get(region, 0) if isinstance(per[seg], dict) else per[seg]
+                for region, seg in pairs
+            }
+        data = self.population.data
+        if data is None:
+            raise ScenarioError(
+                "market.population: the customer table has not been read; load the scenario "
+                "with channelsim.load_scenario, which reads and checks its tables"
+            )
+        cohort = data.segment.astype(np.int64) * len(self.regions) + data.region
+        counts = np.bincount(cohort, minlength=len(pairs))
+        return {pair: int(n) for pair, n in zip(pairs, counts, strict=True)}
 
 
 PriceRule = Literal["fixed", "best_response", "adaptive"]
