@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -28,9 +28,6 @@ from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
-
-if TYPE_CHECKING:
-    from channelsim.experiments.explore import ExploreDefinition, ExploreOptions, ExploreResult
 
 __all__ = [
     "CalibrationResults",
@@ -352,32 +349,24 @@ def explore(
     if `report`, and can be resumed or analysed again (`resume=True`).
     """
     from channelsim.experiments import explore as explore_
-    from channelsim.output.explore_report import box_sentences
+    from channelsim.output.explore_report import box_sentences, write_outputs
 
     definition = explore_.definition_for(
         scenarios, dict(uncertain), design, samples, replicates, seed
     )
     chosen = explore_.options([s.name for s in scenarios], kpis, decide, find, report)
     with tempfile.TemporaryDirectory(prefix="channelsim-explore-") as scratch:
-        if out is None:  # nothing is kept, so nothing is drawn
-            done = explore_.run(
-                definition,
-                chosen,
-                Path(scratch) / "explore",
-                workers=workers,
-                scheduler=scheduler,
-                on_progress=on_progress,
-            )
-        else:
-            done = run_exploration(
-                definition,
-                chosen,
-                Path(out),
-                workers=workers,
-                scheduler=scheduler,
-                resume=resume,
-                on_progress=on_progress,
-            )
+        kept = out is not None  # a folder that is not kept is not drawn
+        done = explore_.run(
+            definition,
+            chosen,
+            Path(out) if kept else Path(scratch) / "explore",
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume and kept,
+            on_progress=on_progress,
+            draw=write_outputs if kept else None,
+        )
     a = done.analysis
     return ExploreResults(
         recommended=a.decision.scenario,
@@ -391,35 +380,6 @@ def explore(
         runs=done.runs,
         folder=Path(out) if out is not None else None,
         notes=a.notes,
-    )
-
-
-def run_exploration(
-    definition: ExploreDefinition,
-    chosen: ExploreOptions,
-    out: Path,
-    *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    resume: bool = False,
-    command: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
-) -> ExploreResult:
-    """Run a defined exploration (`experiments.explore.define`) into `out`, with its charts
-    and report: what `channelsim explore` calls. Returns `experiments.explore.ExploreResult`."""
-    from channelsim.experiments import explore as explore_
-    from channelsim.output import explore_report
-
-    return explore_.run(
-        definition,
-        chosen,
-        out,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-        command=command,
-        on_progress=on_progress,
-        draw=explore_report.write_outputs,
     )
 
 

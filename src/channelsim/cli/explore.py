@@ -91,9 +91,8 @@ def explore_command(
     """
     from tqdm import tqdm
 
-    from channelsim.api import run_exploration
     from channelsim.experiments import explore, sweep_run
-    from channelsim.output.explore_report import answer_lines
+    from channelsim.output.explore_report import answer_lines, write_outputs
     from channelsim.storage import results
 
     if workers and scheduler:
@@ -118,7 +117,7 @@ def explore_command(
         bar[0].update(done - bar[0].n)
 
     try:
-        result = run_exploration(
+        result = explore.run(
             definition,
             chosen,
             out,
@@ -127,6 +126,7 @@ def explore_command(
             resume=resume,
             command=results.command_line(),
             on_progress=progress,
+            draw=write_outputs,
         )
     except sweep_run.SweepStopped as exc:
         click.echo(f"\nstopped: {exc}", err=True)
