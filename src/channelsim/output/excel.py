@@ -243,12 +243,30 @@ def _charts_sheet(
     summary: pd.DataFrame,
     differences: pd.DataFrame | None,
 ) -> None:
-    """Native Excel charts of the main figures, drawn from a 'Chart data' sheet."""
+    """Native Excel charts of the main figures, drawn from a 'Chart data' sheet.
+
+    Each chart writes its table below the one before (from `row`) and returns the next
+    free row.
+    """
     charts = out.book.add_worksheet("Charts")
     data = out.book.add_worksheet("Chart data")
-    row = 0
+    row = _profit_bars(out, charts, data, 0, names, summary)
+    row = _weekly_profit_lines(out, charts, data, row, names, weekly)
+    row = _money_stack(out, charts, data, row, names, kpis)
+    others = [n for n in names if n != baseline]
+    if differences is not None and others:
+        _difference_bars(out, charts, data, row, baseline, others, summary, differences)
 
-    # 1. Company profit per scenario with its 95% interval as error bars.
+
+def _profit_bars(
+    out: _Book,
+    charts: Worksheet,
+    data: Worksheet,
+    row: int,
+    names: list[str],
+    summary: pd.DataFrame,
+) -> int:
+    """Company profit per scenario with its 95% interval as error bars."""
     profit = summary[summary["kpi"] == "company_profit"].set_index("scenario").reindex(names)
     data.write_row(row, 0, ["scenario", "company profit", "minus", "plus"], out.head)
     for i, name in enumerate(names, start=row + 1):
@@ -271,9 +289,13 @@ def _charts_sheet(
     bars.set_title({"name": "Company profit: mean and 95% interval"})
     bars.set_legend({"none": True})
     charts.insert_chart(0, 0, bars, {"x_scale": 1.2, "y_scale": 1.1})
-    row = last + 2
+    return last + 2
 
-    # 2. Weekly company profit, mean over replicates, a line per scenario.
+
+def _weekly_profit_lines(
+    out: _Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], weekly: pd.DataFrame
+) -> int:
+    """Weekly company profit, mean over replicates, a line per scenario."""
     means = weekly.groupby(["week", "scenario"], sort=False)["company_profit"].mean().unstack()
     means = means.reindex(columns=names).sort_index()
     data.write_row(row, 0, ["week", *names], out.head)
@@ -292,9 +314,13 @@ def _charts_sheet(
     lines.set_title({"name": "Company profit per week (mean over replicates)"})
     lines.set_x_axis({"name": "week"})
     charts.insert_chart(0, 9, lines, {"x_scale": 1.3, "y_scale": 1.1})
-    row = last + 2
+    return last + 2
 
-    # 3. Where the money goes: % of what customers paid, stacked per scenario.
+
+def _money_stack(
+    out: _Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], kpis: pd.DataFrame
+) -> int:
+    """Where the money goes: % of what customers paid, stacked per scenario."""
     parts = _money_parts(kpis, names)
     data.write_row(row, 0, ["part", *names], out.head)
     for i, (label, values) in enumerate(parts.items(), start=row + 1):
@@ -311,12 +337,20 @@ def _charts_sheet(
         )
     stacked.set_title({"name": "Where the money goes (% of what customers paid)"})
     charts.insert_chart(17, 0, stacked, {"x_scale": 1.2, "y_scale": 1.2})
-    row = last + 2
+    return last + 2
 
-    # 4. Headline differences to the baseline, in % of the baseline's mean.
-    others = [n for n in names if n != baseline]
-    if differences is None or not others:
-        return
+
+def _difference_bars(
+    out: _Book,
+    charts: Worksheet,
+    data: Worksheet,
+    row: int,
+    baseline: str,
+    others: list[str],
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+) -> None:
+    """Headline differences to the baseline, in % of the baseline's mean."""
     base = summary[summary["scenario"] == baseline].set_index("kpi")["mean"]
     present = [k for k in HEADLINE_KPIS if k in set(differences["kpi"])]
     table = differences.set_index(["kpi", "scenario"])
