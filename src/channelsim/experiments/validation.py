@@ -74,119 +74,135 @@ def _market(outcome: Outcome) -> tuple[int, float]:
 
 # --- 1. stacked margins ----------------------------------------------------------------
 
+STACKED = "1 stacked margins"
+WHY_UNITS = "one customer: each tier's price is exact for the step demand it faces"
+WHY_PROFIT = "price error x quantity + margin x quantity error, from the lines above"
+
+
+@dataclass(frozen=True)
+class _Textbook:
+    """A one-segment market with valuations U[0, 1]: N customers, unit cost c, and the
+    tolerances its step demand allows (demand falls by one customer per 1/N of the price)."""
+
+    n: int
+    c: float
+
+    @property
+    def a(self) -> float:
+        return self.n * (1.0 - self.c)  # A = a - b c with a = b = N
+
+    def dp(self, below: int) -> float:
+        """One step of the demand a tier faces with `below` best-responding tiers below it."""
+        return 1.0 / self.n * 2**below
+
+    def why_p(self, below: int) -> str:
+        return (
+            f"one step of the demand this tier faces: it loses a customer every "
+            f"2^{below}/N = {self.dp(below):g} of its price (exact best response on step demand)"
+        )
+
+    def profit_tol(self, margin: float, quantity: float, below: int = 0) -> float:
+        return self.dp(below) * quantity + margin * 1.0  # one customer more or less
+
+    def ratio_tol(self, ratio: float, parts: Sequence[tuple[float, float]], base: float) -> float:
+        total = sum(self.a**2 / (4 * self.n) * r for r, _ in parts)
+        spread = sum(t for _, t in parts)
+        return ratio * (spread / total + self.profit_tol((1 - self.c) / 2, self.a / 2) / base)
+
 
 def stacked_margins(folder: Path = FOLDER) -> list[Check]:
     """Spengler: prices, quantities and profits of 1, 2 and 3 tiers, all best responses."""
     integrated = simulate(folder, "integrated")
     two = simulate(folder, "maker_dealer")
     three = simulate(folder, "maker_agent_dealer")
-    n, c = _market(integrated)
-    a = n * (1.0 - c)  # A = a - b c with a = b = N (uniform valuations on [0, 1])
-    step = 1.0 / n  # demand falls by one customer per 1/N of the retail price
-    dq = 1.0
-    why_q = "one customer: each tier's price is exact for the step demand it faces"
+    market = _Textbook(*_market(integrated))
+    base = integrated.per_week("company_profit")
+    return [
+        *_integrated(market, integrated),
+        *_maker_dealer(market, two, base),
+        *_maker_agent_dealer(market, three, base),
+    ]
 
-    def dp(below: int) -> float:
-        """One step of the demand a tier faces with `below` best-responding tiers below it."""
-        return step * 2**below
 
-    def why_p(below: int) -> str:
-        return (
-            f"one step of the demand this tier faces: it loses a customer every "
-            f"2^{below}/N = {dp(below):g} of its price (exact best response on step demand)"
-        )
-
-    why_pi = "price error x quantity + margin x quantity error, from the lines above"
-
-    def profit_tol(margin: float, quantity: float, below: int = 0) -> float:
-        return dp(below) * quantity + margin * dq
-
-    def ratio_tol(ratio: float, parts: Sequence[tuple[float, float]], base: float) -> float:
-        total = sum(a**2 / (4 * n) * r for r, _ in parts)
-        spread = sum(t for _, t in parts)
-        return ratio * (spread / total + profit_tol((1 - c) / 2, a / 2) / base)
-
-    case = "1 stacked margins"
-    pi = a**2 / (4 * n)
-    checks = [
+def _integrated(m: _Textbook, run: Outcome) -> list[Check]:
+    """One tier: the monopoly price (1 + c) / 2 and profit A^2 / 4N."""
+    c, a = m.c, m.a
+    return [
         Check(
-            case, "integrated: price", (1 + c) / 2, integrated.model.prices.online, dp(0), why_p(0)
+            STACKED, "integrated: price", (1 + c) / 2, run.model.prices.online, m.dp(0), m.why_p(0)
         ),
-        Check(case, "integrated: units/week", a / 2, integrated.per_week("units"), dq, why_q),
+        Check(STACKED, "integrated: units/week", a / 2, run.per_week("units"), 1.0, WHY_UNITS),
         Check(
-            case,
+            STACKED,
             "integrated: profit/week",
-            pi,
-            integrated.per_week("company_profit"),
-            profit_tol((1 - c) / 2, a / 2),
-            why_pi,
+            a**2 / (4 * m.n),
+            run.per_week("company_profit"),
+            m.profit_tol((1 - c) / 2, a / 2),
+            WHY_PROFIT,
         ),
     ]
-    base = integrated.per_week("company_profit")
-    w = two.model.prices.general_agent_to_dealer
-    maker2, dealer2 = two.per_week("company_profit"), two.per_week("dealer_margin")
-    tol_m2, tol_d2 = profit_tol((1 - c) / 2, a / 4, 1), profit_tol((1 - c) / 4, a / 4)
-    checks += [
-        Check(case, "maker->dealer: wholesale w", (1 + c) / 2, w, dp(1), why_p(1)),
+
+
+def _maker_dealer(m: _Textbook, run: Outcome, base: float) -> list[Check]:
+    """Two tiers: double marginalisation keeps 3/4 of the integrated profit."""
+    c, a, n = m.c, m.a, m.n
+    w = run.model.prices.general_agent_to_dealer
+    maker, dealer = run.per_week("company_profit"), run.per_week("dealer_margin")
+    tol_m, tol_d = m.profit_tol((1 - c) / 2, a / 4, 1), m.profit_tol((1 - c) / 4, a / 4)
+    return [
+        Check(STACKED, "maker->dealer: wholesale w", (1 + c) / 2, w, m.dp(1), m.why_p(1)),
         Check(
-            case,
+            STACKED,
             "maker->dealer: retail p",
             (3 + c) / 4,
-            two.model.prices.dealer_to_customer,
-            dp(0),
-            why_p(0),
+            run.model.prices.dealer_to_customer,
+            m.dp(0),
+            m.why_p(0),
         ),
-        Check(case, "maker->dealer: units/week", a / 4, two.per_week("units"), dq, why_q),
-        Check(case, "maker->dealer: maker profit/week", a**2 / (8 * n), maker2, tol_m2, why_pi),
-        Check(case, "maker->dealer: dealer profit/week", a**2 / (16 * n), dealer2, tol_d2, why_pi),
+        Check(STACKED, "maker->dealer: units/week", a / 4, run.per_week("units"), 1.0, WHY_UNITS),
         Check(
-            case,
+            STACKED, "maker->dealer: maker profit/week", a**2 / (8 * n), maker, tol_m, WHY_PROFIT
+        ),
+        Check(
+            STACKED, "maker->dealer: dealer profit/week", a**2 / (16 * n), dealer, tol_d, WHY_PROFIT
+        ),
+        Check(
+            STACKED,
             "maker->dealer: total/integrated profit",
             3 / 4,
-            (maker2 + dealer2) / base,
-            ratio_tol(3 / 4, [(1 / 2, tol_m2), (1 / 4, tol_d2)], base),
+            (maker + dealer) / base,
+            m.ratio_tol(3 / 4, [(1 / 2, tol_m), (1 / 4, tol_d)], base),
             "relative profit tolerances of both chains added",
         ),
     ]
-    p3 = three.model.prices
-    maker3 = three.per_week("company_profit")
-    agent3, dealer3 = three.per_week("ga_margin"), three.per_week("dealer_margin")
-    tol_m3 = profit_tol((1 - c) / 2, a / 8, 2)
-    tol_a3, tol_d3 = profit_tol((1 - c) / 4, a / 8, 1), profit_tol((1 - c) / 8, a / 8)
-    checks += [
+
+
+def _maker_agent_dealer(m: _Textbook, run: Outcome, base: float) -> list[Check]:
+    """Three tiers: 7/16 of the integrated profit."""
+    c, a, n = m.c, m.a, m.n
+    p = run.model.prices
+    maker = run.per_week("company_profit")
+    agent, dealer = run.per_week("ga_margin"), run.per_week("dealer_margin")
+    tol_m = m.profit_tol((1 - c) / 2, a / 8, 2)
+    tol_a, tol_d = m.profit_tol((1 - c) / 4, a / 8, 1), m.profit_tol((1 - c) / 8, a / 8)
+    name = "maker->agent->dealer"
+    return [
+        Check(STACKED, f"{name}: w1", (1 + c) / 2, p.company_to_general_agent, m.dp(2), m.why_p(2)),
+        Check(STACKED, f"{name}: w2", (3 + c) / 4, p.general_agent_to_dealer, m.dp(1), m.why_p(1)),
+        Check(STACKED, f"{name}: p", (7 + c) / 8, p.dealer_to_customer, m.dp(0), m.why_p(0)),
+        Check(STACKED, f"{name}: units/week", a / 8, run.per_week("units"), 1.0, WHY_UNITS),
+        Check(STACKED, f"{name}: maker profit", a**2 / (16 * n), maker, tol_m, WHY_PROFIT),
+        Check(STACKED, f"{name}: agent profit", a**2 / (32 * n), agent, tol_a, WHY_PROFIT),
+        Check(STACKED, f"{name}: dealer profit", a**2 / (64 * n), dealer, tol_d, WHY_PROFIT),
         Check(
-            case,
-            "maker->agent->dealer: w1",
-            (1 + c) / 2,
-            p3.company_to_general_agent,
-            dp(2),
-            why_p(2),
-        ),
-        Check(
-            case,
-            "maker->agent->dealer: w2",
-            (3 + c) / 4,
-            p3.general_agent_to_dealer,
-            dp(1),
-            why_p(1),
-        ),
-        Check(case, "maker->agent->dealer: p", (7 + c) / 8, p3.dealer_to_customer, dp(0), why_p(0)),
-        Check(case, "maker->agent->dealer: units/week", a / 8, three.per_week("units"), dq, why_q),
-        Check(case, "maker->agent->dealer: maker profit", a**2 / (16 * n), maker3, tol_m3, why_pi),
-        Check(case, "maker->agent->dealer: agent profit", a**2 / (32 * n), agent3, tol_a3, why_pi),
-        Check(
-            case, "maker->agent->dealer: dealer profit", a**2 / (64 * n), dealer3, tol_d3, why_pi
-        ),
-        Check(
-            case,
-            "maker->agent->dealer: total/integrated",
+            STACKED,
+            f"{name}: total/integrated",
             7 / 16,
-            (maker3 + agent3 + dealer3) / base,
-            ratio_tol(7 / 16, [(1 / 4, tol_m3), (1 / 8, tol_a3), (1 / 16, tol_d3)], base),
+            (maker + agent + dealer) / base,
+            m.ratio_tol(7 / 16, [(1 / 4, tol_m), (1 / 8, tol_a), (1 / 16, tol_d)], base),
             "relative profit tolerances of both chains added",
         ),
     ]
-    return checks
 
 
 # --- 2. dual-channel demand ------------------------------------------------------------
