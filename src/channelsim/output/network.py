@@ -154,6 +154,22 @@ def network_figure(scenario: Scenario) -> Figure:
     ax.set_xlim(-0.2, 10.8)
     ax.set_ylim(-2.5, n - 0.4)
     ax.axis("off")
+    _draw_chains(ax, scenario, rows)
+    _draw_direct_channels(ax, scenario)
+    _draw_engagement_rule(ax, scenario)
+    flat = scenario.flattened and scenario.strategy != "direct"
+    ax.set_title(
+        f"{scenario.name}: strategy {scenario.strategy}"
+        + (" (flattened: the company supplies dealers directly)" if flat else ""),
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _draw_chains(ax, scenario: Scenario, rows: list[RegionNetwork]) -> None:
+    """The company, its general agents, and each region's dealers, reps and customers."""
+    n = len(rows)
     y = {row.name: float(n - 1 - i) for i, row in enumerate(rows)}
     company = _box(
         ax,
@@ -197,6 +213,9 @@ def network_figure(scenario: Scenario) -> Figure:
             if row.sellers:
                 _arrow(ax, reps, customers, "#6a8fbf")
 
+
+def _draw_direct_channels(ax, scenario: Scenario) -> None:
+    """Online and telesales, which sell to every region."""
     online, telesales = scenario.online, scenario.telesales
     online_text = f"Online: {online.discount:.0%} off list" if online.enabled else "Online: off"
     tele_text = (
@@ -214,6 +233,9 @@ def network_figure(scenario: Scenario) -> Figure:
     if online.enabled or telesales.enabled:
         ax.text(6.3, -1.0, "sell to every region's customers", fontsize=8, va="center")
 
+
+def _draw_engagement_rule(ax, scenario: Scenario) -> None:
+    """The rule of engagement on large accounts, in words."""
     rule = scenario.engagement.large_accounts
     pricing = {
         "floors": "floors (the lower floor wins)",
@@ -232,14 +254,6 @@ def network_figure(scenario: Scenario) -> Figure:
         va="center",
         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#b00", "lw": 0.8},
     )
-    flat = scenario.flattened and scenario.strategy != "direct"
-    ax.set_title(
-        f"{scenario.name}: strategy {scenario.strategy}"
-        + (" (flattened: the company supplies dealers directly)" if flat else ""),
-        fontsize=11,
-    )
-    fig.tight_layout()
-    return fig
 
 
 def network_figures(scenarios: list[Scenario]) -> dict[str, Figure]:
