@@ -51,12 +51,17 @@ class ChannelModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
         super().__init__(rng=scenario.seed if seed is None else seed)
-        self.scenario = sc = scenario
+        self.scenario = scenario
         self.streams = state.Streams.spawn(self.rng)
+        self._build_market()
+        self._build_sellers()
+        self._build_books()
 
+    def _build_market(self) -> None:
+        """The customers: read from tables (market.population) or drawn from the counts."""
+        sc = self.scenario
         self.region_names = [r.name for r in sc.market.regions]
         self.segments = segment_table(sc.market)
-        # A market read from tables (market.population) or drawn from the segments' counts.
         self.tables = sc.market.population.data if sc.market.population else None
         self.population = build_population(
             sc.market, self.segments, self.streams.market, self.tables
@@ -64,6 +69,10 @@ class ChannelModel(mesa.Model):
         self.uses_dealers = sc.strategy != "direct"
         self.reps_sell = sc.strategy != "intermediary"
 
+    def _build_sellers(self) -> None:
+        """Rep slots, dealers and general agents (arrays, with their Mesa agent views), then
+        each customer's dealer, rep and incumbent seller."""
+        sc = self.scenario
         regions = len(self.region_names)
         self.reps = state.build_reps(
             sc,
@@ -99,11 +108,15 @@ class ChannelModel(mesa.Model):
             self.tables,
         )
         self.territories = state.Territories(self.state.rep_slot, self.reps.region.size)
+
+    def _build_books(self) -> None:
+        """The weekly table, sales management, first quotas and the starting prices."""
+        sc = self.scenario
         self.weekly = metrics.WeeklyTable()
         self.quarter_attainments: list[float] = []
         self.dealers_exited = 0
         self.management = sales_management.build(
-            sc, self.reps, self.population.size, regions, self.streams.management
+            sc, self.reps, self.population.size, len(self.region_names), self.streams.management
         )
         reps.set_quotas(self, sc.pricing.list_price)
         self.economics = repricing.economics(
