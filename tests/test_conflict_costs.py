@@ -131,3 +131,29 @@ def test_with_three_scenarios_the_report_shows_every_pair(three) -> None:
     kp = pd.read_csv(out / "kpis.csv")
     by = kp.pivot(index="replicate", columns="scenario", values="revenue")
     assert kpi["mean_diff"] == pytest.approx(np.mean(by["assist"] - by["dir"]))
+
+
+def test_exits_are_priced_at_zero_where_conflicts_cannot_drive_a_dealer_out() -> None:
+    for changes in (
+        {"dealers": {"conflict_sensitivity": 0.0, "exit": {"patience_weeks": 2}}},
+        {"dealers": {"conflict_sensitivity": 0.9, "exit": {"enabled": False}}},
+        {"engagement": {"large_accounts": "rep_assists_dealer"}},
+    ):
+        table = kpis(changes)
+        assert (table["conflict_exit_margin_at_risk"] == 0).all(), changes
+
+
+def test_touchier_dealers_put_more_company_margin_at_risk_by_leaving() -> None:
+    def at_risk(sensitivity: float):
+        changes = {"dealers": {"conflict_sensitivity": sensitivity, "exit": {"patience_weeks": 2}}}
+        return kpis(changes, seeds=4)
+
+    mild, touchy = at_risk(0.3), at_risk(0.6)
+    assert (touchy["dealers_exited_dissatisfied"] > 0).all()
+    # Each exit carries the company margin of a working dealer: money, not a count.
+    per_exit = touchy["conflict_exit_margin_at_risk"] / touchy["dealers_exited_dissatisfied"]
+    assert (per_exit > 100).all()
+    assert (
+        touchy["conflict_exit_margin_at_risk"].mean()
+        > 1.5 * mild["conflict_exit_margin_at_risk"].mean()
+    )

@@ -70,6 +70,7 @@ COLUMNS = [
     "rep_attrition_high_skill",
     "management_cost",
     "career_pay",
+    "conflict_exit_margin_at_risk",  # issue 12: appended, so the earlier columns keep their places
 ]
 
 

@@ -3,7 +3,9 @@
 Price erosion is money given away by undercutting; the revenue and channel margin that
 moved to reps are what the dealer channel lost in conflicts the rep won (the company gains
 the margin but pays commission on it); dealer exits while dissatisfied are the exits that
-conflicts drove (dissatisfaction rises only with conflicts lost to reps).
+conflicts drove (dissatisfaction rises only with conflicts lost to reps), and the company
+margin at risk through them prices those exits: each leaving dealer's company margin over
+its last quarter, as a weekly rate, times the weeks left in the run (docs/model.md 3.8).
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ ITEMS = (
     ("conflict_revenue_to_reps", "sales that moved from dealers to reps in conflicts", True),
     ("conflict_margin_to_reps", "general agents' and dealers' margin on those sales", True),
     ("dealers_exited_dissatisfied", "dealers who left while dissatisfied by conflicts", False),
+    (
+        "conflict_exit_margin_at_risk",
+        "company margin through those dealers, at their last quarter's rate, over the weeks left",
+        True,
+    ),
 )
 
 

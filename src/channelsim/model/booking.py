@@ -129,6 +129,8 @@ def pay_channel(world: World, sales: Sales, week: int) -> None:
         dd = st.dealer[sales.idx][by_dealer]
         np.add.at(d.profit_window[:, week % QUARTER], dd, (sales.dealer * units)[by_dealer])
         np.add.at(d.purchases_qtd, dd, (sales.dealer_cost * units)[by_dealer])
+        company_margin = (sales.company - world.scenario.pricing.unit_cost) * units
+        np.add.at(d.company_margin_window[:, week % QUARTER], dd, company_margin[by_dealer])
         ga = d.general_agent[dd]
         has_ga = ga >= 0
         np.add.at(

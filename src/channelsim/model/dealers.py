@@ -107,6 +107,7 @@ def weekly_dynamics(world: World, week: int, w: dict) -> None:
         if leaving.any():
             dissatisfied = leaving & (d.dissatisfaction > cfg.exit.dissatisfaction_threshold)
             w["dealers_exited_dissatisfied"] += dissatisfied.sum()
+            w["conflict_exit_margin_at_risk"] += margin_at_risk(world, dissatisfied, week)
             leave(world, np.flatnonzero(leaving))
             w["dealers_exited"] += leaving.sum()
     # Replacements arrive after their delay.
@@ -115,7 +116,17 @@ def weekly_dynamics(world: World, week: int, w: dict) -> None:
     if due.any():
         arrive(world, np.flatnonzero(due))
     d.profit_window[:, (week + 1) % QUARTER] = 0.0
+    d.company_margin_window[:, (week + 1) % QUARTER] = 0.0
     update_effort(world, world.decisions.dealer_markup)
+
+
+def margin_at_risk(world: World, leaving: NDArray[np.bool_], week: int) -> float:
+    """Company margin that flowed through the `leaving` dealers in their last quarter, at that
+    weekly rate over the weeks left in the run: what their exit puts at risk (docs/model.md)."""
+    sc = world.scenario
+    weeks_left = sc.warmup() + sc.weeks - week - 1
+    weekly = world.dealers.company_margin_window[leaving].sum() / QUARTER
+    return float(weekly * weeks_left)
 
 
 def pay_rebates(world: World, week: int, w: dict) -> None:
@@ -162,6 +173,7 @@ def arrive(world: World, arriving: NDArray) -> None:
     d.dissatisfaction[arriving] = 0.0
     d.strikes[arriving] = 0
     d.profit_window[arriving] = 0.0
+    d.company_margin_window[arriving] = 0.0
     d.replacement[arriving] = -1
     regions = d.region[arriving]
     orphans = np.flatnonzero(

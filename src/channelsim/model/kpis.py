@@ -250,6 +250,12 @@ CATALOGUE: tuple[KPI, ...] = (
     ),
     _money("management_cost", "salaries of the sales managers who coach"),
     _money("career_pay", "pay steps of promoted reps (part of rep_compensation)"),
+    _money(
+        "conflict_exit_margin_at_risk",
+        "company margin (invoiced - cost of goods) that flowed through the dealers who left "
+        "dissatisfied by conflicts, at its rate over each one's last 13 weeks, times the weeks "
+        "left in the run: what their exits put at risk",
+    ),
 )
 
 BY_NAME: dict[str, KPI] = {kpi.name: kpi for kpi in CATALOGUE}

@@ -67,7 +67,10 @@ FLOWS = (
     "forecasts_scored",
     "forecast_total",
     "forecast_realised",
+    # Added later: last in the weekly table too, so older columns keep their places.
+    "conflict_exit_margin_at_risk",
 )
+APPENDED_FLOWS = ("conflict_exit_margin_at_risk",)
 # Stocks, read at the end of each week.
 STOCKS = (
     "customers_active",
@@ -100,7 +103,9 @@ class WeeklyTable:
         table = {name: np.array([row[name] for row in self._rows], dtype=float) for name in names}
         if offset:
             table["week"] = table["week"] - offset
-        return derive(table)
+        table = derive(table)
+        appended = {name: table.pop(name) for name in APPENDED_FLOWS}
+        return {**table, **appended}
 
     def last(self, name: str) -> float:
         return self._rows[-1][name] if self._rows else 0.0

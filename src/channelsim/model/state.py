@@ -93,6 +93,8 @@ class DealerNetwork:
     purchases_qtd: NDArray[np.float64]
     replacement: NDArray[np.int32]
     conflicts_lost: NDArray[np.float64]
+    # company margin (invoiced - cost of goods) on each dealer's sales, by week of the quarter
+    company_margin_window: NDArray[np.float64]
 
 
 @dataclass
@@ -328,6 +330,7 @@ def build_dealers(
         purchases_qtd=np.zeros(n),
         replacement=np.full(n, -1, np.int32),
         conflicts_lost=np.zeros(n),
+        company_margin_window=np.zeros((n, QUARTER)),
     )
 
 

@@ -343,6 +343,7 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
             "conflict_revenue_to_reps",
             "conflict_margin_to_reps",
             "dealers_exited_dissatisfied",
+            "conflict_exit_margin_at_risk",
             "avg_price_index",
         ),
     ),

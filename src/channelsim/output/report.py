@@ -438,8 +438,14 @@ def _conflict_section(folder: Path, names: list[str], currency: str) -> list[str
         "to reps are conflicts the rep won: the company gains that margin but pays "
         "commission on it, and the dealer loses it. Dealers' dissatisfaction rises only "
         "with conflicts they lose; the exits counted here happened while it was above the "
-        "exit threshold, and the sales those dealers would have made show in "
-        "revenue_dealer.</p>",
+        "exit threshold. Their exits are priced as the company margin at risk: for each "
+        "dealer that left, the company's margin on its sales (what the company invoiced "
+        "minus the cost of goods) over its last 13 weeks, as a weekly rate, times the weeks "
+        "left in the run, M<sub>d</sub> = (1/13) &Sigma; (c &minus; unit cost) q &times; "
+        "(T &minus; t &minus; 1). It is what the exits put at risk, not a certain loss: the "
+        "dealers' customers pass to other dealers of the region and a replacement may "
+        "open, so part of it returns; what happened shows in revenue_dealer and "
+        "company_profit.</p>",
         f"<table><tr><th>cost of conflict</th><th>unit</th>{head}</tr>{''.join(rows)}</table>",
     ]
 
