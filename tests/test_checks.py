@@ -108,7 +108,7 @@ def test_validate_strict_turns_warnings_into_exit_2(below_cost: Path) -> None:
     assert "2 warning(s) with --strict" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "optimize", "calibrate", "explore"])
 def test_every_command_that_loads_a_scenario_warns_and_knows_strict(
     below_cost: Path, tmp_path: Path, command: str
 ) -> None:
@@ -116,6 +116,29 @@ def test_every_command_that_loads_a_scenario_warns_and_knows_strict(
         "run": ["run", str(below_cost)],
         "compare": ["compare", str(below_cost), str(SCENARIOS / "direct.yaml")],
         "sweep": ["sweep", str(below_cost), "--param", "reps.capacity=10,12"],
+        "optimize": [
+            "optimize",
+            str(below_cost),
+            "--param",
+            "pricing.list_price=90:110",
+            "--objective",
+            "company_profit:max",
+        ],
+        "calibrate": [
+            "calibrate",
+            str(below_cost),
+            "--observed",
+            str(SCENARIOS / "example_crm" / "observed.yaml"),
+            "--param",
+            "dealers.reach=0.1:0.5",
+        ],
+        "explore": [
+            "explore",
+            str(below_cost),
+            str(SCENARIOS / "direct.yaml"),
+            "--uncertain",
+            "dealers.reach=0.1:0.5",
+        ],
     }[command]
     result = CliRunner().invoke(main, [*args, "--strict", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output

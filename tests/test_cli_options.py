@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import click
 import pandas as pd
+import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
-from channelsim.cli import main
+from channelsim.cli import common, main
 
 
 def _write(folder: Path, name: str, **changes) -> Path:
@@ -59,3 +62,91 @@ def test_scenarios_in_different_currencies_are_not_compared(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "different currencies ('CNY', 'EUR')" in result.stderr
+
+
+# Every command and the shared options it takes (None: the option must be absent).
+SHARED = ("strict", "weeks", "overrides", "seed", "workers", "scheduler", "out", "resume")
+SHARED += ("excel", "quiet", "replicates", "make_report")
+TAKES = {
+    "run": set(SHARED) - {"scheduler", "make_report"},
+    "validate": {"strict", "weeks", "overrides"},
+    "compare": set(SHARED) - {"scheduler", "resume"},
+    "sweep": set(SHARED) - {"make_report"},
+    "sensitivity": set(),
+    "optimize": set(SHARED) - {"excel"},
+    "calibrate": set(SHARED) - {"excel", "make_report"},
+    "explore": set(SHARED) - {"excel"},
+    "report": set(),
+    "dashboard": {"workers"},
+}
+
+
+def _reference() -> dict[str, click.Parameter]:
+    """The shared definitions of cli/common.py, on a command of their own."""
+
+    @click.command()
+    @common.strict_option
+    @common.weeks_option
+    @common.set_option
+    @common.seed_option("X", source="X")
+    @common.workers_option()
+    @common.scheduler_option
+    @common.out_option("X")
+    @common.resume_option("X")
+    @common.excel_option
+    @common.quiet_option
+    @common.replicates_option("X", source="X")
+    @common.report_option
+    def reference(**_: object) -> None:
+        pass
+
+    return {p.name: p for p in reference.params}
+
+
+def _shape(option: click.Parameter) -> tuple:
+    assert isinstance(option, click.Option)
+    return (option.opts, option.secondary_opts, option.is_flag, option.multiple, option.metavar)
+
+
+def _help_pattern(help_text: str) -> str:
+    """The shared help with the command's own phrase (the factories' X) and default free."""
+    escaped = re.escape(help_text).replace("X", ".+")
+    return re.sub(r"default\\ 1", r"default\\ \\d+", escaped)
+
+
+@pytest.mark.parametrize("name", sorted(TAKES))
+def test_shared_options_are_spelled_the_same_on_every_command(name: str) -> None:
+    command = main.get_command(click.Context(main), name)
+    assert command is not None
+    params = {p.name: p for p in command.params}
+    reference = _reference()
+    assert {n for n in SHARED if n in params} == TAKES[name]
+    for option in TAKES[name]:
+        mine, shared = params[option], reference[option]
+        assert _shape(mine) == _shape(shared), (name, option)
+        kind, shared_kind = mine.type.to_info_dict(), shared.type.to_info_dict()
+        if option == "replicates":  # calibrate needs two to estimate a variance
+            assert kind.pop("min") in (1, 2) and shared_kind.pop("min") == 1
+        assert kind == shared_kind, (name, option)
+        assert re.fullmatch(_help_pattern(shared.help or ""), mine.help or ""), (name, option)
+    # -n is --replicates wherever it appears, and no command spells an option two ways.
+    shorts = [o for p in command.params for o in getattr(p, "opts", []) if not o.startswith("--")]
+    assert len(shorts) == len(set(shorts))
+
+
+def test_explore_accepts_weeks_like_run(tmp_path: Path) -> None:
+    a, b = _write(tmp_path, "a"), _write(tmp_path, "b", strategy="direct")
+    out = tmp_path / "out"
+    args = ["explore", a, b, "--uncertain", "dealers.reach=0.2:0.4", "--samples", "2"]
+    args += ["-n", "1", "--weeks", "2", "--out", out, "--quiet"]
+    result = CliRunner().invoke(main, [str(x) for x in args])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["definition"]["overrides"] == ["weeks=2"]
+
+
+def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a")
+    result = CliRunner().invoke(main, ["validate", str(a), "--weeks", "7", "--show"])
+    assert result.exit_code == 0, result.output
+    assert "\nweeks: 7\n" in result.stdout

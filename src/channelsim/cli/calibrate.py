@@ -7,7 +7,22 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import friendly, quiet_option, scenario_argument
+from channelsim.cli.common import (
+    friendly,
+    out_option,
+    quiet_option,
+    replicates_option,
+    resume_option,
+    scenario_argument,
+    scheduler_option,
+    seed_option,
+    set_option,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
+    workers_option,
+)
 
 
 @click.command("calibrate")
@@ -27,17 +42,8 @@ from channelsim.cli.common import friendly, quiet_option, scenario_argument
     help="A parameter to fit and its range (repeatable); PATH=log:LO:HI for a log scale.",
 )
 @click.option("--trials", type=click.IntRange(1, 100_000), default=40, show_default=True)
-@click.option(
-    "--replicates",
-    "-n",
-    type=click.IntRange(2, 10_000),
-    default=4,
-    show_default=True,
-    help="Replicates per trial, on the same seeds for every trial (common random numbers).",
-)
-@click.option(
-    "--seed", type=click.IntRange(0), help="Seed of replicates and sampler (default: scenario's)."
-)
+@replicates_option("per trial", minimum=2, default=4)
+@seed_option("the runs' seeds and the sampler")
 @click.option(
     "--batch",
     type=click.IntRange(1, 1_000),
@@ -52,18 +58,13 @@ from channelsim.cli.common import friendly, quiet_option, scenario_argument
     show_default=True,
     help="Grid points of each parameter's loss profile.",
 )
-@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<name>-calibration-<timestamp>).",
-)
-@click.option("--resume", is_flag=True, help="Continue the unfinished calibration in --out.")
+@weeks_option
+@set_option
+@workers_option()
+@scheduler_option
+@out_option("<name>-calibration")
+@resume_option("calibration")
+@strict_option
 @quiet_option
 @friendly
 def calibrate(
@@ -75,10 +76,13 @@ def calibrate(
     seed: int | None,
     batch: int,
     profile_points: int,
+    weeks: int | None,
+    overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
     out: Path | None,
     resume: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Fit scenario parameters to observed KPIs by simulated method of moments.
@@ -102,7 +106,9 @@ def calibrate(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the calibration")
-    sc = api.load_scenario(scenario)
+    changes = with_weeks(overrides, weeks)
+    sc = api.load_scenario(scenario, changes)
+    warn_about([(str(scenario), sc)], strict)
     out = out or results.default_out("calibration", sc.name)
     bar = tqdm(total=trials, unit="trial", disable=quiet, file=sys.stderr)
 
@@ -111,7 +117,7 @@ def calibrate(
 
     try:
         job = api.calibrate(
-            scenario,
+            sc if changes else scenario,  # a file is named in calibrated.yaml's extends:
             observed,
             params,
             trials=trials,

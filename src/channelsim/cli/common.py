@@ -85,23 +85,16 @@ def _escape(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def set_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="PATH=VALUE",
-        help="Override a scenario setting by its dotted path (repeatable), "
-        "e.g. --set reps.capacity=30 --set engagement.large_accounts=rep_only.",
-    )(fn)
-
-
-workers_option = click.option(
-    "--workers",
-    type=click.IntRange(1, 512),
-    default=1,
-    show_default=True,
-    help="Local worker processes (results are the same for any number).",
+# Options that mean the same on every command, defined once: the same name, short flag,
+# type and help text wherever they appear (tests/test_cli_options.py checks this). Where a
+# command must say what its option counts or continues, the factory takes that one phrase.
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a scenario setting by its dotted path (repeatable), "
+    "e.g. --set reps.capacity=30 --set engagement.large_accounts=rep_only.",
 )
 weeks_option = click.option(
     "--weeks",
@@ -112,6 +105,70 @@ strict_option = click.option(
     "--strict", is_flag=True, help="Treat warnings about the scenario as errors (exit code 2)."
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786 "
+    "(instead of --workers).",
+)
+excel_option = click.option(
+    "--excel", is_flag=True, help="Also write results.xlsx (Excel workbook)."
+)
+report_option = click.option(
+    "--report",
+    "make_report",
+    is_flag=True,
+    help="Also write report.html (one self-contained page).",
+)
+
+
+def workers_option(default: int = 1) -> Callable[..., Any]:
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 512),
+        help=f"Local worker processes (default {default}); results are the same for any number.",
+    )
+
+
+def replicates_option(
+    per: str, minimum: int = 1, default: int | None = None, source: str = "the scenario's"
+) -> Callable[..., Any]:
+    """`-n/--replicates`; `per` says what a replicate is run for ("per scenario"), `source`
+    where the default comes from."""
+    shown = f"default: {default if default is not None else source}"
+    return click.option(
+        "--replicates",
+        "-n",
+        type=click.IntRange(minimum, 100_000),
+        default=default,
+        help=f"Replicates {per}, on the same seeds for every one ({shown}).",
+    )
+
+
+def seed_option(what: str, source: str = "the scenario's") -> Callable[..., Any]:
+    """`--seed`; `what` says what derives from it, `source` where the default comes from."""
+    return click.option(
+        "--seed",
+        type=click.IntRange(0),
+        help=f"Base seed: {what} derive from it (default: {source}).",
+    )
+
+
+def out_option(default: str) -> Callable[..., Any]:
+    """`--out`; `default` is the folder name used without it."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Results folder (default results/{default}-<timestamp>).",
+    )
+
+
+def resume_option(what: str) -> Callable[..., Any]:
+    """`--resume`; `what` names what is continued ("run")."""
+    return click.option(
+        "--resume", is_flag=True, help=f"Continue the unfinished {what} in --out (same options)."
+    )
+
 
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 

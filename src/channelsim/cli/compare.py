@@ -8,10 +8,15 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    excel_option,
     friendly,
     interrupted,
+    out_option,
     printable,
     quiet_option,
+    replicates_option,
+    report_option,
+    seed_option,
     set_option,
     strict_option,
     warn_about,
@@ -25,30 +30,17 @@ from channelsim.cli.common import (
 @click.argument(
     "scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
-@click.option(
-    "--replicates",
-    "-n",
-    type=click.IntRange(1, 100_000),
-    help="Replicates per scenario (default: the first scenario's).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    help="Base seed of the replicate seeds shared by all scenarios (default: the first's).",
-)
+@replicates_option("per scenario", source="the first scenario's")
+@seed_option("the replicate seeds, shared by all scenarios,", source="the first scenario's")
 @click.option("--baseline", metavar="NAME", help="Scenario to compare against (default: first).")
 @weeks_option
 @set_option
-@workers_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<names>-compare-<timestamp>).",
-)
+@workers_option()
+@out_option("<names>-compare")
 @strict_option
 @quiet_option
-@click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
-@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
+@report_option
+@excel_option
 @friendly
 def compare(
     scenarios: tuple[Path, ...],
@@ -57,7 +49,7 @@ def compare(
     baseline: str | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int,
+    workers: int | None,
     out: Path | None,
     strict: bool,
     quiet: bool,
@@ -82,6 +74,7 @@ def compare(
     loaded = comparison.load_scenarios(scenarios, with_weeks(overrides, weeks))
     warn_about([(str(p), s) for p, s in zip(scenarios, loaded, strict=True)], strict)
     comparison.choose_baseline(loaded, baseline)
+    workers = workers or 1
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
     results.ResultsDir(out).check()  # both before the progress bar

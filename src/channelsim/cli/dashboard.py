@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import UserError, friendly
+from channelsim.cli.common import UserError, friendly, workers_option
 
 
 @click.command()
@@ -21,21 +21,16 @@ from channelsim.cli.common import UserError, friendly
     show_default=True,
     help="Address to listen on; 0.0.0.0 shares the dashboard with the whole network.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 512),
-    default=2,
-    show_default=True,
-    help="Worker processes that run the model (shared by every browser session).",
-)
+@workers_option(default=2)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @friendly
 def dashboard(
-    scenarios: tuple[Path, ...], port: int, host: str, workers: int, no_browser: bool
+    scenarios: tuple[Path, ...], port: int, host: str, workers: int | None, no_browser: bool
 ) -> None:
     """Open the dashboard: pick a scenario, move its levers, run, compare with intervals.
 
-    SCENARIO files are offered first; the bundled scenarios and uploads follow.
+    SCENARIO files are offered first; the bundled scenarios and uploads follow. The
+    --workers processes are shared by every browser session.
 
     \b
     Example:
@@ -49,7 +44,7 @@ def dashboard(
     env = {
         **os.environ,
         "CHANNELSIM_DASHBOARD_SCENARIOS": os.pathsep.join(str(p.resolve()) for p in scenarios),
-        "CHANNELSIM_DASHBOARD_WORKERS": str(workers),
+        "CHANNELSIM_DASHBOARD_WORKERS": str(workers or 2),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),

@@ -7,7 +7,22 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import friendly, quiet_option, set_option, warn_about
+from channelsim.cli.common import (
+    friendly,
+    out_option,
+    quiet_option,
+    replicates_option,
+    report_option,
+    resume_option,
+    scheduler_option,
+    seed_option,
+    set_option,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
+    workers_option,
+)
 
 
 @click.command("explore")
@@ -26,11 +41,16 @@ from channelsim.cli.common import friendly, quiet_option, set_option, warn_about
 )
 @click.option("--samples", type=click.IntRange(2, 1_000_000), help="Sampled points (default 64).")
 @click.option("--design", type=click.Choice(["lhs", "sobol"]), help="Sampling (default lhs).")
-@click.option("--replicates", "-n", type=click.IntRange(1, 100_000), help="Replicates per point.")
-@click.option("--seed", type=click.IntRange(0), help="Seed of the samples and runs.")
+@replicates_option(
+    "per scenario and point", source="the exploration file's, else the first scenario's"
+)
+@seed_option(
+    "the samples and every run's seed", source="the exploration file's, else the first scenario's"
+)
+@weeks_option
 @set_option
-@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
-@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask cluster, tcp://HOST:PORT.")
+@workers_option()
+@scheduler_option
 @click.option(
     "--kpi",
     "kpis",
@@ -50,14 +70,11 @@ from channelsim.cli.common import friendly, quiet_option, set_option, warn_about
     help='Condition to explain, e.g. "company_profit[parallel] < company_profit[direct]" '
     "(default: the recommended scenario is not the best).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<first scenario>-explore-<timestamp>).",
-)
-@click.option("--resume", is_flag=True, help="Continue (or re-analyse) the exploration in --out.")
-@click.option("--report", is_flag=True, help="Also write a self-contained report.html.")
+@out_option("<first scenario>-explore")
+@resume_option("exploration (or analyse it again)")
+@strict_option
 @quiet_option
+@report_option
 @friendly
 def explore_command(
     sources: tuple[Path, ...],
@@ -66,6 +83,7 @@ def explore_command(
     design: str | None,
     replicates: int | None,
     seed: int | None,
+    weeks: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
@@ -74,8 +92,9 @@ def explore_command(
     find: str | None,
     out: Path | None,
     resume: bool,
-    report: bool,
+    strict: bool,
     quiet: bool,
+    make_report: bool,
 ) -> None:
     """Run every scenario at every sampled point of the uncertain inputs (the same seeds for
     all), then say which one is robustly best, by which rule, and where it fails.
@@ -100,9 +119,19 @@ def explore_command(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the exploration")
     definition, chosen = explore.define(
-        sources, uncertain, design, samples, replicates, seed, overrides, kpis, decide, find, report
+        sources,
+        uncertain,
+        design,
+        samples,
+        replicates,
+        seed,
+        with_weeks(overrides, weeks),
+        kpis,
+        decide,
+        find,
+        make_report,
     )
-    warn_about(list(zip(definition.scenario_files, definition.scenarios, strict=False)))
+    warn_about(list(zip(definition.scenario_files, definition.scenarios, strict=False)), strict)
     out = out or results.default_out("explore", definition.scenario.name)
     runs = definition.samples * len(definition.scenarios) * definition.replicates
     click.echo(

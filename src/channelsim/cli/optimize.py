@@ -7,7 +7,22 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import friendly, quiet_option, set_option
+from channelsim.cli.common import (
+    friendly,
+    out_option,
+    quiet_option,
+    replicates_option,
+    report_option,
+    resume_option,
+    scheduler_option,
+    seed_option,
+    set_option,
+    strict_option,
+    warn_about,
+    weeks_option,
+    with_weeks,
+    workers_option,
+)
 
 
 @click.command("optimize")
@@ -38,43 +53,31 @@ from channelsim.cli.common import friendly, quiet_option, set_option
     'scenario as given), e.g. "market_share>=start".',
 )
 @click.option("--trials", type=click.IntRange(1, 100_000), help="Trials in all (default 50).")
-@click.option(
-    "--replicates",
-    "-n",
-    type=click.IntRange(1, 10_000),
-    help="Replicates per trial, the same seeds for every trial (default: the scenario's).",
+@replicates_option("per trial", source="the optimisation file's, else the scenario's")
+@seed_option(
+    "the runs' seeds and the sampler", source="the optimisation file's, else the scenario's"
 )
-@click.option("--seed", type=click.IntRange(0), help="Seeds the runs and the sampler.")
 @click.option(
     "--confirm",
     type=click.IntRange(0, 100_000),
     help="Replicates on fresh seeds for the best trial or Pareto set (default 4 x replicates; "
     "0: no confirmation).",
 )
+@weeks_option
 @set_option
-@click.option(
-    "--weeks", type=click.IntRange(1, 5200), help="Weeks to simulate (default: the scenario's)."
-)
-@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
-)
+@workers_option()
+@scheduler_option
 @click.option(
     "--batch",
     type=click.IntRange(1, 10_000),
     help="Trials asked and run together (default: --workers, or the cluster's threads). "
     "The trials depend on the seed and the batch size, not on the executor.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<name>-optimize-<timestamp>).",
-)
-@click.option("--resume", is_flag=True, help="Continue the optimisation in --out.")
-@click.option("--report", "make_report", is_flag=True, help="Also write report.html.")
+@out_option("<name>-optimize")
+@resume_option("optimisation")
+@strict_option
 @quiet_option
+@report_option
 @friendly
 def optimize_command(
     source: Path,
@@ -85,15 +88,16 @@ def optimize_command(
     replicates: int | None,
     seed: int | None,
     confirm: int | None,
-    overrides: tuple[str, ...],
     weeks: int | None,
+    overrides: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
     batch: int | None,
     out: Path | None,
     resume: bool,
-    make_report: bool,
+    strict: bool,
     quiet: bool,
+    make_report: bool,
 ) -> None:
     """Find the lever settings that maximise or minimise KPIs, with replicates and constraints.
 
@@ -124,10 +128,18 @@ def optimize_command(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the optimisation")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    extra = (*overrides, f"weeks={weeks}") if weeks else overrides
     definition = optimizing.define(
-        source, params, objectives, constraints, trials, replicates, seed, confirm, extra
+        source,
+        params,
+        objectives,
+        constraints,
+        trials,
+        replicates,
+        seed,
+        confirm,
+        with_weeks(overrides, weeks),
     )
+    warn_about([(str(source), definition.scenario)], strict)
     out = out or results.default_out("optimize", definition.scenario.name)
     goals = ", ".join(o.text for o in definition.objectives)
     click.echo(

@@ -9,11 +9,16 @@ import click
 
 from channelsim.cli.common import (
     UserError,
+    excel_option,
     friendly,
     interrupted,
+    out_option,
     printable,
     quiet_option,
+    replicates_option,
+    resume_option,
     scenario_argument,
+    seed_option,
     set_option,
     strict_option,
     warn_about,
@@ -25,31 +30,16 @@ from channelsim.cli.common import (
 
 @click.command()
 @scenario_argument
-@click.option(
-    "--replicates",
-    "-n",
-    type=click.IntRange(1, 100_000),
-    help="Replicates (default: the scenario's).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    help="Base seed for the replicate seeds (default: the scenario's).",
-)
+@replicates_option("of the scenario")
+@seed_option("the replicate seeds")
 @weeks_option
 @set_option
-@workers_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<name>-<timestamp>).",
-)
-@click.option(
-    "--resume", is_flag=True, help="Continue the interrupted run in --out (same options)."
-)
+@workers_option()
+@out_option("<name>")
+@resume_option("run")
 @strict_option
 @quiet_option
-@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
+@excel_option
 @friendly
 def run(
     scenario: Path,
@@ -57,7 +47,7 @@ def run(
     seed: int | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int,
+    workers: int | None,
     out: Path | None,
     resume: bool,
     strict: bool,
@@ -82,6 +72,7 @@ def run(
     sc = api.load_scenario(scenario, with_weeks(overrides, weeks))
     warn_about([(str(scenario), sc)], strict)
     n = replicates or sc.replicates
+    workers = workers or 1
     out = out or results.default_out("", sc.name)
     name = printable(sc.name)
     results.ResultsDir(out).check(allow_existing=resume)  # both before the progress bar
@@ -112,6 +103,7 @@ def run(
 
 @click.command()
 @scenario_argument
+@weeks_option
 @set_option
 @click.option(
     "--show", is_flag=True, help="Print the resolved scenario (extends and --set applied)."
@@ -125,7 +117,12 @@ def run(
 )
 @friendly
 def validate(
-    scenario: Path, overrides: tuple[str, ...], show: bool, strict: bool, picture: Path | None
+    scenario: Path,
+    weeks: int | None,
+    overrides: tuple[str, ...],
+    show: bool,
+    strict: bool,
+    picture: Path | None,
 ) -> None:
     """Check a scenario file; exit 2 with the reason if it is not valid.
 
@@ -144,7 +141,7 @@ def validate(
 
     if picture and picture.suffix != ".png":
         raise UserError(f"--picture {picture}: the file name must end in .png")
-    sc = load_scenario(scenario, overrides)
+    sc = load_scenario(scenario, with_weeks(overrides, weeks))
     warn_about([(str(scenario), sc)], strict)
     if show:
         shown = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

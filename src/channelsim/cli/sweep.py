@@ -8,15 +8,22 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    excel_option,
     friendly,
+    out_option,
     printable,
     quiet_option,
+    replicates_option,
+    resume_option,
+    scheduler_option,
+    seed_option,
     set_option,
     stop_interrupted,
     strict_option,
     warn_about,
     weeks_option,
     with_weeks,
+    workers_option,
 )
 
 
@@ -43,16 +50,9 @@ from channelsim.cli.common import (
     help="lhs: points; sobol: base samples N, a power of 2 (N x (params + 2) points); "
     "morris: trajectories (N x (params + 1) points).",
 )
-@click.option(
-    "--replicates",
-    "-n",
-    type=click.IntRange(1, 100_000),
-    help="Replicates per design point (default: the sweep file's, else the scenario's).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    help="Sweep seed: the design's samples and every run's seed derive from it.",
+@replicates_option("per design point", source="the sweep file's, else the scenario's")
+@seed_option(
+    "the design's samples and every run's seed", source="the sweep file's, else the scenario's"
 )
 @click.option(
     "--common-seeds",
@@ -62,27 +62,19 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default 1).")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Run on a Dask cluster through its scheduler, e.g. tcp://scheduler-host:8786.",
-)
+@workers_option()
+@scheduler_option
 @click.option(
     "--chunk-size",
     type=click.IntRange(1, 100_000),
     help="Runs per task (default: about 4 tasks per worker, at most 25 runs).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default results/<name>-sweep-<timestamp>).",
-)
-@click.option("--resume", is_flag=True, help="Continue the unfinished sweep in --out.")
+@out_option("<name>-sweep")
+@resume_option("sweep")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")
 @strict_option
 @quiet_option
-@click.option("--excel", is_flag=True, help="Also write results.xlsx (Excel workbook).")
+@excel_option
 @friendly
 def sweep_command(
     source: Path,
