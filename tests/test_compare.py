@@ -285,3 +285,17 @@ def test_a_bad_override_names_the_key(scenario_files, tmp_path):
     result = run_cli("compare", *scenario_files, "--set", "reps.capacty=3", "--out", tmp_path)
     assert result.exit_code == 2
     assert "reps.capacty" in result.output and "capacity" in result.output
+
+
+def test_the_bundled_strategies_differ_only_in_the_channels_and_the_headcount_they_mean():
+    """A fair comparison: direct, intermediary and parallel share every setting but the
+    strategy, and intermediary's smaller rep force, which its file says is part of it."""
+    from channelsim.api import load_scenario
+    from channelsim.scenario.differences import differing_settings
+
+    names = ("direct", "intermediary", "parallel")
+    loaded = [load_scenario(SCENARIOS / f"{n}.yaml") for n in names]
+    differing = differing_settings([s.model_dump(mode="json") for s in loaded])
+    assert set(differing) == {"strategy", "reps.headcount"}  # name and description aside
+    assert differing["reps.headcount"] == [30, 10, 30]
+    assert "headcount is part of the strategy" in loaded[1].description

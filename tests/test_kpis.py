@@ -145,3 +145,14 @@ def test_interval_bounds_come_from_the_records(make_scenario):
         assert bounds[kpi.name][0] == kpi.bounds[0]
         if kpi.bounds[1] is not None:
             assert bounds[kpi.name][1] == kpi.bounds[1]
+
+
+def test_every_money_panel_has_one_unit_the_currency():
+    money = [k.name for k in kpis.CATALOGUE if k.unit == "money"][:6]
+    summary = pd.DataFrame(
+        {"scenario": "a", "kpi": money, "mean": 2e6, "ci_low": 1.5e6, "ci_high": 2.5e6}
+    )
+    figure = charts.kpi_bars(summary, money, "money", currency="EUR")
+    labels = {ax.get_ylabel() for ax in figure.axes if ax.get_visible()}
+    labels.discard("")
+    assert labels == {"EUR millions"}

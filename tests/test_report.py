@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from conftest import SMALL
 
 from channelsim.cli import main
+from channelsim.experiments import stats
 from channelsim.output import display, report
 from channelsim.scenario.loading import deep_merge
 from channelsim.storage.results import ResultsDir
@@ -223,3 +225,9 @@ def test_two_scenarios_without_any_of_a_kpi_are_said_to_have_none():
     summary["mean"] = 0.0
     sentences = report.headlines(summary, differences, ["base", "new"], "base")
     assert "Neither new nor base has any company profit." in sentences
+
+
+def test_the_report_says_which_intervals_it_shows(page):
+    """Bounded intervals: the report names the method (the one every interval is made by)."""
+    assert f"Intervals: {escape(stats.METHOD)}." in page
+    assert "cut at what the KPI can be" in page

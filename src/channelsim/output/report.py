@@ -152,7 +152,13 @@ def build_report(folder: Path) -> str:
         *_conflict_section(folder, names, currency),
         "<h2>Results per scenario</h2>",
         _summary_table(
-            summary, differences, names, baseline, int(manifest["replicates"]), currency
+            summary,
+            differences,
+            names,
+            baseline,
+            int(manifest["replicates"]),
+            currency,
+            str(manifest.get("statistics", "")),
         ),
         f"<h2>Differences to the baseline {escape(baseline)}</h2>",
         _differences_table(differences, names, baseline),
@@ -351,6 +357,7 @@ def _summary_table(
     baseline: str,
     replicates: int,
     currency: str = "",
+    method: str = "",
 ) -> str:
     means = summary.set_index(["kpi", "scenario"])
     p_values = differences.set_index(["kpi", "scenario"])["p_value"]
@@ -374,7 +381,8 @@ def _summary_table(
         f'<p class="note">Mean ± half-width of the 95% confidence interval over {replicates} '
         "replicates, or mean [low, high] where the interval is cut at what the KPI can be. "
         f'<span class="sig">*</span> = differs from {escape(baseline)} at the 5% '
-        "level (paired t-test); - = no value.</p>\n"
+        "level (paired t-test); - = no value."
+        f"{f' Intervals: {escape(method)}.' if method else ''}</p>\n"
         f"<table><tr><th>KPI</th><th>unit</th>{head}<th>definition</th></tr>"
         f"{''.join(rows)}</table>"
     )
