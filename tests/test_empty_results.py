@@ -109,3 +109,20 @@ def test_where_the_money_goes_draws_no_bar_for_a_run_without_revenue() -> None:
     fig = charts.where_the_money_goes(kpis)
     assert any("no sales" in text for text in _no_data_texts(fig))
     assert not fig.axes[0].patches
+
+
+def test_a_scenario_without_a_value_gets_no_bar_and_says_so() -> None:
+    """No value (intermediary has no sellers to forecast) is not drawn as a bar of zero."""
+    summary = pd.DataFrame(
+        {
+            "scenario": ["a", "b"],
+            "kpi": "forecast_accuracy",
+            "mean": [0.2, np.nan],
+            "ci_low": [0.1, np.nan],
+            "ci_high": [0.3, np.nan],
+        }
+    )
+    fig = charts.kpi_bars(summary, ["forecast_accuracy"], "test")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 1  # a's bar only
+    assert [t.get_text() for t in ax.texts] == ["no value"]

@@ -19,11 +19,7 @@ ITEMS = (
     ("conflict_revenue_to_reps", "sales that moved from dealers to reps in conflicts", True),
     ("conflict_margin_to_reps", "general agents' and dealers' margin on those sales", True),
     ("dealers_exited_dissatisfied", "dealers who left while dissatisfied by conflicts", False),
-    (
-        "conflict_exit_margin_at_risk",
-        "company margin through those dealers, at their last quarter's rate, over the weeks left",
-        True,
-    ),
+    ("conflict_exit_margin_at_risk", "company margin those exits put at risk", True),
 )
 
 

@@ -79,7 +79,7 @@ def revenue_by_channel(weekly: pd.DataFrame, currency: str = "") -> Figure:
         else:
             _mark_warmup(ax, weekly)
     axes[0][0].set_ylabel(f"revenue per week ({money(currency)} thousands)")
-    axes[0][-1].legend(loc="upper right", fontsize=8)
+    _legend_beside(axes[0][-1])
     fig.suptitle("Revenue by channel over time (mean over replicates)")
     fig.tight_layout()
     return fig
@@ -104,20 +104,17 @@ def no_data(ax, text: str = NO_DATA) -> None:
 
 
 def _mark_warmup(ax, weekly: pd.DataFrame) -> None:
-    """Shade the warm-up weeks (numbered below 0): simulated, but in no KPI."""
+    """Shade the warm-up weeks (numbered below 0): simulated, but in no KPI. The x label
+    says so, where no line can run over it."""
     first = weekly["week"].min() if len(weekly) else 0
     if first < 0:
         ax.axvspan(first - 0.5, -0.5, color="#888", alpha=0.12, lw=0)
-        ax.text(
-            (first - 0.5) / 2,
-            0.98,
-            "warm-up\n(not in KPIs)",
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            va="top",
-            fontsize=7,
-            color="#555",
-        )
+        ax.set_xlabel("week (shaded: warm-up, simulated but not in the KPIs)")
+
+
+def _legend_beside(ax) -> None:
+    """The scenarios' legend to the right of the plot, where it covers no line."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, rolling: int = 1) -> bool:
@@ -155,7 +152,7 @@ def metric_over_time(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if any(drawn):
-        ax.legend(fontsize=8, loc="lower right")
+        _legend_beside(ax)
         _mark_warmup(ax, weekly)
     else:
         no_data(ax)
@@ -195,7 +192,7 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
         ax.set_ylabel(panel.ylabel)
         ax.set_xlabel("week")
         if any(drawn):
-            ax.legend(fontsize=8, loc="lower right")
+            _legend_beside(ax)
             _mark_warmup(ax, weekly)
         else:
             no_data(ax, panel.empty)
@@ -267,6 +264,7 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
             ax.set_xlabel(f"no bar for {', '.join(unsold)}: no sales, no customer money")
         ax.axhline(100, color="black", linewidth=0.8)
         ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylim(min(-5.0, down.min() - 3), max(105.0, up.max() + 3))  # room above 100
         ax.set_ylabel("% of what customers paid (a loss below 0)")
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title("Where each unit of customer money goes (mean over replicates)")
@@ -431,14 +429,21 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: s
             else _scale(np.concatenate([mean, low, high]), kpi_unit(kpi, currency))
         )
         errors = np.nan_to_num(np.vstack([mean - low, high - mean])) / factor
+        # A scenario without a value (no sellers, no dealers) gets no bar, not a bar of 0.
+        has = np.isfinite(mean)
+        x = np.arange(len(names))
         ax.bar(
-            range(len(names)),
-            np.nan_to_num(mean) / factor,
-            yerr=errors,
+            x[has],
+            mean[has] / factor,
+            yerr=errors[:, has],
             capsize=4,
-            color=[colours[n] for n in names],
+            color=[colours[n] for n, h in zip(names, has, strict=True) if h],
         )
-        ax.set_xticks(range(len(names)), names, rotation=20, fontsize=7, ha="right")
+        for i in x[~has]:
+            ax.text(i, 0.03, "no value", transform=ax.get_xaxis_transform(), rotation=90,
+                    ha="center", va="bottom", fontsize=7, color="#666")  # fmt: skip
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        ax.set_xticks(x, names, rotation=20, fontsize=7, ha="right")
         ax.set_title(kpi, fontsize=9)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
