@@ -35,15 +35,16 @@ def test_conflicts_won_by_reps_move_sales_and_channel_margin_to_reps() -> None:
     unit_margin = 70 * 1.1 * 1.25 - 70
     assert (table["conflict_margin_to_reps"] <= moved / 60 * unit_margin + 1e-6).all()
     assert (table["conflict_margin_to_reps"] > 0).all()
+    # each customer won in a conflict moved at least one unit at no less than the rep's floor
+    customers = table["conflict_customers_to_reps"]
+    assert (customers > 0).all() and (customers <= table["conflicts"]).all()
+    assert (moved >= customers * 60 - 1e-6).all()
 
 
 def test_without_conflicts_nothing_moves() -> None:
     table = kpis({"engagement": {"large_accounts": "rep_assists_dealer"}})
-    assert (
-        (table[["conflicts", "conflict_revenue_to_reps", "conflict_margin_to_reps"]] == 0)
-        .all()
-        .all()
-    )
+    moved = ["conflict_customers_to_reps", "conflict_revenue_to_reps", "conflict_margin_to_reps"]
+    assert (table[["conflicts", *moved]] == 0).all().all()
 
 
 def test_dissatisfied_exits_are_some_of_the_exits_and_rise_with_sensitivity() -> None:

@@ -71,6 +71,7 @@ COLUMNS = [
     "management_cost",
     "career_pay",
     "conflict_exit_margin_at_risk",  # issue 12: appended, so the earlier columns keep their places
+    "conflict_customers_to_reps",
 ]
 
 

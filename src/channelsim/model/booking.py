@@ -90,6 +90,7 @@ def book(
     # Conflicts the rep won: sales and the channel's normal unit margin that moved to reps.
     won_by_rep = conflict & (choice == REP)
     w["conflict_revenue_to_reps"] += sales.revenue[won_by_rep].sum()
+    w["conflict_customers_to_reps"] += won_by_rep.sum()
     channel_unit_margin = world.prices.dealer_to_customer - world.prices.company_to_general_agent
     w["conflict_margin_to_reps"] += sales.units[won_by_rep].sum() * channel_unit_margin
     w["assisted_sales"] += (assisted & by_dealer).sum()

@@ -256,6 +256,14 @@ CATALOGUE: tuple[KPI, ...] = (
         "dissatisfied by conflicts, at its rate over each one's last 13 weeks, times the weeks "
         "left in the run: what their exits put at risk",
     ),
+    KPI(
+        "conflict_customers_to_reps",
+        "customers of conflicts the rep won: purchases that moved from a dealer to the "
+        "direct channel",
+        "customers",
+        "flow",
+        "count",
+    ),
 )
 
 BY_NAME: dict[str, KPI] = {kpi.name: kpi for kpi in CATALOGUE}

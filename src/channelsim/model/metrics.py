@@ -69,8 +69,9 @@ FLOWS = (
     "forecast_realised",
     # Added later: last in the weekly table too, so older columns keep their places.
     "conflict_exit_margin_at_risk",
+    "conflict_customers_to_reps",
 )
-APPENDED_FLOWS = ("conflict_exit_margin_at_risk",)
+APPENDED_FLOWS = ("conflict_exit_margin_at_risk", "conflict_customers_to_reps")
 # Stocks, read at the end of each week.
 STOCKS = (
     "customers_active",

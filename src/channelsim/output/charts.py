@@ -338,6 +338,7 @@ KPI_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "conflicts",
             "conflict_price_erosion",
+            "conflict_customers_to_reps",
             "conflict_revenue_to_reps",
             "conflict_margin_to_reps",
             "dealers_exited_dissatisfied",

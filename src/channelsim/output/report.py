@@ -442,7 +442,8 @@ def _conflict_section(folder: Path, names: list[str], currency: str) -> list[str
         "<h2>What conflicts cost</h2>",
         '<p class="note">Per scenario, over the measured weeks (after the warm-up): means '
         "over the replicates with their 95% intervals. Price erosion is money given away by "
-        "undercutting (by the rep or the dealer, whoever won). Sales and margin that moved "
+        "undercutting (by the rep or the dealer, whoever won). Customers, sales and margin "
+        "that moved "
         "to reps are conflicts the rep won: the company gains that margin but pays "
         "commission on it, and the dealer loses it. Dealers' dissatisfaction rises only "
         "with conflicts they lose; the exits counted here happened while it was above the "
