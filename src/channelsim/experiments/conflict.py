@@ -16,7 +16,7 @@ import pandas as pd
 ITEMS = (
     ("conflicts", "rep-dealer conflicts (large-account deals both quoted)", False),
     ("conflict_price_erosion", "price given away by undercutting in conflicts", True),
-    ("conflict_customers_to_reps", "customers who moved from dealers to reps in them", False),
+    ("conflict_customers_to_reps", "customers who moved from dealers to reps in conflicts", False),
     ("conflict_revenue_to_reps", "sales that moved from dealers to reps in conflicts", True),
     ("conflict_margin_to_reps", "general agents' and dealers' margin on those sales", True),
     ("dealers_exited_dissatisfied", "dealers who left while dissatisfied by conflicts", False),
