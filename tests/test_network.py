@@ -93,3 +93,19 @@ def test_the_report_shows_each_scenarios_network(make_scenario):
     for name in ("p", "d"):
         assert f'<figure id="network_{name}"><img src="data:image/png;base64,' in page
         assert f"The channel network of {name}, drawn from its settings." in page
+
+
+@pytest.mark.parametrize("strategy", ["direct", "intermediary", "parallel"])
+def test_every_text_of_the_picture_lies_inside_it(make_scenario, strategy):
+    """The engagement rule of a direct or intermediary scenario is the longest line."""
+    fig = network_figure(make_scenario(strategy=strategy))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    drawn = [t for ax in fig.axes for t in (*ax.texts, ax.title)] + list(fig.texts)
+    for text in drawn:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, text.get_text()
+        assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, text.get_text()

@@ -8,6 +8,7 @@ each region's potential revenue, whole heads by largest remainder).
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -136,9 +137,10 @@ def _reps_text(region: RegionNetwork) -> str:
     if region.sellers:
         parts.append(f"{region.sellers} selling")
     if region.channel_managers:
-        parts.append(f"{region.channel_managers} channel managers")
+        managers = region.channel_managers
+        parts.append(f"{managers} channel manager{'s' if managers != 1 else ''}")
     total = region.sellers + region.channel_managers
-    return f"{total} reps" + (": " + ", ".join(parts) if parts else "")
+    return f"{total} rep{'s' if total != 1 else ''}" + (": " + ", ".join(parts) if parts else "")
 
 
 def network_figure(scenario: Scenario) -> Figure:
@@ -249,7 +251,8 @@ def _draw_engagement_rule(ax, scenario: Scenario) -> None:
     ax.text(
         0.0,
         -1.9,
-        f"Engagement rule on large accounts: {rule}: {explanation}",
+        # wrapped, so a long rule stays inside the figure
+        textwrap.fill(f"Engagement rule on large accounts: {rule}: {explanation}", 130),
         fontsize=8.5,
         va="center",
         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#b00", "lw": 0.8},
