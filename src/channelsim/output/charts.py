@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -421,33 +422,7 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: s
         ax.set_visible(False)
     for ax, kpi in zip(axes.flat, shown, strict=False):
         frame = summary[summary["kpi"] == kpi].set_index("scenario").reindex(names)
-        mean = frame["mean"].to_numpy(dtype=float)
-        low = frame["ci_low"].to_numpy(dtype=float)
-        high = frame["ci_high"].to_numpy(dtype=float)
-        factor, unit = (
-            money_scale
-            if is_money(kpi)
-            else _scale(np.concatenate([mean, low, high]), kpi_unit(kpi, currency))
-        )
-        errors = np.nan_to_num(np.vstack([mean - low, high - mean])) / factor
-        # A scenario without a value (no sellers, no dealers) gets no bar, not a bar of 0.
-        has = np.isfinite(mean)
-        x = np.arange(len(names))
-        ax.bar(
-            x[has],
-            mean[has] / factor,
-            yerr=errors[:, has],
-            capsize=4,
-            color=[colours[n] for n, h in zip(names, has, strict=True) if h],
-        )
-        for i in x[~has]:
-            ax.text(i, 0.03, "no value", transform=ax.get_xaxis_transform(), rotation=90,
-                    ha="center", va="bottom", fontsize=7, color="#666")  # fmt: skip
-        ax.set_xlim(-0.6, len(names) - 0.4)
-        ax.set_xticks(x, names, rotation=20, fontsize=7, ha="right")
-        ax.set_title(kpi, fontsize=9)
-        ax.set_ylabel(unit, fontsize=8)
-        ax.tick_params(axis="y", labelsize=7)
+        _kpi_panel(ax, kpi, frame, colours, money_scale if is_money(kpi) else None, currency)
     fig.suptitle(f"{title}: mean per scenario with 95% confidence interval")
     _scenario_legend(fig, colours)
     if empty:
@@ -463,6 +438,41 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: s
         hspace=0.75,
     )
     return fig
+
+
+def _kpi_panel(
+    ax: Axes,
+    kpi: str,
+    frame: pd.DataFrame,
+    colours: dict[str, str],
+    scale: tuple[float, str] | None,
+    currency: str,
+) -> None:
+    """One KPI's bars with their intervals, in `scale` (the money unit) or its own unit."""
+    names = list(frame.index)
+    mean = frame["mean"].to_numpy(dtype=float)
+    low = frame["ci_low"].to_numpy(dtype=float)
+    high = frame["ci_high"].to_numpy(dtype=float)
+    factor, unit = scale or _scale(np.concatenate([mean, low, high]), kpi_unit(kpi, currency))
+    errors = np.nan_to_num(np.vstack([mean - low, high - mean])) / factor
+    # A scenario without a value (no sellers, no dealers) gets no bar, not a bar of 0.
+    has = np.isfinite(mean)
+    x = np.arange(len(names))
+    ax.bar(
+        x[has],
+        mean[has] / factor,
+        yerr=errors[:, has],
+        capsize=4,
+        color=[colours[n] for n, h in zip(names, has, strict=True) if h],
+    )
+    for i in x[~has]:
+        ax.text(i, 0.03, "no value", transform=ax.get_xaxis_transform(), rotation=90,
+                ha="center", va="bottom", fontsize=7, color="#666")  # fmt: skip
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_xticks(x, names, rotation=20, fontsize=7, ha="right")
+    ax.set_title(kpi, fontsize=9)
+    ax.set_ylabel(unit, fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
 
 
 def kpi_group_charts(summary: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
