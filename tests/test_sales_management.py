@@ -274,6 +274,40 @@ def test_team_meetings_spread_the_best_reps_skill(make_scenario):
     assert shared > alone + 0.1 * len(SEEDS)
 
 
+def test_team_meetings_narrow_the_skill_spread_within_each_region(make_scenario):
+    """Meetings pull each seller towards its region's best, so the spread within a region
+    shrinks (across regions it need not: each region converges on its own best)."""
+    reps = {"skill": {"learning_rate": 0.0, "initial": [0.1, 0.9]}}
+
+    def spread(sales_management_cfg) -> float:
+        total_spread = 0.0
+        for seed in SEEDS:
+            model = ChannelModel(
+                make_scenario(reps=reps, sales_management=sales_management_cfg), seed
+            )
+            model.run()
+            selling, region = sales_management.sellers_in_post(model), model.reps.region
+            skill = model.management.skill
+            total_spread += np.mean(
+                [skill[selling & (region == g)].std() for g in np.unique(region[selling])]
+            )
+        return total_spread
+
+    assert spread({"sharing": {"rate": 0.3}}) < 0.5 * spread({})
+
+
+def test_skill_raises_the_chance_that_a_visit_ends_in_a_sale(make_scenario):
+    """Skill acting on the offer alone (pipeline and learning neutral): skilled reps win more
+    of the customers they visit."""
+
+    def revenue_per_visit(initial) -> float:
+        skill = {"initial": initial, "learning_rate": 0.0, "value_per_skill": 15.0}
+        k = totals(make_scenario, reps={"skill": skill})
+        return k["revenue_direct"] / k["rep_visits"]
+
+    assert revenue_per_visit([0.8, 0.9]) > 1.3 * revenue_per_visit([0.1, 0.2])
+
+
 def test_hooks_are_neutral_scalars_when_their_mechanisms_are_off(make_scenario):
     model = ChannelModel(make_scenario(), seed=1)
     assert sales_management.manager_visits(model) == 0.0
