@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SCENARIOS
 
 from channelsim.model import sales_management
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.kpis import KPIS
 from channelsim.model.rules import forecast as forecasts
 from channelsim.model.rules import skill as skills
+from channelsim.scenario.loading import load_scenario
+from channelsim.scenario.schema import RepSkill, SalesManagement
 
 SEEDS = (1, 2, 3, 4)
 NEW_KPIS = {
@@ -336,3 +339,29 @@ def test_training_managers_and_career_pay_come_out_of_company_profit(make_scenar
     assert k["company_profit"] == pytest.approx(k["company_revenue"] - costs)
     assert k["management_cost"] == 2000.0 * 52
     assert 0 < k["career_pay"] < k["rep_compensation"]
+
+
+# --- the S company case (docs/case-s-company.md) --------------------------------------------
+
+
+def test_s_company_before_uses_none_of_the_sales_management_mechanisms():
+    before = load_scenario(SCENARIOS / "s_company_before.yaml")
+    assert before.sales_management == SalesManagement()
+    neutral = RepSkill()
+    skill = before.reps.skill
+    assert (skill.value_per_skill, skill.advance_per_skill, skill.outside_pay_per_skill) == (
+        neutral.value_per_skill,
+        neutral.advance_per_skill,
+        neutral.outside_pay_per_skill,
+    )
+    assert before.reps.quota.method == "negotiated"
+
+
+def test_s_company_after_adds_coaching_training_careers_and_data_driven_quotas():
+    after = load_scenario(SCENARIOS / "s_company_after.yaml")
+    sm = after.sales_management
+    assert sm.managers > 0 and sm.coaching.joint_visits_per_rep == 2
+    assert sm.training.budget_per_rep > 0
+    assert sm.career.enabled
+    assert after.reps.quota.method == "data_driven" and sm.forecasts.quota_weight > 0
+    assert sm.sharing.rate > 0

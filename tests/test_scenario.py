@@ -178,7 +178,13 @@ def test_messages_name_the_file_and_the_line_of_the_key(tmp_path: Path) -> None:
 
 # --- the bundled scenarios -----------------------------------------------------------------------
 
-BUNDLED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("validation/*.yaml")])
+BUNDLED = sorted(
+    [
+        *SCENARIOS.glob("*.yaml"),
+        *SCENARIOS.glob("validation/*.yaml"),
+        *SCENARIOS.glob("s_company_parts/*.yaml"),
+    ]
+)
 
 
 @pytest.mark.parametrize(
