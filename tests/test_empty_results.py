@@ -102,6 +102,31 @@ def test_a_chart_with_data_has_no_no_data_note() -> None:
     assert _no_data_texts(fig) == []
 
 
+def test_where_the_money_goes_accounts_for_all_customer_money_with_sales_management_costs():
+    """Training and the sales managers' pay come out of company profit (model.md 3.14), so
+    the parts, those costs among them, add up to what customers paid."""
+    kpis = pd.DataFrame(
+        {
+            "scenario": ["reformed"],
+            "revenue": [1000.0],
+            "company_profit": [100.0],
+            "cost_of_goods": [500.0],
+            "rep_compensation": [150.0],
+            "telesales_cost": [40.0],
+            "online_cost": [10.0],
+            "claims": [0.0],
+            "training_cost": [30.0],
+            "management_cost": [70.0],
+            "ga_margin": [50.0],
+            "dealer_margin": [50.0],
+        }
+    )
+    fig = charts.where_the_money_goes(kpis)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert sum(heights) == pytest.approx(100.0)
+    assert any(h == pytest.approx(10.0) for h in heights)  # training and managers: 100 of 1000
+
+
 def test_where_the_money_goes_draws_no_bar_for_a_run_without_revenue() -> None:
     kpis = pd.DataFrame(
         {"scenario": ["none"], "revenue": [0.0], **{c: [0.0] for c in charts.MONEY_PARTS}}

@@ -36,9 +36,19 @@ MONEY_PARTS = {
     "rep_compensation": ("Rep pay", "#17becf"),
     "telesales_cost": ("Telesales & online cost", "#9467bd"),
     "claims": ("Claims", "#d62728"),
+    "training_cost": ("Training & sales managers", "#2ca02c"),
     "ga_margin": ("General agents' margin", "#ff7f0e"),
     "dealer_margin": ("Dealers' margin", "#ffbb78"),
 }
+# KPIs drawn in the same part as a MONEY_PARTS column (absent in older results: counted as 0).
+MONEY_PART_EXTRAS = {"telesales_cost": ("online_cost",), "training_cost": ("management_cost",)}
+
+
+def money_part(kpis: pd.DataFrame, column: str) -> float:
+    """Mean of one MONEY_PARTS column with the KPIs drawn in the same part (a KPI that older
+    results lack counts as 0)."""
+    columns = (column, *MONEY_PART_EXTRAS.get(column, ()))
+    return float(sum(kpis[c].mean() for c in columns if c in kpis))
 
 
 def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
@@ -248,9 +258,7 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
         values = []
         for name in sold:
             frame = _per_scenario(kpis, name)
-            part = frame[column].mean()
-            if column == "telesales_cost":
-                part += frame["online_cost"].mean()
+            part = money_part(frame, column)
             values.append(part / revenue[name] * 100)
         values = np.asarray(values)
         ax.bar(sold, values, bottom=np.where(values >= 0, up, down), color=colour, label=label)

@@ -22,7 +22,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from channelsim.model.kpis import KPI_DEFINITIONS
-from channelsim.output.charts import MONEY_PARTS
+from channelsim.output.charts import MONEY_PARTS, money_part
 from channelsim.output.display import SIGNIFICANT, significant_places
 from channelsim.scenario.differences import differing_settings, flatten
 
@@ -383,10 +383,7 @@ def _money_parts(kpis: pd.DataFrame, names: list[str]) -> dict[str, list[float]]
         frame = kpis[kpis["scenario"] == name]
         revenue = max(float(frame["revenue"].mean()), 1e-12)
         for column, (label, _) in MONEY_PARTS.items():
-            part = float(frame[column].mean())
-            if column == "telesales_cost":
-                part += float(frame["online_cost"].mean())
-            parts[label].append(part / revenue * 100)
+            parts[label].append(money_part(frame, column) / revenue * 100)
     return parts
 
 
