@@ -129,6 +129,32 @@ def test_bigger_annual_volumes_sell_more_units(tmp_path: Path) -> None:
         ("customers", "rep", "R7", "row 2, column rep: rep 'R7' does not exist in"),
         ("customers", "renewal_month", "13", "expected a whole number >= 1 and <= 12, found '13'"),
         ("customers", "in_crm", "maybe", "expected yes or no, found 'maybe'"),
+        (
+            "customers",
+            "last_purchase",
+            "5",
+            "row 2, column last_purchase: week 5 is in the future; expected a week <= 0",
+        ),
+        (
+            "customers",
+            "last_purchase",
+            "2026-02-30",
+            "column last_purchase: expected a date YYYY-MM-DD or a whole number of weeks <= 0 "
+            "(0 = week 0), found '2026-02-30'",
+        ),
+        (
+            "customers",
+            "last_purchase",
+            "2026-01-15",
+            "the date '2026-01-15' needs the date of week 0: set market.population.as_of",
+        ),
+        (
+            "customers",
+            "claims_to_date",
+            "-3",
+            "row 2, column claims_to_date: expected a number >= 0, found '-3'",
+        ),
+        ("customers", "claims_to_date", "n/a", "expected a number >= 0, found 'n/a'"),
         ("customers", "buys_from", "web", "unknown channel 'web'"),
         ("dealers", "region", "West", "dealers.csv, row 2, column region: unknown region 'West'"),
         ("dealers", "general_agent", "Nobody", "unknown general agent 'Nobody'"),
@@ -289,3 +315,101 @@ def test_counting_a_table_market_needs_its_table_read() -> None:
     sc = Scenario.model_validate(yaml.safe_load(SCENARIO))  # built in Python, tables unread
     with pytest.raises(ChannelsimError, match="has not been read"):
         sc.market.customer_counts()
+
+
+def customers(n: int, **columns: object) -> pd.DataFrame:
+    """`n` customers of segment smes in North, with the given columns."""
+    frame = pd.DataFrame(
+        {"id": [f"C{i}" for i in range(n)], "region": "North", "segment": "smes", **columns}
+    )
+    return frame
+
+
+def test_a_last_purchase_puts_the_next_purchase_a_cycle_later(tmp_path: Path) -> None:
+    table = customers(4, last_purchase=["0", "-10", "-60", ""])
+    sc = channelsim.load_scenario(write_market(tmp_path / "weeks", customers=table))
+    window_end = ChannelModel(sc, seed=3).population.window_end
+    # bought this week: in 52 weeks; 10 weeks ago: in 42; 60 weeks ago (overdue): phase kept
+    assert window_end[:3].tolist() == [52, 42, 44]
+    dated = SCENARIO.replace("reps: reps.csv}", "reps: reps.csv, as_of: 2026-03-02}")
+    table = customers(3, last_purchase=["2026-02-23", "2026-03-01", ""], renewal_month="4")
+    table.loc[0:1, "renewal_month"] = ""
+    sc = channelsim.load_scenario(write_market(tmp_path / "dates", dated, customers=table))
+    # 7 days before week 0 is week -1; 1 day before is week 0; April 1st is 30 days on
+    assert ChannelModel(sc, seed=3).population.window_end.tolist() == [51, 52, 4]
+
+
+def test_a_last_purchase_in_the_future_of_as_of_is_refused(tmp_path: Path) -> None:
+    dated = SCENARIO.replace("reps: reps.csv}", "reps: reps.csv, as_of: 2026-03-02}")
+    table = customers(2, last_purchase=["2026-01-05", "2026-03-09"])
+    error = load_error(write_market(tmp_path, dated, customers=table))
+    assert (
+        "customers.csv, row 3, column last_purchase: 2026-03-09 is in the future: after "
+        "market.population.as_of 2026-03-02" in error
+    ), error
+
+
+def test_a_renewal_month_and_a_last_purchase_must_agree(tmp_path: Path) -> None:
+    # month 11 is weeks 43-46; a purchase 8 weeks ago comes up again in week 44
+    agree = customers(1, renewal_month="11", last_purchase="-8")
+    sc = channelsim.load_scenario(write_market(tmp_path / "agree", customers=agree))
+    assert ChannelModel(sc, seed=1).population.window_end.tolist() == [44]
+    disagree = customers(2, renewal_month="11", last_purchase=["-8", "-20"])
+    error = load_error(write_market(tmp_path / "disagree", customers=disagree))
+    assert (
+        "row 3, column last_purchase: a last purchase in week -20 puts the next one in week 32, "
+        "but renewal_month 11 says weeks 43-46; give one of the two, or make them agree" in error
+    ), error
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recent_purchases_sell_less_in_the_first_weeks(tmp_path: Path, seed: int) -> None:
+    """Customers who bought in the last quarter are not due again this quarter: the more of
+    them, the fewer units in the first 13 weeks (the others' windows are drawn)."""
+    rng = np.random.default_rng(seed)
+    units = []
+    for share in (0.0, 0.5, 1.0):
+        recent = rng.random(400) < share
+        weeks = np.where(recent, -rng.integers(0, 13, 400), 0).astype(str)
+        table = customers(400, last_purchase=np.where(recent, weeks, ""))
+        sc = channelsim.load_scenario(write_market(tmp_path / f"{share}", customers=table))
+        run = channelsim.run(sc.with_overrides({"weeks": 13, "warmup_weeks": 0}), 1, seed=seed)
+        units.append(float(run.kpis["units"].iloc[0]))
+    assert units[0] > 1.3 * units[1] > 0, units
+    assert units[2] == 0, units
+
+
+INSURED = SCENARIO.replace(
+    "reps: {headcount: 99}",
+    "reps: {headcount: 99}\n"
+    "insurance: {enabled: true, action: reprice, surcharge: 0.25, loss_ratio_threshold: 1.2}",
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_claims_to_date_get_a_customer_repriced_by_experience_rating(
+    tmp_path: Path, seed: int
+) -> None:
+    """The segments bring no new claims (loss_ratio 0): only the table's claims to date can
+    push a customer's loss ratio over the threshold, and then its premium goes up: without
+    a competitor, those who renew pay more; with one (at the list price), they leave."""
+    table = customers(300, buys_from="rep", claims_to_date="0")
+    table.loc[:149, "claims_to_date"] = "5000"  # far above 1.2 x one purchase's premium
+    with_claims = channelsim.load_scenario(write_market(tmp_path / "c", INSURED, customers=table))
+    no_claims = channelsim.load_scenario(
+        write_market(tmp_path / "n", INSURED, customers=table.assign(claims_to_date="0"))
+    )
+    years = {"weeks": 104, "warmup_weeks": 0}
+    model = ChannelModel(with_claims.with_overrides(years), seed=seed)
+    model.run()
+    flagged, bought = model.state.flagged, model.state.premium > 0
+    assert flagged[:150].sum() == bought[:150].sum() > 50  # every one that bought is flagged
+    assert not flagged[150:].any()
+    kpis = {}
+    for competitor in (False, True):
+        for name, sc in (("claims", with_claims), ("none", no_claims)):
+            changed = sc.with_overrides({**years, "market.competitor.enabled": competitor})
+            kpis[name, competitor] = channelsim.run(changed, 1, seed=seed).kpis.iloc[0]
+    price = {k: v["revenue"] / v["units"] for k, v in kpis.items() if not k[1]}
+    assert price["claims", False] > 1.02 * price["none", False], price
+    assert kpis["claims", True]["revenue"] < 0.9 * kpis["none", True]["revenue"]

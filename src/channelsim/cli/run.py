@@ -159,6 +159,13 @@ def validate(
             f"Customers without a dealer: {int(table['without_dealer'].sum()):,}; "
             f"marked as buying from the company today: {int(table['buys_from_us'].sum()):,}"
         )
+        past = population.history(sc)
+        unused = "" if sc.insurance.enabled else " (not used: insurance.enabled is false)"
+        click.echo(
+            f"Next purchase set by last_purchase: {past['last_purchase']:,}, by renewal_month: "
+            f"{past['renewal_month_only']:,}, drawn: {past['drawn']:,}; claims to date: "
+            f"{past['with_claims']:,} customers, {past['claims_to_date']:,.0f} in total{unused}"
+        )
     if picture:
         from channelsim.output.charts import save_figures
         from channelsim.output.network import network_figure

@@ -19,7 +19,7 @@ from channelsim.model.channels import (  # noqa: F401
     TELESALES,
     is_ours,
 )
-from channelsim.scenario.population import UNKNOWN, PopulationData
+from channelsim.scenario.population import PopulationData, first_window_end
 from channelsim.scenario.schema import Market
 
 
@@ -95,7 +95,8 @@ def build_population(
     Valuations and risks are drawn per (segment, region) cohort in that order, for the
     cohort's customers in storage order. Buying windows close uniformly over the first
     cycle (a steady start: some customers are already part-way through their window in
-    week 0) unless a renewal month fixes the end of the first one; an annual volume becomes
+    week 0) unless a last purchase or a renewal month fixes the end of the first one
+    (`population.first_window_end`); an annual volume becomes
     volume per purchase, annual * cycle / 52. What the tables lack is drawn as for counts.
     """
     counts = market.customer_counts()
@@ -112,9 +113,7 @@ def build_population(
     window_end = (rng.random(n) * cycle).astype(np.int32)
     volume = table.volume[segment]
     if data is not None:
-        month = data.renewal_month.astype(np.float64)
-        month_week = np.floor((month - 1) * 52 / 12).astype(np.int32)
-        window_end = np.where(data.renewal_month == UNKNOWN, window_end, month_week % cycle)
+        window_end = first_window_end(data.renewal_week, data.last_purchase, cycle, window_end)
         volume = np.where(np.isnan(data.annual_volume), volume, data.annual_volume * cycle / 52.0)
     due = window_end - table.decision_weeks[segment] + 1
     return Population(

@@ -369,6 +369,8 @@ def build_customers(
         claims=np.zeros(n),
         flagged=np.zeros(n, bool),
     )
+    if tables is not None:
+        state.claims[:] = tables.claims_to_date  # the CRM's claims history (insurance)
     if tables is not None and tables.dealers is not None:
         state.dealer[:] = tables.dealer if dealers.region.size else -1
     if tables is not None and tables.reps is not None:

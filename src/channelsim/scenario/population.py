@@ -3,10 +3,11 @@
 `market.population` names the tables (CSV or .xlsx, paths relative to the scenario file
 that names them). The loader reads them once through `storage.inputs.read_table`, checks
 every cell against the scenario (known regions, segments, dealers and reps; positive
-volumes; months 1-12) and keeps the result as `PopulationData` in the Scenario, so every
-executor ships it with the scenario and the model builds its agents from arrays without
-reading a file. What a CRM does not record (valuations, sensitivities, risk) is drawn per
-customer from the segment's settings, as for a market given by counts.
+volumes; months 1-12; last purchases not in the future; claims >= 0) and keeps the result
+as `PopulationData` in the Scenario, so every executor ships it with the scenario and the
+model builds its agents from arrays without reading a file. What a CRM does not record
+(valuations, sensitivities, risk) is drawn per customer from the segment's settings, as for
+a market given by counts.
 
 Rows in messages are numbered as a spreadsheet shows them: the header is row 1.
 """
@@ -14,9 +15,11 @@ Rows in messages are numbered as a spreadsheet shows them: the header is row 1.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +72,23 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(
             "renewal_month",
             False,
-            "1-12: month of its next purchase (week 0 = start of month 1); empty: drawn",
+            "1-12: month of its next purchase (week 0 = start of month 1, or "
+            "market.population.as_of); empty: drawn",
             ("3", "11", ""),
+        ),
+        Column(
+            "last_purchase",
+            False,
+            "date of its last purchase (YYYY-MM-DD, needs market.population.as_of) or its "
+            "week (0 = week 0, -13 = 13 weeks before); its next purchase is a cycle later; "
+            "empty: drawn",
+            ("", "", "-30"),
+        ),
+        Column(
+            "claims_to_date",
+            False,
+            "claims paid on its policies so far (money >= 0; insurance); empty: 0",
+            ("0", "1250", ""),
         ),
     ),
     "dealers": (
@@ -120,6 +138,9 @@ class PopulationData:
     buys_from: NDArray[np.int8]  # UNKNOWN, NOT_OURS, VIA_DEALER, VIA_REP
     in_crm: NDArray[np.int8]  # UNKNOWN, 0, 1
     renewal_month: NDArray[np.int8]  # UNKNOWN or 1..12
+    renewal_week: NDArray[np.int32]  # UNKNOWN or the week the renewal month starts (>= 0)
+    last_purchase: NDArray[np.float64]  # week of the last purchase (<= 0); NaN: not given
+    claims_to_date: NDArray[np.float64]  # claims paid so far (0 where not given)
     dealers: DealerTable | None
     reps: RepTable | None
 
@@ -183,11 +204,12 @@ def carry(old: Scenario, new: Scenario) -> Scenario:
 
 
 def _same_files(a: Any, b: Any) -> bool:
-    return (a.customers, a.dealers, a.reps, a.columns) == (
+    return (a.customers, a.dealers, a.reps, a.columns, a.as_of) == (
         b.customers,
         b.dealers,
         b.reps,
         b.columns,
+        b.as_of,
     )
 
 
@@ -215,6 +237,11 @@ def parse(frames: Mapping[str, tuple[str, pd.DataFrame]], scenario: Scenario) ->
     buys = t.names("buys_from", ["none", "dealer", "rep"], "channel", required=False)
     buys_from = np.where(buys < 0, UNKNOWN, np.array([NOT_OURS, VIA_DEALER, VIA_REP])[buys])
     month = t.numbers("renewal_month", low=1, high=12, whole=True)
+    as_of = files.as_of if files is not None else None
+    renewal_week, month_weeks = _renewal_weeks(month, as_of)
+    last = _last_purchases(t, as_of)
+    cycle = np.array([s.cycle_weeks for s in scenario.market.segments])[segment]
+    _check_phases(t, month, renewal_week, month_weeks, last, cycle)
     return PopulationData(
         region=region.astype(np.int16),
         segment=segment.astype(np.int16),
@@ -224,9 +251,135 @@ def parse(frames: Mapping[str, tuple[str, pd.DataFrame]], scenario: Scenario) ->
         buys_from=buys_from.astype(np.int8),
         in_crm=t.flags("in_crm"),
         renewal_month=np.where(np.isnan(month), UNKNOWN, month).astype(np.int8),
+        renewal_week=renewal_week,
+        last_purchase=last,
+        claims_to_date=np.nan_to_num(t.numbers("claims_to_date", low=0.0), nan=0.0),
         dealers=dealers,
         reps=reps,
     )
+
+
+def _renewal_weeks(
+    month: NDArray[np.float64], as_of: date | None
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """The week each renewal month starts and how many weeks it lasts (UNKNOWN: empty).
+
+    Without `as_of`, week 0 is the start of month 1: month m starts in week
+    floor((m - 1) * 52 / 12). With `as_of` (the date of week 0), it starts at the first
+    1st of month m on or after that date.
+    """
+    start = np.full(month.size, UNKNOWN, np.int32)
+    length = np.zeros(month.size, np.int32)
+    for m in range(1, 13):
+        rows = month == m
+        if as_of is None:
+            first, after = math.floor((m - 1) * 52 / 12), math.floor(m * 52 / 12)
+        else:
+            year = as_of.year if date(as_of.year, m, 1) >= as_of else as_of.year + 1
+            begin = date(year, m, 1)
+            end = date(year + m // 12, m % 12 + 1, 1)
+            first, after = (begin - as_of).days // 7, (end - as_of).days // 7
+        start[rows], length[rows] = first, after - first
+    return start, length
+
+
+def _last_purchases(t: _Table, as_of: date | None) -> NDArray[np.float64]:
+    """Week of each customer's last purchase relative to week 0 (<= 0); NaN where empty.
+
+    A date counts whole weeks back from `as_of`: a purchase 0-6 days before it is week 0.
+    """
+    cells = t.cells("last_purchase")
+    out = np.full(t.rows, np.nan)
+    if cells is None:
+        return out
+    expected = "a date YYYY-MM-DD or a whole number of weeks <= 0 (0 = week 0)"
+    for i, value in enumerate(cells):
+        if value == "":
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None:
+            if not (math.isfinite(number) and number == int(number)):
+                raise t.error(i, "last_purchase", f"expected {expected}, found {value!r}")
+            if number > 0:
+                raise t.error(
+                    i, "last_purchase", f"week {value} is in the future; expected a week <= 0"
+                )
+            out[i] = number
+            continue
+        try:
+            day = datetime.fromisoformat(value).date()
+        except ValueError:
+            raise t.error(i, "last_purchase", f"expected {expected}, found {value!r}") from None
+        if as_of is None:
+            raise t.error(
+                i,
+                "last_purchase",
+                f"the date {value!r} needs the date of week 0: set market.population.as_of "
+                "(e.g. the export's date), or give weeks (-13 = 13 weeks before week 0)",
+            )
+        if day > as_of:
+            raise t.error(
+                i,
+                "last_purchase",
+                f"{day.isoformat()} is in the future: after market.population.as_of "
+                f"{as_of.isoformat()}",
+            )
+        out[i] = -((as_of - day).days // 7)
+    return out
+
+
+def first_window_end(
+    renewal_week: NDArray[np.int32],
+    last_purchase: NDArray[np.float64],
+    cycle: NDArray[np.integer],
+    drawn: NDArray[np.int32],
+) -> NDArray[np.int32]:
+    """The week each customer's first buying window ends (its first purchase decision).
+
+    A last purchase in week L (<= 0) puts the next one a cycle later, at
+    L + k * cycle for the smallest k >= 1 that is not before week 0 (a customer overdue
+    by more than a cycle keeps its phase). Otherwise a renewal month's first week, modulo
+    the cycle; otherwise `drawn`. The last purchase comes first where both are given
+    (the loader checked that they agree).
+    """
+    known = ~np.isnan(last_purchase)
+    weeks = np.where(known, last_purchase, 0.0)
+    cycles = np.maximum(1.0, np.ceil(-weeks / cycle))
+    from_last = (weeks + cycles * cycle).astype(np.int32)
+    from_month = np.where(renewal_week == UNKNOWN, drawn, renewal_week % cycle)
+    return np.where(known, from_last, from_month).astype(np.int32)
+
+
+def _check_phases(
+    t: _Table,
+    month: NDArray[np.float64],
+    renewal_week: NDArray[np.int32],
+    month_weeks: NDArray[np.int32],
+    last: NDArray[np.float64],
+    cycle: NDArray[np.integer],
+) -> None:
+    """A row giving both a renewal month and a last purchase must put the next purchase
+    in that month (a cycle after the last purchase, within the month's weeks)."""
+    both = np.flatnonzero(~np.isnan(last) & (renewal_week != UNKNOWN))
+    if both.size == 0:
+        return
+    none = np.zeros(both.size, np.int32)
+    due = first_window_end(renewal_week[both], last[both], cycle[both], none)
+    offset = (due - renewal_week[both]) % cycle[both]
+    bad = np.flatnonzero(offset >= month_weeks[both])
+    if bad.size:
+        i = int(both[bad[0]])
+        first = int(renewal_week[i]) % int(cycle[i])
+        raise t.error(
+            i,
+            "last_purchase",
+            f"a last purchase in week {last[i]:g} puts the next one in week {int(due[bad[0]])}, "
+            f"but renewal_month {int(month[i])} says weeks {first}-"
+            f"{first + int(month_weeks[i]) - 1}; give one of the two, or make them agree",
+        )
 
 
 def _dealers(t: _Table, scenario: Scenario, regions: list[str]) -> DealerTable:
@@ -485,6 +638,23 @@ def counts(scenario: Scenario) -> dict[str, int]:
     if data.reps is not None:
         out["reps"] = int(data.reps.region.size)
     return out
+
+
+def history(scenario: Scenario) -> dict[str, float]:
+    """What the customer table says about the past: how many rows give a last purchase or
+    a renewal month (the rest are drawn), and the claims to date."""
+    files = scenario.market.population
+    if files is None or files.data is None:
+        return {}
+    data = files.data
+    last = ~np.isnan(data.last_purchase)
+    return {
+        "last_purchase": int(last.sum()),
+        "renewal_month_only": int(((data.renewal_month != UNKNOWN) & ~last).sum()),
+        "drawn": int(((data.renewal_month == UNKNOWN) & ~last).sum()),
+        "with_claims": int((data.claims_to_date > 0).sum()),
+        "claims_to_date": float(data.claims_to_date.sum()),
+    }
 
 
 def template(kind: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -227,6 +228,11 @@ class PopulationFiles(Strict):
     reps: str | None = Field(None, description="rep table; default reps.headcount")
     columns: PopulationColumns = Field(
         PopulationColumns(), description="column names of the tables, where they differ"
+    )
+    as_of: date | None = Field(
+        None,
+        description="date of week 0 (e.g. the export's date): needed for last_purchase dates; "
+        "renewal months then count from it",
     )
     data: SkipJsonSchema[PopulationData | None] = Field(
         None, exclude=True, description="set by the loader, never in a file or a dump"
