@@ -15,6 +15,7 @@ import channelsim
 from channelsim.cli import main
 from channelsim.errors import InputError
 from channelsim.experiments import calibration
+from channelsim.experiments import study as studies
 from channelsim.experiments.executors import InProcess, LocalProcesses
 from channelsim.experiments.replicates import replicate_seeds
 
@@ -287,7 +288,7 @@ def test_a_trial_left_running_by_a_killed_calibration_is_run_on_resume(tiny, tmp
     args = dict(replicates=2, batch=4, seed=5, profile_points=3, out=tmp_path / "c")
     channelsim.calibrate(tiny, target, {"dealers.reach": "0.05:0.9"}, trials=4, **args)
     study = optuna.load_study(
-        study_name=calibration.STUDY, storage=f"sqlite:///{tmp_path / 'c' / 'study.db'}"
+        study_name=studies.STUDY_NAME, storage=f"sqlite:///{tmp_path / 'c' / 'study.db'}"
     )
     study.enqueue_trial({"dealers.reach": 0.123})
     study.ask({"dealers.reach": optuna.distributions.FloatDistribution(0.05, 0.9)})

@@ -115,7 +115,6 @@ def optimize_command(
           --objective company_profit:max --objective market_share:max --trials 60
       channelsim optimize my-optimisation.yaml --out results/opt --resume
     """
-    import optuna
     from tqdm import tqdm
 
     from channelsim.experiments import optimize as optimizing
@@ -127,7 +126,6 @@ def optimize_command(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the optimisation")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     definition = optimizing.define(
         source,
         params,

@@ -7,10 +7,11 @@ moments to the observed ones,
 
 where mbar_k is the mean of moment k over R replicates run on the same R seeds for every
 theta (common random numbers: the loss surface is smooth in theta instead of jumping with
-fresh noise). The search minimises L with w_k = 1 / se_k^2 using Optuna's seeded TPE
-sampler, asking and telling trials in fixed-size batches so that the runs of a batch go
-through any executor at once; the study lives in SQLite in the output folder, so an
-interrupted calibration resumes where it stopped and gives the same trials.
+fresh noise). The search minimises L with w_k = 1 / se_k^2 on the optimiser's engine
+(`experiments/study.py`): Optuna's TPE sampler, seeded per trial, asking and telling
+trials in fixed-size batches so that the runs of a batch go through any executor at once;
+the study lives in SQLite in the output folder, so an interrupted calibration resumes where
+it stopped and gives the same trials.
 
 Uncertainty: at the optimum, the weights become w_k = 1 / (se_k^2 + s_k^2 / R), where s_k^2
 is the replicate variance of moment k there (the simulated mean is noisy too). For each
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from scipy import stats
 
 from channelsim.errors import InputError, ScenarioError
 from channelsim.experiments import replicates as replicates_
+from channelsim.experiments import study as studies
+from channelsim.experiments.designs import Param as DesignParam
 from channelsim.experiments.executors import Executor
 from channelsim.model import metrics
 from channelsim.scenario.schema import Scenario
@@ -57,7 +60,7 @@ SERIES_KPIS = (
 MAX_TARGETS = 2_000
 REFINEMENTS = 2  # times the estimate may move to a better point a profile found
 REFINE_TOLERANCE = 0.1  # loss units; smaller gains do not move the estimate
-STUDY = "calibration"
+STUDY_FILE = "study.db"
 
 
 class CalibrationError(InputError):
@@ -431,6 +434,7 @@ def _check_periods(scenario: Scenario, targets: Sequence[Target], source: str) -
             )
 
 
+@studies.quiet()
 def _search(
     params: Sequence[Param],
     folder: Path,
@@ -442,22 +446,11 @@ def _search(
     seed: int,
     on_progress: Callable[[int, int], None] | None,
 ) -> Any:
-    """Batched ask/tell with a TPE sampler reseeded per batch (so a resumed study repeats)."""
+    """Minimise the loss on the optimiser's engine (`study.run_study`): batched ask and
+    tell, the sampler seeded per trial, stale trials of a killed session finished first."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{(folder / 'study.db').resolve()}")
-    study = optuna.create_study(
-        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
-    )
-    distributions = {
-        p.path: (
-            optuna.distributions.IntDistribution(int(p.low), int(p.high), log=p.log)
-            if p.integer
-            else optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)
-        )
-        for p in params
-    }
+    study = studies.open_study(folder / STUDY_FILE, ["minimize"])
     names = [p.path for p in params]
     if set(study.user_attrs.get("params", names)) != set(names):
         raise CalibrationError(
@@ -465,42 +458,51 @@ def _search(
             "resume with the same --param list or choose another --out"
         )
     study.set_user_attr("params", names)
+    space = studies.levers([_lever(p) for p in params])
 
-    def tell(asked: list[Any]) -> None:
-        points = [[t.params[n] for n in names] for t in asked]
-        for trial, result in zip(asked, run_points(points), strict=True):
-            trial.set_user_attr("mean", result.mean.tolist())
-            trial.set_user_attr("var", result.var.tolist())
-            trial.set_user_attr("error", result.error)
+    def evaluate(candidates: Sequence[dict[str, Any]]) -> Iterator[tuple[int, studies.Outcome]]:
+        points = [[c[n] for n in names] for c in candidates]
+        for i, result in enumerate(run_points(points)):
             value = loss(result.mean, observed, weights)
-            if math.isfinite(value):
-                study.tell(trial, value)
-            else:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            attrs = {"mean": result.mean.tolist(), "var": result.var.tolist()}
+            yield (
+                i,
+                studies.Outcome(
+                    values=(value,) if math.isfinite(value) else None,
+                    attrs={**attrs, "error": result.error},
+                    error=result.error or "the loss is not a finite number",
+                ),
+            )
 
-    # Trials asked but not told when the last run stopped: evaluate them as they were, so
-    # the history (and the next batches' suggestions) match an uninterrupted run.
-    leftover = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-    if leftover:
-        # Optuna has no public handle from a stored trial to a live one but its id.
-        tell([optuna.trial.Trial(study, t._trial_id) for t in leftover])
-    while len(study.trials) < trials:
-        b = len(study.trials) // batch
-        state = np.random.SeedSequence([seed, b]).generate_state(1)[0]
+    def sampler(trial_seed: int) -> optuna.samplers.BaseSampler:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.sampler = optuna.samplers.TPESampler(
-                seed=int(state),
+            return optuna.samplers.TPESampler(
+                seed=trial_seed,
                 n_startup_trials=max(batch, 2 * len(params) + 2),
                 multivariate=True,
                 constant_liar=True,
             )
-            count = min(batch, trials - len(study.trials))
-            asked = [study.ask(distributions) for _ in range(count)]
-        tell(asked)
+
+    done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+
+    def on_trial(_: Any) -> None:
+        nonlocal done
+        done += 1
         if on_progress is not None:
-            on_progress(min(len(study.trials), trials), trials)
+            on_progress(min(done, trials), trials)
+
+    studies.run_study(
+        study, space, evaluate, trials, batch, seed, on_trial=on_trial, sampler=sampler
+    )
     return study
+
+
+def _lever(p: Param) -> DesignParam:
+    """The fitted range as the study engine's parameter (a log range of integers is
+    searched as floats; `settings` rounds them)."""
+    scale = "log" if p.log else "int" if p.integer else "linear"
+    return DesignParam(p.path, low=p.low, high=p.high, scale=scale)
 
 
 def _trial_rows(study: Any, params: Sequence[Param], targets: Sequence[Target]) -> pd.DataFrame:

@@ -156,6 +156,7 @@ def run_optimization(
             return result
 
 
+@studies.quiet()
 def _search_and_confirm(
     definition: OptimizeDefinition,
     folder: Path | None,
@@ -164,7 +165,6 @@ def _search_and_confirm(
     manifest: dict[str, Any],
     on_progress: Progress | None,
 ) -> OptimizeResult:
-
     directions = [o.direction for o in definition.objectives]
     study = studies.open_study(None if folder is None else folder / STUDY_FILE, directions)
     seeds = replicate_seeds(definition.seed, definition.replicates)

@@ -10,9 +10,10 @@ a seed derived from the study seed and the trial's number (its history is in the
 so the trials depend on the seed and the batch size only, never on the executor, the order
 in which candidates finish, or where a study was interrupted and resumed.
 
-One objective uses TPE (multivariate, with the constant liar for the trials of a batch that
-are still running); several use NSGA-II. Constraints are set on each trial with
-`Trial.set_constraint` (a value <= 0 is feasible), which both samplers take into account.
+One objective uses TPE by default, several NSGA-II; a caller may supply its own sampler
+(seeded the same way: calibration uses multivariate TPE with the constant liar).
+Constraints are set on each trial with `Trial.set_constraint` (a value <= 0 is feasible),
+which both samplers take into account.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +130,20 @@ class Outcome:
 
 Evaluate = Callable[[Sequence[dict[str, Any]]], Iterator[tuple[int, Outcome]]]
 OnTrial = Callable[[FrozenTrial], None]
+Sampler = Callable[[int], optuna.samplers.BaseSampler]  # seed -> sampler
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Optuna's INFO lines ('Trial 3 finished ...') silenced while our study runs, and the
+    caller's verbosity put back afterwards: a notebook calling `channelsim.optimize` sees
+    only our progress, and its own Optuna settings are left as they were."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 def trial_seed(seed: int, number: int) -> int:
@@ -178,6 +194,7 @@ def run_study(
     seed: int,
     population: int = 10,
     on_trial: OnTrial | None = None,
+    sampler: Sampler | None = None,
 ) -> int:
     """Run the study until it holds `trials` finished trials; returns how many were run now.
 
@@ -185,10 +202,17 @@ def run_study(
     Optuna was writing its parameters gets the missing ones from the sampler it was being
     asked with (seeded by its number, facing the same finished and running trials), then
     every one is evaluated; so a resumed study is the study an uninterrupted one would have
-    been, wherever it was killed.
+    been, wherever it was killed. `sampler(seed)` makes the sampler each trial is asked
+    with (default `make_sampler`).
     """
-    distributions = {lever.path: lever.distribution() for lever in space}
     objectives = len(study.directions)
+
+    def make(number: int) -> optuna.samplers.BaseSampler:
+        if sampler is not None:
+            return sampler(trial_seed(seed, number))
+        return make_sampler(objectives, trial_seed(seed, number), population)
+
+    distributions = {lever.path: lever.distribution() for lever in space}
     existing = study.get_trials(deepcopy=False)
     stale = [t for t in existing if t.state == TrialState.RUNNING]
     finished = sum(t.state in _FINISHED for t in existing)
@@ -196,7 +220,7 @@ def run_study(
     if stale:
         asked = []
         for frozen in stale:
-            study.sampler = make_sampler(objectives, trial_seed(seed, frozen.number), population)
+            study.sampler = make(frozen.number)
             trial = Trial(study, frozen._trial_id)
             for name, distribution in distributions.items():
                 _suggest(trial, name, distribution)  # returns the stored value if it has one
@@ -206,7 +230,7 @@ def run_study(
     while finished + ran < trials:
         asked = []
         for _ in range(min(batch, trials - finished - ran)):
-            study.sampler = make_sampler(objectives, trial_seed(seed, number), population)
+            study.sampler = make(number)
             asked.append(study.ask(distributions))
             number += 1
         ran += _evaluate_batch(study, space, asked, evaluate, on_trial)
