@@ -3,8 +3,9 @@
     python scripts/make_example_crm.py
 
 The tables look like a CRM export: one row per customer (region, segment, annual volume,
-dealer, rep, who it buys from today, whether it is in the CRM, renewal month), one row per
-dealer and per rep. Every number is drawn from the seeded generator below; none is real.
+dealer, rep, who it buys from today, whether it is in the CRM, renewal month, and for the
+company's own customers the date of the last purchase), one row per dealer and per rep.
+Every number is drawn from the seeded generator below; none is real.
 
 `observed.yaml` (the KPI report the worked example in docs/calibration.md calibrates to) is
 synthetic too: the means of 8 simulated years of this market with HIDDEN settings, and
@@ -13,6 +14,7 @@ their standard errors, so the calibration's answer can be checked against the tr
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ import yaml
 import channelsim
 
 SEED = 20261201
+AS_OF = date(2026, 1, 1)  # the export's date: week 0 (market.population.as_of)
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "example_crm"
 REGIONS = {"North": 0.40, "East": 0.35, "South": 0.25}
 GENERAL_AGENT = {"North": "North GA", "East": "North GA", "South": "South GA"}
@@ -75,6 +78,14 @@ def customers(
     buys_from = np.where(ours, np.where(via_dealer, "dealer", "rep"), "none")
     in_crm = np.where((buys_from == "rep") & (rng.random(CUSTOMERS) < 0.5), "yes", "no")
     month = rng.integers(1, 13, size=CUSTOMERS)
+    # The CRM also knows when the company's own customers last bought: a year before a day
+    # in the first four weeks of their renewal month (so the two columns agree).
+    start = np.array([(date(AS_OF.year, m, 1) - AS_OF).days // 7 for m in month])
+    weeks_back = 52 - (start + rng.integers(0, 4, size=CUSTOMERS))
+    last = [
+        (AS_OF - timedelta(weeks=int(w))).isoformat() if b != "none" else ""
+        for w, b in zip(weeks_back, buys_from, strict=True)
+    ]
     return pd.DataFrame(
         {
             "id": [f"C{i + 1:05d}" for i in range(CUSTOMERS)],
@@ -86,6 +97,7 @@ def customers(
             "buys_from": buys_from,
             "in_crm": in_crm,
             "renewal_month": month,
+            "last_purchase": last,
         }
     )
 

@@ -233,6 +233,7 @@ def test_validate_summarises_what_was_read() -> None:
     assert result.exit_code == 0, result.output
     assert "Read from tables: 4,000 customers, 9 dealers, 5 reps" in result.output
     assert "Customers without a dealer:" in result.output
+    assert "Next purchase from last_purchase: 1,004, from renewal_month: 2,996" in result.output
     summary = population.summary(channelsim.load_scenario(EXAMPLE))
     assert summary["customers"].sum() == 4000
     assert list(summary.columns) == [
@@ -405,6 +406,9 @@ def test_claims_to_date_get_a_customer_repriced_by_experience_rating(
     flagged, bought = model.state.flagged, model.state.premium > 0
     assert flagged[:150].sum() == bought[:150].sum() > 50  # every one that bought is flagged
     assert not flagged[150:].any()
+    assert population.history(with_claims)["with_claims"] == 150
+    shown = CliRunner().invoke(main, ["validate", str(tmp_path / "c" / "scenario.yaml")])
+    assert "Claims to date: 150 customers, 750,000 in total\n" in shown.output, shown.output
     kpis = {}
     for competitor in (False, True):
         for name, sc in (("claims", with_claims), ("none", no_claims)):

@@ -162,9 +162,12 @@ def validate(
         past = population.history(sc)
         unused = "" if sc.insurance.enabled else " (not used: insurance.enabled is false)"
         click.echo(
-            f"Next purchase set by last_purchase: {past['last_purchase']:,}, by renewal_month: "
-            f"{past['renewal_month_only']:,}, drawn: {past['drawn']:,}; claims to date: "
-            f"{past['with_claims']:,} customers, {past['claims_to_date']:,.0f} in total{unused}"
+            f"Next purchase from last_purchase: {past['last_purchase']:,}, from renewal_month: "
+            f"{past['renewal_month_only']:,}, drawn: {past['drawn']:,}"
+        )
+        click.echo(
+            f"Claims to date: {past['with_claims']:,} customers, "
+            f"{past['claims_to_date']:,.0f} in total{unused}"
         )
     if picture:
         from channelsim.output.charts import save_figures

@@ -36,5 +36,7 @@ def template(table: str, out: Path | None) -> None:
     else:
         results.write_csv(out, frame)
     click.echo(f"Wrote {out}. Columns of the {table} table:")
-    for name, required, meaning in population.describe(table):
-        click.echo(f"  {name:<14} {'required' if required else 'optional'}  {meaning}")
+    columns = population.describe(table)
+    width = max(len(name) for name, _, _ in columns)
+    for name, required, meaning in columns:
+        click.echo(f"  {name:<{width}}  {'required' if required else 'optional'}  {meaning}")
