@@ -122,7 +122,7 @@ def observed() -> str:
         k: {"value": float(kpis[k].mean()), "se": float(kpis[k].std(ddof=1) / np.sqrt(YEARS))}
         for k in OBSERVED_KPIS
     }
-    weekly = runs.weekly
+    weekly = runs.weekly[runs.weekly["week"] >= 0]  # the warm-up weeks are not observed
     quarter = weekly["week"] // 13
     per_year = weekly.groupby(["replicate", quarter])["revenue_dealer"].sum().unstack()
     series = {

@@ -183,9 +183,11 @@ def test_common_random_numbers_whatever_the_executor(tiny) -> None:
 
 
 def test_series_targets_are_compared_period_by_period(small) -> None:
-    run = channelsim.run(small, replicates=1, seed=2)
+    warmed = small.with_overrides({"warmup_weeks": 13})  # weeks -13..-1 are not observed
+    run = channelsim.run(warmed, replicates=1, seed=2)
     weekly = run.weekly
-    q1 = float(weekly.loc[weekly["week"] < 13, "revenue_dealer"].sum())
+    assert weekly["week"].min() == -13
+    q1 = float(weekly.loc[weekly["week"].between(0, 12), "revenue_dealer"].sum())
     q2 = float(weekly.loc[(weekly["week"] >= 13) & (weekly["week"] < 26), "revenue_dealer"].sum())
     obs = calibration.observed_from(
         {"series": {"revenue_dealer": {"period": "quarter", "values": [1.0, 2.0], "se": 1.0}}}
@@ -196,7 +198,7 @@ def test_series_targets_are_compared_period_by_period(small) -> None:
     ]
     from channelsim.experiments.replicates import RunSpec, run_spec
 
-    output = run_spec(RunSpec(small, run.seeds[0]))
+    output = run_spec(RunSpec(warmed, run.seeds[0]))
     assert calibration.moments(output, obs.targets).tolist() == [q1, q2]
 
 

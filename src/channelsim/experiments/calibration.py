@@ -265,9 +265,12 @@ def moments(output: replicates_.RunOutput, targets: Sequence[Target]) -> np.ndar
 
 
 def _per_period(weekly: pd.DataFrame, length: int) -> dict[str, np.ndarray]:
-    """Flows summed and stocks at the end of each whole period; ratios from the sums."""
-    full = (len(weekly) // length) * length
-    frame = weekly.iloc[:full]
+    """Flows summed and stocks at the end of each whole period; ratios from the sums.
+
+    Periods start at week 0: the warm-up weeks (numbered below 0) are not observed."""
+    measured = weekly[weekly["week"] >= 0]
+    full = (len(measured) // length) * length
+    frame = measured.iloc[:full]
     group = np.arange(full) // length
     table = {name: frame[name].groupby(group).sum().to_numpy() for name in metrics.FLOWS}
     table.update({name: frame[name].groupby(group).last().to_numpy() for name in metrics.STOCKS})
