@@ -554,6 +554,17 @@ def _profiles(
     highs = np.array([_unit(p, p.high) for p in params])
     span = highs - lows
     finite = rows[np.isfinite(rows["loss_w"])]
+    valley = _valley(
+        np.array(
+            [
+                [_unit(p, v) for p, v in zip(params, r, strict=True)]
+                for r in finite[[p.path for p in params]].to_numpy()
+            ]
+        ).reshape(-1, len(params)),
+        finite["loss_w"].to_numpy(),
+        lows,
+        span,
+    )
     chains = []
     for j, p in enumerate(params):
         grid = _grid(p, points)
@@ -597,6 +608,8 @@ def _profiles(
             if not near.empty:
                 top = near.loc[near["loss_w"].idxmin()]
                 qs.append(fix(np.array([_unit(q, top[q.path]) for q in params]), j, u))
+            if valley is not None:
+                qs.append(fix(valley(j, u), j, u))
             qs += [
                 fix(qs[0] + rng.normal(0.0, 0.25, span.size) * span, j, u)
                 for _ in range(candidates)
@@ -640,6 +653,46 @@ def _profiles(
             if min(value, envelope) > best_loss + 1.5 * THRESHOLD:
                 c["xs"] = []
     return pd.DataFrame(out)
+
+
+def _valley(
+    points: np.ndarray, losses: np.ndarray, lows: np.ndarray, span: np.ndarray
+) -> Callable[[int, float], np.ndarray] | None:
+    """Where the other parameters minimise the loss when parameter j is held at u, from a
+    quadratic fitted to the better half of the trials: the valley floor, which the first
+    step of a profile away from the optimum cannot find by perturbation alone when the
+    parameters trade off against each other. None when the fit is not a bowl."""
+    k = span.size
+    if k < 2:
+        return None
+    terms = (k + 1) * (k + 2) // 2
+    keep = np.argsort(losses, kind="stable")[: max(2 * terms, losses.size // 2)]
+    if keep.size < 2 * terms:
+        return None
+    x = (points[keep] - lows) / span
+    pairs = [(a, b) for a in range(k) for b in range(a, k)]
+    design = np.column_stack([np.ones(keep.size), x, *[x[:, a] * x[:, b] for a, b in pairs]])
+    coef, *_ = np.linalg.lstsq(design, losses[keep], rcond=None)
+    grad = coef[1 : k + 1]
+    hess = np.zeros((k, k))
+    for (a, b), c in zip(pairs, coef[k + 1 :], strict=True):
+        hess[a, b] += c if a != b else 2 * c
+        hess[b, a] = hess[a, b]
+    try:
+        np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return None
+
+    def at(j: int, u: float) -> np.ndarray:
+        others = [i for i in range(k) if i != j]
+        t = (u - lows[j]) / span[j]
+        h_oo, h_oj = hess[np.ix_(others, others)], hess[others, j]
+        out = np.empty(k)
+        out[j] = t
+        out[others] = np.linalg.solve(h_oo, -(grad[others] + h_oj * t))
+        return lows + out * span
+
+    return at
 
 
 def _rounded(params: Sequence[Param], values: Sequence[float]) -> list[float]:
