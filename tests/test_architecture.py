@@ -15,6 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "channelsim"
 LAYERS = ["errors", "storage", "scenario", "model", "experiments", "output", "api", "cli"]
 RANK = {name: i for i, name in enumerate(LAYERS)} | {"dashboard": len(LAYERS) - 1}
+RANK["__main__"] = RANK["cli"]  # the `channelsim` command's entry point
 
 
 def layer(module: str) -> str | None:

@@ -289,3 +289,92 @@ def test_ucx_without_its_package_exits_2(small_file: Path) -> None:
     )
     assert result.exit_code == 2
     assert "ucx:// needs the Python package 'ucp'" in result.stderr
+
+
+# --- Ctrl-C before, while and after a command runs, through the entry point ------------------
+
+CTRL_C_AT_IMPORT = textwrap.dedent(
+    """
+    import os, signal, sys
+    target, args = sys.argv[1], sys.argv[2:]
+
+    class CtrlCAtImport:
+        # Ctrl-C (SIGINT to this process) as `target` is first imported
+        def find_spec(self, name, path=None, module=None):
+            if name == target:
+                sys.meta_path.remove(self)
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    if target == "exit":  # as the interpreter exits, after the command has finished
+        import atexit
+        atexit.register(os.kill, os.getpid(), signal.SIGINT)
+    else:
+        sys.meta_path.insert(0, CtrlCAtImport())
+    sys.argv = ["channelsim", *args]
+    from channelsim.__main__ import main  # what the installed `channelsim` script runs
+    sys.exit(main())
+    """
+)
+
+
+def ctrl_c_at(target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT_IMPORT, target, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_channelsim_command_is_the_entry_point_that_handles_ctrl_c_first() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="channelsim")
+    assert script.value == "channelsim.__main__:main"
+
+
+@pytest.mark.parametrize("target", ["click", "channelsim.cli.run", "mesa"])
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
+    small_file: Path, tmp_path: Path, target: str
+) -> None:
+    out = tmp_path / "out"
+    result = ctrl_c_at(target, "run", str(small_file), "-n", "2", "-q", "--out", str(out))
+    assert result.returncode == 130, result.stderr
+    assert one_interrupt_line(result) == "interrupted (Ctrl-C)"
+    assert not out.exists() or not ResultsDir(out).is_complete
+
+
+def test_ctrl_c_as_the_charts_are_drawn_leaves_the_run_resumable(
+    small_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(small_file), "-n", "2", "-q", "--out", str(out)]
+    result = ctrl_c_at("matplotlib", *args)  # imported once the replicates are saved
+    assert result.returncode == 130, result.stderr
+    assert "add --resume" in one_interrupt_line(result)
+    assert (out / INCOMPLETE).is_file() and not ResultsDir(out).is_complete
+    assert ctrl_c_at("nothing", *args, "--resume").returncode == 0
+    assert ResultsDir(out).is_complete
+
+
+def test_ctrl_c_after_the_command_finished_is_one_line_and_keeps_the_results(
+    small_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = ctrl_c_at("exit", "run", str(small_file), "-n", "2", "-q", "--out", str(out))
+    assert result.returncode == 130, result.stderr
+    assert one_interrupt_line(result) == "interrupted (Ctrl-C)"
+    assert ResultsDir(out).is_complete
+
+
+def test_an_ignored_sigint_stays_ignored(small_file: Path, tmp_path: Path) -> None:
+    """`nohup channelsim ...` or `channelsim ... &`: Ctrl-C is not for this process."""
+    code = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n" + CTRL_C_AT_IMPORT
+    out = tmp_path / "out"
+    args = ["run", str(small_file), "-n", "2", "-q", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-c", code, "numpy", *args], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert ResultsDir(out).is_complete

@@ -7,13 +7,7 @@ The public API (see docs/api.md) is imported on first use, so `import channelsim
     results = channelsim.run(channelsim.load_scenario("scenarios/parallel.yaml"), replicates=2)
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("channelsim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
 
 if TYPE_CHECKING:
     from channelsim.api import (
@@ -64,6 +58,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read when asked: importlib.metadata takes 25 ms to import
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("channelsim")
+        except PackageNotFoundError:  # running from a source tree without installation
+            return "0.0.0"
     if name in __all__:
         from channelsim import api
 

@@ -7,6 +7,8 @@ Commands live one module per job and are imported only when used, so `--help` an
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
 from typing import Any
 
 import click
@@ -45,13 +47,34 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Ctrl-C anywhere (even while a command is imported): one line and exit 130."""
+        """Ctrl-C anywhere (even while a command is imported): one line and exit 130.
+
+        While the command runs, Ctrl-C is Python's KeyboardInterrupt, which the command
+        catches to say what it kept; before and after, the handler of the entry point
+        (`channelsim.__main__`) is restored. An ignored SIGINT stays ignored.
+        """
+        previous = _interrupt_as_keyboard_interrupt()
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             from channelsim.cli.common import stop_interrupted
 
             stop_interrupted("")
+        finally:
+            still_ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            if previous is not None and still_ours:  # not ignored by stop_interrupted
+                signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_as_keyboard_interrupt() -> Any:
+    """Make SIGINT raise KeyboardInterrupt; return the handler to restore, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous in (signal.SIG_IGN, signal.default_int_handler, None):
+        return None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return previous
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
