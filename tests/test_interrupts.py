@@ -378,3 +378,75 @@ def test_an_ignored_sigint_stays_ignored(small_file: Path, tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert ResultsDir(out).is_complete
+
+
+# --- a killed main process leaves no helper process behind ----------------------------------
+
+
+def wait_until(condition, bound: float, what: str) -> None:
+    """Poll `condition` until it holds; fail after `bound` seconds (a bound, not a timing)."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} after {bound:g} s"
+        time.sleep(0.01)
+
+
+def all_gone(family) -> bool:
+    return not any(proc.alive() for proc in family)
+
+
+def test_a_forkserver_still_importing_the_engine_exits_with_its_killed_parent(
+    tmp_path: Path,
+) -> None:
+    """The forkserver is made to hang in its preload (a module that never finishes), the
+    parent is killed there: the forkserver and the resource tracker must still end."""
+    from process_tree import descendants
+
+    ready = tmp_path / "preloading"
+    (tmp_path / "never_finishes.py").write_text(
+        "import os, threading\n"
+        "open(os.environ['PRELOADING'], 'w').close()\n"
+        "threading.Event().wait()\n"
+    )
+    parent_code = textwrap.dedent(
+        """
+        import multiprocessing, signal
+        from multiprocessing import forkserver
+        from channelsim.experiments.executors import ENGINE_MODULES
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([ENGINE_MODULES[0], "never_finishes"])
+        forkserver.ensure_running()
+        signal.pause()  # until killed
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PRELOADING": str(ready)}
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env)
+    try:
+        wait_until(ready.exists, 300, "the forkserver did not start")
+        family = descendants(parent.pid)
+        assert {p.kind for p in family} == {"forkserver", "resource tracker"}, family
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_until(lambda: all_gone(family), 60, f"still alive: {family}")
+
+
+def test_a_killed_sweep_leaves_no_worker_forkserver_or_resource_tracker(
+    small_file: Path, tmp_path: Path
+) -> None:
+    from process_tree import descendants, kind
+
+    out = tmp_path / "out"
+    args = ["sweep", str(small_file), "--param", "reps.capacity=6:14:5", "-n", "4", "-q"]
+    args += ["--chunk-size", "1", "--workers", "2", "--out", str(out)]
+    sweep = subprocess.Popen([sys.executable, "-m", "channelsim", *args])
+    try:
+        wait_until(lambda: list(out.glob("runs/*.parquet")), 300, "no part was written")
+        family = descendants(sweep.pid)
+    finally:
+        sweep.kill()
+        sweep.wait()
+    kinds = sorted(kind(proc, family) for proc in family)
+    assert kinds[:2] == ["forkserver", "resource tracker"] and "worker" in kinds, family
+    wait_until(lambda: all_gone(family), 60, f"still alive: {family}")
+    assert not ResultsDir(out).is_complete

@@ -9,8 +9,9 @@ and a worker starts in milliseconds instead of re-importing numpy, pandas and Me
 
 Interrupts: worker processes never see Ctrl-C (SIGINT is blocked while the forkserver and
 the workers are started, so even one interrupted during its start-up prints nothing); the
-main process gets the KeyboardInterrupt and terminates them. A worker also exits soon after
-its main process is gone (killed), instead of lingering with its memory.
+main process gets the KeyboardInterrupt and terminates them. A worker, and the forkserver,
+exit as soon as the main process is gone (killed), instead of lingering with their memory
+(`parent_watch`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import os
 import signal
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
+
+from channelsim.experiments.parent_watch import exit_with
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,8 +48,13 @@ class InProcess:
             yield index, fn(item)
 
 
-# What a worker needs to run simulations; the forkserver imports it once for every worker.
-ENGINE_MODULES = ["channelsim.experiments.replicates", "channelsim.experiments.sweep_run"]
+# What a worker needs to run simulations; the forkserver imports it once for every worker,
+# after the module that makes it exit with its parent.
+ENGINE_MODULES = [
+    "channelsim.experiments.parent_watch",
+    "channelsim.experiments.replicates",
+    "channelsim.experiments.sweep_run",
+]
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -71,27 +78,6 @@ def start_workers_early() -> None:
 
         with _sigint_blocked():  # the forkserver, and so every worker, starts with it blocked
             forkserver.ensure_running()
-
-
-def exit_with(parent: int) -> None:
-    """Worker start-up: exit as soon as `parent`, the process that made the pool, is gone.
-
-    A killed parent cannot tell its workers to stop, and they would otherwise wait for work
-    for ever, holding memory (a forkserver worker is not the parent's child, so the system
-    does not tell it either).
-    """
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid exists (owned by someone else): keep going
-                pass
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class LocalProcesses:
