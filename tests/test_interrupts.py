@@ -173,26 +173,11 @@ def test_ctrl_c_at_worker_start_through_the_cli(
 
 
 def a_run_that_kills_itself(small_file: Path, out: Path, workers: int) -> subprocess.Popen:
-    """`channelsim run` that SIGKILLs its whole process group right after saving its second
-    replicate: a deterministic stand-in for a kill at a random moment."""
-    code = textwrap.dedent(
-        """
-        import os, signal, sys
-        from channelsim.cli import main
-        from channelsim.output.run_folder import RunFolder
-        real, saved = RunFolder.add, []
-        def add(self, output):
-            real(self, output)
-            saved.append(output)
-            if len(saved) == 2:
-                os.killpg(os.getpgid(0), signal.SIGKILL)
-        RunFolder.add = add
-        sys.argv = ["channelsim", *sys.argv[1:]]
-        main()
-        """
-    )
+    """`channelsim run` SIGKILLed (its main process only) right after saving its second
+    replicate (storage.faults): a kill at a chosen point instead of a random moment."""
     args = ["run", str(small_file), "-n", "6", "--workers", str(workers), "-q", "--out", str(out)]
-    return subprocess.Popen([sys.executable, "-c", code, *args], start_new_session=True)
+    env = {**os.environ, "CHANNELSIM_FAULT": "after-part:2"}
+    return subprocess.Popen([sys.executable, "-m", "channelsim", *args], env=env)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

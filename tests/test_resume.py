@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import json
-import random
+import os
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from channelsim.scenario.loading import deep_merge
 from channelsim.storage import results
 from channelsim.storage.results import ResultsError
 
-CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
+CHANNELSIM = [sys.executable, "-m", "channelsim"]
 PARAMS = ["reps.commission.rate=0.02:0.1:4", "engagement.large_accounts=open,rep_only"]
 ARGS = [arg for p in PARAMS for arg in ("--param", p)]
 ARGS += ["--replicates", "3", "--seed", "3", "--chunk-size", "2", "--quiet"]
@@ -58,44 +58,53 @@ def saved_runs(out: Path) -> pd.DataFrame:
     return sweep_run.read_runs(out) if parts(out) else pd.DataFrame(columns=["point", "replicate"])
 
 
-def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_tables(tmp_path, reference):
+def sweep_killed_at(fault: str, out: Path, scenario_file: Path, resume: bool) -> None:
+    """`channelsim sweep` killed with SIGKILL at the point `fault` names (storage.faults)."""
+    command = [*CHANNELSIM, "sweep", str(scenario_file), *ARGS, "--out", str(out)]
+    env = {**os.environ, "CHANNELSIM_FAULT": fault}
+    killed = subprocess.run(command + ["--resume"] * resume, env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+
+
+def test_a_sweep_killed_again_and_again_resumes_to_the_uninterrupted_tables(tmp_path, reference):
+    """Killed between chunks, then while a chunk is written, then between chunks again (each
+    time after resuming): no saved run is lost or saved twice, and the last resume gives the
+    uninterrupted sweep's tables bit for bit. Random moments: benchmarks/kill_sweeps.py."""
     scenario_file, reference = reference
     out = tmp_path / "killed"
-    rng = random.Random(20261127)
-    kills = 0
-    for attempt in range(3):
+    for fault, parts_after in [("after-part:2", 2), ("mid-part:4", 3), ("after-part:7", 7)]:
         before = saved_runs(out)
-        target = len(parts(out)) + rng.randint(1, 3)
-        resume = ["--resume"] if attempt else []
-        command = [*CHANNELSIM, "sweep", str(scenario_file), *ARGS, "--out", str(out), *resume]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        while len(parts(out)) < target and process.poll() is None:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0, 0.1))  # land anywhere: mid-run, mid-write, between chunks
-        process.kill()
-        process.wait()
-        if process.returncode == 0:
-            break  # it finished before the kill landed
-        kills += 1
+        sweep_killed_at(fault, out, scenario_file, resume=not before.empty)
         after = saved_runs(out)
+        assert len(parts(out)) == parts_after
         assert not results.ResultsDir(out).is_complete
         assert not after.duplicated(["point", "replicate"]).any()
         kept = set(zip(before["point"], before["replicate"], strict=True))
         assert kept <= set(zip(after["point"], after["replicate"], strict=True))
-    assert kills >= 2
+        if fault.startswith("mid-part"):  # the part being written is a hidden temporary file
+            assert len(list((out / "runs").glob(".part-*.tmp"))) == 1
     finish = subprocess.run(
         [*CHANNELSIM, "sweep", str(scenario_file), *ARGS, "--out", str(out), "--resume"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert finish.returncode == 0, finish.stderr
     assert results.ResultsDir(out).is_complete
+    assert not list(out.rglob("*.tmp"))
     final = sweep_run.read_runs(out)
     assert len(final) == RUNS
     pd.testing.assert_frame_equal(final, reference.runs, check_exact=True)
     summary = pd.read_parquet(out / "summary.parquet")
     pd.testing.assert_frame_equal(summary, reference.summary, check_exact=True)
+
+
+def test_a_malformed_fault_is_refused(tmp_path):
+    from channelsim.errors import InputError
+    from channelsim.storage import faults
+
+    with pytest.raises(InputError, match="expected after-part:N or mid-part:N"):
+        faults.at_part("after-part", tmp_path, {"CHANNELSIM_FAULT": "after-parts:two"})
 
 
 class StopAfter:
@@ -219,20 +228,20 @@ def test_a_full_disk_stops_the_sweep_cleanly_and_resume_finishes(
     tmp_path, scenario_file, monkeypatch
 ):
     out = tmp_path / "out"
-    real = results.write_parquet
+    real = results.write_part
     calls = []
 
-    def disk_fills(path, frame):
+    def disk_fills(path, write):
         calls.append(path)
         if len(calls) == 3:
             raise results.ResultsError(f"{path}: cannot write (No space left on device)")
-        real(path, frame)
+        real(path, write)
 
-    monkeypatch.setattr(results, "write_parquet", disk_fills)
+    monkeypatch.setattr(results, "write_part", disk_fills)
     with pytest.raises(results.ResultsError, match="No space left on device"):
         sweep_run.run_sweep(the_plan(scenario_file), out, chunk=4)
     assert len(saved_runs(out)) == 8
     assert not results.ResultsDir(out).is_complete
-    monkeypatch.setattr(results, "write_parquet", real)
+    monkeypatch.setattr(results, "write_part", real)
     result = sweep_run.run_sweep(the_plan(scenario_file), out, resume=True)
     assert (result.done_before, result.ran) == (8, RUNS - 8)

@@ -192,7 +192,10 @@ def _execute(
             first = int(frame["point"].iloc[0]) * plan.definition.replicates + int(
                 frame["replicate"].iloc[0]
             )
-            results.write_parquet(folder.path / RUNS / f"part-{first:09d}.parquet", frame)
+            results.write_part(
+                folder.path / RUNS / f"part-{first:09d}.parquet",
+                lambda tmp, frame=frame: frame.to_parquet(tmp, index=False, engine="pyarrow"),
+            )
             ran += len(frame)
             if on_progress:
                 on_progress(done + ran, plan.runs)

@@ -154,7 +154,7 @@ class RunFolder:
             {**(table.schema.metadata or {}), KPIS_KEY: json.dumps(meta, default=_plain).encode()}
         )
         path = self.path / PARTS / f"replicate-{replicate:06d}.parquet"
-        results.atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        results.write_part(path, lambda tmp: pq.write_table(table, tmp))
 
     def finish(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Join the parts into the final tables and charts, mark complete; (kpis, summary)."""

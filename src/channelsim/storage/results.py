@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from channelsim.errors import ChannelsimError
+from channelsim.storage import faults
 
 INCOMPLETE = "INCOMPLETE"
 INCOMPLETE_TEXT = (
@@ -62,6 +63,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             raise _cannot_write(path, exc) from exc
         raise
     _fsync_folder(path.parent)
+
+
+def write_part(path: Path, write: Callable[[Path], None]) -> None:
+    """`atomic_write` for a part a long command writes as it goes (a run's replicate, a
+    sweep's chunk); the one place where test-only faults (`storage.faults`) strike."""
+
+    def then_fault(tmp: Path) -> None:
+        write(tmp)
+        faults.at_part("mid-part", path.parent)
+
+    atomic_write(path, then_fault)
+    faults.at_part("after-part", path.parent)
 
 
 def _cannot_write(path: Path, exc: OSError) -> ResultsError:
