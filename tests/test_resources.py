@@ -160,17 +160,51 @@ def _design(definition):
 @pytest.mark.parametrize(
     "settings, named",
     [
-        ({"market.segments.large.volume": 1e308}, r"market\.segments\.0\.volume=1e\+308"),
-        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e7}, r"list_price=1e\+308"),
-        ({"dealers.fixed_cost": 2e15}, r"dealers\.fixed_cost=2e\+15"),
+        ({"market.segments.large.volume": 1e308}, r"market\.segments\.0\.volume: 1e\+308"),
+        ({"pricing.list_price": 1e308, "pricing.wholesale_price": 1e7}, r"list_price: 1e\+308"),
+        ({"dealers.fixed_cost": 2e15}, r"dealers\.fixed_cost: 2e\+15"),
     ],
 )
-def test_settings_large_enough_to_overflow_are_refused_before_running(
+def test_settings_large_enough_to_overflow_are_refused_by_the_schema(
     make_scenario, settings, named
 ) -> None:
-    scenario = make_scenario(weeks=8).with_overrides(settings)
-    with pytest.raises(ResourceError, match=named + r" is beyond 1e\+15"):
-        resources.check_run(scenario, 1)
+    with pytest.raises(ScenarioError, match=named + r" is beyond 1e\+15"):
+        make_scenario(weeks=8).with_overrides(settings)
+
+
+COMMANDS = {
+    "validate": [],
+    "run": ["-n", "1", "-q"],
+    "compare": ["{ok}", "-n", "2", "-q"],
+    "sweep": ["--param", "reps.capacity=8,12", "-n", "1", "-q"],
+    "optimize": ["--param", "reps.capacity=8:12", "--objective", "company_profit:max"],
+    "explore": ["--uncertain", "reps.capacity=8:12", "--samples", "4"],
+    "calibrate": ["--observed", "{observed}", "--param", "reps.capacity=8:12"],
+}
+
+
+def test_every_command_refuses_an_overflowing_scenario_with_the_same_line(
+    small_file: Path, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(yaml.safe_dump(deep_merge(FAST, {"pricing": {"list_price": 1e300}})))
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("targets:\n  revenue: {value: 1000, se: 100}\n")
+    lines = {}
+    for command, extra in COMMANDS.items():
+        extra = [a.format(ok=small_file, observed=observed) for a in extra]
+        out = tmp_path / f"out-{command}"
+        more = [] if command == "validate" else ["--out", str(out)]
+        result, _ = cli(command, str(huge), *extra, *more)
+        assert result.exit_code == 2, (command, result.output)
+        assert "Traceback" not in result.output and not out.exists()
+        (lines[command],) = result.stderr.splitlines()
+    text = huge.read_text().splitlines()
+    line = 1 + next(i for i, row in enumerate(text) if row.strip().startswith("list_price:"))
+    assert set(lines.values()) == {
+        f"Error: {huge}, line {line}: pricing.list_price: 1e+300 is beyond 1e+15; numbers that "
+        "large overflow double precision in the model's totals"
+    }, lines
 
 
 def test_an_overflow_that_still_happens_is_an_error_never_a_result(make_scenario) -> None:
@@ -189,7 +223,7 @@ def test_an_overflowing_run_is_refused_and_writes_nothing(small_file: Path, tmp_
         "--set", "market.segments.large.volume=1e308",
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "market.segments.0.volume=1e+308 is beyond 1e+15" in result.stderr
+    assert "market.segments.0.volume: 1e+308 is beyond 1e+15" in result.stderr
     assert not out.exists()
 
 

@@ -20,10 +20,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from channelsim.errors import ScenarioError
-from channelsim.scenario.schema import Scenario
+from channelsim.scenario.schema import Scenario, numeric_settings
 
 BYTES_PER_CUSTOMER = 160  # measured 106
 BYTES_PER_DEALER = 1_000  # measured 686
@@ -34,7 +33,6 @@ BYTES_PER_PLANNED_RUN = 400  # a design point's settings, its seed, its manifest
 MODEL_OVERHEAD = 2 << 20
 DEFAULT_MAX_RUNS = 1_000_000
 MEMORY_SHARE = 0.8  # of the memory available now, when no limit is given
-MAX_MAGNITUDE = 1e15  # a setting's size: products of several such stay far below 1.8e308
 
 
 class ResourceError(ScenarioError):
@@ -63,7 +61,6 @@ def check_run(
     `in_memory`: every replicate's weekly series is kept until the end (the Python API);
     the command line streams them to the folder, so only the models in flight count.
     """
-    check_magnitudes(scenario, what)
     at_once = min(max(1, workers), replicates)
     model = model_bytes(scenario)
     kept = BYTES_PER_RESULT_WEEK * scenario.weeks * replicates if in_memory else 0
@@ -78,17 +75,6 @@ def check_run(
             + _lower_or_raise("CHANNELSIM_MAX_MEMORY")
         )
     return total
-
-
-def check_magnitudes(scenario: Scenario, what: str = "") -> None:
-    """Refuse a setting so large that the model's sums (money x volume x customers x weeks)
-    would overflow double precision: the run would end in inf or NaN, or fail inside."""
-    for path, value in _numeric_settings(scenario).items():
-        if abs(value) > MAX_MAGNITUDE:
-            raise ResourceError(
-                f"{what or scenario.name}: {path}={value:g} is beyond {MAX_MAGNITUDE:g}; numbers "
-                "that large overflow double precision in the model's totals"
-            )
 
 
 def check_runs(runs: int, points: int, replicates: int, where: str) -> None:
@@ -187,26 +173,6 @@ def _size(n: float) -> str:
 
 def largest_settings(scenario: Scenario, count: int = 3) -> str:
     """`path=value` of the numeric settings of largest magnitude (the suspects of an overflow)."""
-    numeric = _numeric_settings(scenario)
+    numeric = numeric_settings(scenario)
     ranked = sorted(numeric.items(), key=lambda item: -abs(item[1]))
     return ", ".join(f"{path}={value:g}" for path, value in ranked[:count])
-
-
-def _numeric_settings(scenario: Scenario) -> dict[str, float]:
-    """Every numeric setting by dotted path (list items by index), counters left out."""
-    numeric: dict[str, float] = {}
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}" if path else str(key))
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                walk(item, f"{path}.{i}")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            numeric[path] = float(value)
-
-    walk(scenario.model_dump(mode="python"), "")
-    for counter in ("seed", "replicates", "weeks"):
-        numeric.pop(counter, None)
-    return numeric

@@ -32,6 +32,8 @@ Money = Annotated[float, Field(ge=0.0)]
 
 MAX_CUSTOMERS = 10_000_000
 MAX_REGIONS = 32_767  # regions and general agents are numbered with 16-bit integers
+MAX_MAGNITUDE = 1e15  # a setting's size: products of several such stay far below 1.8e308
+COUNTERS = ("seed", "replicates", "weeks")  # whole numbers never multiplied into totals
 DEFAULT_GENERAL_AGENT = "general agent"
 WARMUP_CYCLES = 1.5  # default warm-up, in purchase cycles (docs/model.md, "Warm-up")
 CHANNEL_STRATEGIES = ("direct", "intermediary", "parallel")
@@ -1118,6 +1120,13 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_field(self) -> Scenario:
+        for path, value in numeric_settings(self).items():
+            if abs(value) > MAX_MAGNITUDE:
+                raise SettingError(
+                    path,
+                    f"{value:g} is beyond {MAX_MAGNITUDE:g}; numbers that large overflow "
+                    "double precision in the model's totals",
+                )
         regions = [r.name for r in self.market.regions]
         if isinstance(self.dealers.per_region, dict):
             unknown = sorted(set(self.dealers.per_region) - set(regions))
@@ -1175,3 +1184,23 @@ class Scenario(Strict):
     def dealer_count(self, region: str) -> int:
         per = self.dealers.per_region
         return per.get(region, 0) if isinstance(per, dict) else per
+
+
+def numeric_settings(scenario: Scenario) -> dict[str, float]:
+    """Every numeric setting by dotted path (list items by index), counters left out."""
+    numeric: dict[str, float] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{path}.{i}")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            numeric[path] = float(value)
+
+    walk(scenario.model_dump(mode="python"), "")
+    for counter in COUNTERS:
+        numeric.pop(counter, None)
+    return numeric
