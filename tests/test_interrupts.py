@@ -380,32 +380,43 @@ def all_gone(family) -> bool:
     return not any(proc.alive() for proc in family)
 
 
-def test_a_forkserver_still_importing_the_engine_exits_with_its_killed_parent(
-    tmp_path: Path,
-) -> None:
-    """The forkserver is made to hang in its preload (a module that never finishes), the
-    parent is killed there: the forkserver and the resource tracker must still end."""
+PARENT_OF_A_FORKSERVER = textwrap.dedent(
+    """
+    import multiprocessing, signal, sys
+    from multiprocessing import forkserver
+    from channelsim.experiments import executors
+    executors.process_context()  # what every pool of local workers starts from
+    preload = sys.argv[1:]
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    forkserver.ensure_running()
+    signal.pause()  # until killed
+    """
+)
+
+
+def preload_module(folder: Path, name: str, *lines: str) -> None:
+    (folder / f"{name}.py").write_text("\n".join(["import os, pathlib, threading", *lines]))
+
+
+@pytest.mark.parametrize("killed", ["while it imports the engine", "before it starts watching"])
+def test_a_forkserver_exits_with_its_killed_parent(tmp_path: Path, killed: str) -> None:
+    """The forkserver is made to hang in its preload (a module that never finishes) and the
+    parent is killed there, or even before the forkserver imports parent_watch (a module
+    before it waits for the kill): the forkserver and the resource tracker must still end."""
     from process_tree import descendants
 
-    ready = tmp_path / "preloading"
-    (tmp_path / "never_finishes.py").write_text(
-        "import os, threading\n"
-        "open(os.environ['PRELOADING'], 'w').close()\n"
-        "threading.Event().wait()\n"
-    )
-    parent_code = textwrap.dedent(
-        """
-        import multiprocessing, signal
-        from multiprocessing import forkserver
-        from channelsim.experiments.executors import ENGINE_MODULES
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([ENGINE_MODULES[0], "never_finishes"])
-        forkserver.ensure_running()
-        signal.pause()  # until killed
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PRELOADING": str(ready)}
-    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env)
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    wait_for_go = "while not pathlib.Path(os.environ['GO']).exists(): threading.Event().wait(0.01)"
+    preload_module(tmp_path, "announce", "pathlib.Path(os.environ['READY']).touch()")
+    preload_module(tmp_path, "wait_for_go", wait_for_go)
+    preload_module(tmp_path, "never_finishes", "threading.Event().wait()")
+    watch = "channelsim.experiments.parent_watch"
+    if killed == "while it imports the engine":
+        preload = [watch, "announce", "never_finishes"]
+    else:
+        preload = ["announce", "wait_for_go", watch, "never_finishes"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "READY": str(ready), "GO": str(go)}
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_OF_A_FORKSERVER, *preload], env=env)
     try:
         wait_until(ready.exists, 300, "the forkserver did not start")
         family = descendants(parent.pid)
@@ -413,6 +424,7 @@ def test_a_forkserver_still_importing_the_engine_exits_with_its_killed_parent(
     finally:
         parent.kill()
         parent.wait()
+    go.touch()
     wait_until(lambda: all_gone(family), 60, f"still alive: {family}")
 
 

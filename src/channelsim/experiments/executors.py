@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
-from channelsim.experiments.parent_watch import exit_with
+from channelsim.experiments import parent_watch
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,12 +61,14 @@ def process_context() -> multiprocessing.context.BaseContext:
     """The start method for local workers: a forkserver preloaded with the engine, or spawn.
 
     Setting the forkserver's preload list is the one process-wide multiprocessing setting
-    channelsim makes; it changes no start method and only affects forkserver workers.
+    channelsim makes; it changes no start method and only affects forkserver workers. The
+    environment then names this process as the forkserver's parent (`parent_watch`).
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(ENGINE_MODULES)
+    os.environ[parent_watch.PARENT] = str(os.getpid())
     return context
 
 
@@ -139,7 +141,7 @@ def _worker_started(parent: int) -> None:
     """In each worker: ignore Ctrl-C (the main process handles it) and exit with `parent`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    exit_with(parent)
+    parent_watch.exit_with(parent)
 
 
 def _terminate(pool: ProcessPoolExecutor, others: set[Any]) -> None:

@@ -10,6 +10,11 @@ process, the workers and requests queued at the forkserver) is gone.
 
 The watch is a pidfd (Linux 5.3+), which the kernel marks readable the moment the process
 exits, so no time is lost polling; elsewhere the pid is polled ten times a second.
+
+A parent killed while the forkserver's interpreter still starts (before this module runs)
+would leave it watching whichever process adopted it; so the parent names itself in
+CHANNELSIM_FORKSERVER_PARENT (`executors.process_context`), and a forkserver whose parent
+is no longer the one named, and the one named is gone, exits at once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import threading
 import time
 
 POLL_SECONDS = 0.1  # without pidfd
+PARENT = "CHANNELSIM_FORKSERVER_PARENT"
 
 
 def exit_with(pid: int) -> None:
@@ -32,6 +38,25 @@ def exit_with(pid: int) -> None:
     except (AttributeError, OSError):  # no pidfd here (not Linux, or an old kernel)
         handle = None
     threading.Thread(target=_watch, args=(pid, handle), name="exit-with", daemon=True).start()
+
+
+def watch_forkservers_parent() -> None:
+    """In the forkserver: exit with the process that started it, even one already gone."""
+    parent = os.getppid()
+    named = os.environ.get(PARENT, "")
+    if named.isdigit() and int(named) != parent and not _alive(int(named)):
+        os._exit(1)  # adopted: the parent named died before this line
+    exit_with(parent)  # the parent, or a name left by an ancestor (still alive): not ours
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _watch(pid: int, handle: int | None) -> None:
@@ -62,4 +87,4 @@ def _preloaded_by_a_forkserver() -> bool:
 
 
 if _preloaded_by_a_forkserver():
-    exit_with(os.getppid())
+    watch_forkservers_parent()
