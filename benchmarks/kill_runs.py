@@ -51,10 +51,9 @@ CHARTS = {
 def start(
     scenario: Path, out: Path, replicates: int, workers: int, resume: bool = False
 ) -> subprocess.Popen[bytes]:
-    code = "from channelsim.cli import main; main()"
     args = ["run", str(scenario), "-n", str(replicates), "--workers", str(workers), "-q"]
-    return subprocess.Popen(
-        [sys.executable, "-c", code, *args, "--out", str(out), *(["--resume"] if resume else [])],
+    return subprocess.Popen(  # the entry point the installed `channelsim` command runs
+        [sys.executable, "-m", "channelsim", *args, "--out", str(out), *(["--resume"] * resume)],
         stdout=subprocess.DEVNULL,
         stderr=open(f"{out}.err", "wb"),  # noqa: SIM115 - closed with the process
         start_new_session=True,

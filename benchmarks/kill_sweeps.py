@@ -35,7 +35,7 @@ import pandas as pd
 from channelsim.experiments.sweep_folder import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
-CHANNELSIM = [sys.executable, "-c", "from channelsim.cli import main; main()"]
+CHANNELSIM = [sys.executable, "-m", "channelsim"]  # what the installed command runs
 SWEEP = [
     str(ROOT / "scenarios" / "parallel.yaml"),
     "--param", "reps.commission.rate=0.02:0.1:4",

@@ -481,3 +481,30 @@ def test_fuzz_csv_cells_come_back_as_written(tmp_path: Path, rows: list[list[str
         assert "\n" not in str(exc)
         return
     assert list(table.columns) == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    "observed, message",
+    [
+        (
+            "targets:\n  revenue: {value: 1, se: 1}\n  revenue: {value: 2, se: 1}\n",
+            "key appears twice",
+        ),
+        ("fifo", "not a regular file (a named pipe (FIFO))"),
+    ],
+    ids=["duplicate key", "fifo"],
+)
+def test_calibrate_reads_its_observed_file_before_drawing_anything(
+    small_file: Path, tmp_path: Path, observed: str, message: str
+) -> None:
+    """Before, the progress bar was drawn first: the error came third of three lines."""
+    path = tmp_path / "observed.yaml"
+    if observed == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text(observed)
+    args = ["calibrate", str(small_file), "--observed", str(path), "--param", "reps.capacity=8:12"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert message in line and not (tmp_path / "out").exists()

@@ -178,7 +178,7 @@ COMMANDS = {
     "compare": ["{ok}", "-n", "2", "-q"],
     "sweep": ["--param", "reps.capacity=8,12", "-n", "1", "-q"],
     "optimize": ["--param", "reps.capacity=8:12", "--objective", "company_profit:max"],
-    "explore": ["--uncertain", "reps.capacity=8:12", "--samples", "4"],
+    "explore": ["{ok}", "--uncertain", "reps.capacity=8:12", "--samples", "4"],
     "calibrate": ["--observed", "{observed}", "--param", "reps.capacity=8:12"],
 }
 
@@ -233,3 +233,24 @@ def test_a_sweep_over_overflowing_values_is_refused_at_its_plan(small_file: Path
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "design point 1" in result.stderr and "is beyond 1e+15" in result.stderr
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_refuses_a_scenario_too_big_for_memory_before_running(
+    small_file: Path, tmp_path: Path, command: str
+) -> None:
+    """Before: optimize tried to allocate 33.5 GiB for 18e9 dealers, calibrate was killed by
+    the out-of-memory killer, validate called the file valid."""
+    huge = tmp_path / "huge.yaml"
+    big = {"name": "huge", "dealers": {"per_region": 3_000_000_000}}
+    huge.write_text(yaml.safe_dump(deep_merge(FAST, big)))
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("targets:\n  revenue: {value: 1000, se: 100}\n")
+    extra = [a.format(ok=small_file, observed=observed) for a in COMMANDS[command]]
+    out = tmp_path / "out"
+    more = [] if command == "validate" else ["--out", str(out)]
+    result, cpu = cli(command, str(huge), *extra, *more)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert "6,000,000,000 dealers (dealers.per_region)" in line and "more than the limit" in line
+    assert not out.exists() and cpu < 30

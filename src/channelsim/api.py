@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from channelsim.errors import ChannelsimError, ScenarioError
-from channelsim.experiments import comparison
+from channelsim.experiments import comparison, resources
 from channelsim.experiments.comparison import Comparison
 from channelsim.experiments.executors import Executor, InProcess, LocalProcesses, make_executor
 from channelsim.experiments.replicates import RunResults, run_replicates
@@ -89,7 +89,6 @@ def run(
     `save` writes; `command` is recorded in its manifest.
     """
     from channelsim.experiments import replicates as replicates_
-    from channelsim.experiments import resources
 
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
@@ -135,8 +134,6 @@ def compare(
     `out`, the folder `save` writes is made first and locked for the whole comparison, so a
     second command writing there refuses at once.
     """
-    from channelsim.experiments import resources
-
     n = comparison.replicates_for(scenarios, replicates)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
     for scenario in scenarios:
@@ -437,6 +434,7 @@ def calibrate(
     fitted = [calibration.parse_param(text, sc) for text in texts]
     if not fitted:
         raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
+    resources.check_run(sc, max(replicates, workers), workers, in_memory=False)
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
         folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")
         folder.create(allow_existing=resume)

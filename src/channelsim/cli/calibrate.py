@@ -110,10 +110,14 @@ def calibrate(
     sc = api.load_scenario(scenario, changes)
     warn_about([(str(scenario), sc)], strict)
     out = out or results.default_out("calibration", sc.name)
-    bar = tqdm(total=trials, unit="trial", disable=quiet, file=sys.stderr)
+    bar: list[tqdm] = []  # drawn at the first progress, once every input has been read
 
     def progress(done: int, total: int) -> None:
-        bar.update(done - bar.n)
+        if not bar:
+            bar.append(
+                tqdm(total=total, initial=done, unit="trial", disable=quiet, file=sys.stderr)
+            )
+        bar[0].update(done - bar[0].n)
 
     try:
         job = api.calibrate(
@@ -136,7 +140,8 @@ def calibrate(
         click.echo(f"\ninterrupted: finished trials are kept in {out}; add --resume", err=True)
         sys.exit(130)
     finally:
-        bar.close()
+        for b in bar:
+            b.close()
     shown = job.parameters[["parameter", "estimate", "ci_low", "ci_high", "identified"]]
     click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     click.echo("")

@@ -138,10 +138,12 @@ def validate(
     import yaml
 
     from channelsim.api import load_scenario
+    from channelsim.experiments import resources
 
     if picture and picture.suffix != ".png":
         raise UserError(f"--picture {picture}: the file name must end in .png")
     sc = load_scenario(scenario, with_weeks(overrides, weeks))
+    resources.check_run(sc, 1, in_memory=False)  # what `run` refuses, validate refuses
     warn_about([(str(scenario), sc)], strict)
     if show:
         shown = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

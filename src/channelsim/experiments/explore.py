@@ -533,8 +533,10 @@ def run(
 ) -> ExploreResult:
     """Plan, run (or continue) and analyse an exploration in `out`; `draw` (from the output
     layer) adds charts and the report before the folder is marked complete."""
-    from channelsim.experiments import sweep_run
+    from channelsim.experiments import resources, sweep_run
 
+    for scenario in definition.scenarios:
+        resources.check_run(scenario, definition.replicates, workers, in_memory=False)
     result: ExploreResult = sweep_run.run_sweep(
         plan(definition),
         out,

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from channelsim.experiments import stats
+from channelsim.experiments import resources, stats
 from channelsim.experiments import study as studies
 from channelsim.experiments.candidates import OptimizeStopped, Replicates, run_candidates
 from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
@@ -122,6 +122,8 @@ def run_optimization(
     `on_progress(done, total, best)` is called before the first trial and after each one.
     With `out` None the study is kept in memory and nothing is written.
     """
+    at_once = max(definition.replicates, workers)  # the trials of a batch share the workers
+    resources.check_run(definition.scenario, at_once, workers, in_memory=False)
     folder = None if out is None else results.ResultsDir(out)
     if folder is not None and not (folder.path / "manifest.json").is_file():
         folder.check(allow_existing=resume)
