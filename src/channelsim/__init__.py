@@ -7,7 +7,10 @@ The public API (see docs/api.md) is imported on first use, so `import channelsim
     results = channelsim.run(channelsim.load_scenario("scenarios/parallel.yaml"), replicates=2)
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not typing's: the `channelsim` command imports this module before
+# it can handle Ctrl-C (channelsim.__main__), so it imports nothing at all
 
 if TYPE_CHECKING:
     from channelsim.api import (
@@ -57,7 +60,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "__version__":  # read when asked: importlib.metadata takes 25 ms to import
         from importlib.metadata import PackageNotFoundError, version
 
