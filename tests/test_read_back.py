@@ -302,3 +302,24 @@ def test_a_sweep_error_names_the_folder(made, copy) -> None:
     with pytest.raises(SweepError, match="notes.txt: not a Parquet part"):
         the_plan = plan(define(made["scenario"], params=PARAMS, replicates=2, seed=3))
         sweep_run.run_sweep(the_plan, out, resume=True)
+
+
+def test_a_fifo_as_manifest_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Before, `report` on such a folder waited for ever (the manifest was read with a plain
+    open); every manifest is now read by results.read_manifest, like every other file."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    os.mkfifo(folder / "manifest.json")
+    code = (
+        "import sys; from channelsim.storage import results; "
+        "print(results.ResultsDir(results.Path(sys.argv[1])).is_complete); "
+        "results.read_manifest(results.Path(sys.argv[1]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"
+    assert "not a regular file (a named pipe (FIFO))" in done.stderr

@@ -677,13 +677,8 @@ def _library_versions() -> dict[str, str]:
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
-    import json
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OptimizeError(f"{path}: cannot read the manifest ({exc})") from None
-    if not isinstance(data, dict) or data.get("kind") != "optimize":
+    data = results.read_manifest(path.parent)
+    if data.get("kind") != "optimize":
         raise OptimizeError(f"{path}: not an optimisation folder; choose another --out")
     return data
 

@@ -9,7 +9,6 @@ charts, and how to reproduce it. Charts are inline PNGs; every user-written text
 from __future__ import annotations
 
 import base64
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ def build_report(folder: Path) -> str:
 def _read_manifest(folder: Path) -> dict[str, Any]:
     if not results.ResultsDir(folder).is_complete:
         raise results.ResultsError(f"{folder}: not a complete optimisation folder")
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = results.read_manifest(folder)
     if manifest.get("kind") != "optimize":
         raise results.ResultsError(f"{folder}: not an optimisation folder")
     return manifest

@@ -77,7 +77,7 @@ class RunFolder:
             self.folder.check()
         with self.folder.locked():
             if resume and existing.is_file():
-                self._check_same(_read_manifest(existing))
+                self._check_same(results.read_manifest(self.path))
                 results.write_text(self.path / results.INCOMPLETE, results.INCOMPLETE_TEXT)
             else:
                 self.folder.create(allow_existing=True)
@@ -201,16 +201,6 @@ def _join(parts: list[Path], target: Path) -> None:
     with pq.ParquetWriter(target, schema) as writer:
         for part in parts:
             writer.write_table(pq.read_table(part).replace_schema_metadata(schema.metadata))
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise results.ResultsError(f"{path}: cannot read the manifest ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise results.ResultsError(f"{path}: expected a JSON object, found {type(manifest)}")
-    return manifest
 
 
 def _bad_part(part: Path, why: str) -> results.ResultsError:

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from channelsim.errors import ChannelsimError
-from channelsim.storage import faults
+from channelsim.storage import faults, inputs
 
 INCOMPLETE = "INCOMPLETE"
 INCOMPLETE_TEXT = (
@@ -212,7 +212,7 @@ class ResultsDir:
         """
         target = self.file(name)
         atomic_write(target, lambda tmp: tmp.write_bytes(data))
-        manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_manifest(self.path)
         files = manifest.get("files", [])
         if name not in files:
             write_json(self.path / "manifest.json", {**manifest, "files": [*files, name]})
@@ -262,10 +262,28 @@ class ResultsDir:
         if (self.path / INCOMPLETE).exists():
             return False
         try:
-            manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return read_manifest(self.path).get("status") == "complete"
+        except ChannelsimError:  # absent, not a regular file, not JSON, not an object
             return False
-        return isinstance(manifest, dict) and manifest.get("status") == "complete"
+
+
+MAX_MANIFEST_BYTES = 64 << 20
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """`folder/manifest.json` as a JSON object, read like every file a command reads (a
+    regular file inside the folder, bounded in size: a FIFO there cannot hang a reader);
+    `ResultsError` naming the file otherwise."""
+    path = folder / "manifest.json"
+    data = inputs.read_bytes(path, "manifest", MAX_MANIFEST_BYTES, inside=folder)
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        kind = {list: "a list", type(None): "null", str: "text"}.get(type(manifest), "a number")
+        raise ResultsError(f"{path}: expected a JSON object, found {kind}")
+    return manifest
 
 
 def remove_leftovers(folder: Path) -> list[Path]:
