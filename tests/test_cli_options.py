@@ -150,3 +150,21 @@ def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(a), "--weeks", "7", "--show"])
     assert result.exit_code == 0, result.output
     assert "\nweeks: 7\n" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explore", "x.yaml", "--samples", "5000000000"], "Invalid value for '--samples'"),
+        (["run"], "Missing argument 'SCENARIO'. (see channelsim run --help)"),
+        (["runn"], "No such command 'runn'. (see channelsim --help)"),
+        (["--bogus"], "No such option '--bogus'"),
+        (["run", "x.yaml", "--workers", "0"], "0 is not in the range 1<=x<=512"),
+    ],
+)
+def test_a_wrong_option_or_argument_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    """Before, click printed its usage text above the error: three lines."""
+    result = CliRunner().invoke(main, args, prog_name="channelsim")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and message in line

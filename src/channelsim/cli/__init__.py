@@ -56,6 +56,8 @@ class LazyGroup(click.Group):
         previous = _interrupt_as_keyboard_interrupt()
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
         except KeyboardInterrupt:
             from channelsim.cli.common import stop_interrupted
 
@@ -64,6 +66,21 @@ class LazyGroup(click.Group):
             still_ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
             if previous is not None and still_ours:  # not ignored by stop_interrupted
                 signal.signal(signal.SIGINT, previous)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> click.ClickException:
+    """A wrong option or argument as one 'Error:' line and exit 2, like every other bad
+    input (click would print the usage text above it), naming where the help is."""
+    from channelsim.cli.common import UserError, printable
+
+    where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+    return UserError(printable(exc.format_message()) + where)
 
 
 def _interrupt_as_keyboard_interrupt() -> Any:
