@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from channelsim.scenario.loading import deep_merge, validate
 from channelsim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+# Tests never depend on timing: no hypothesis deadline (a loaded CI machine made one flaky).
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
 
 SMALL: dict[str, Any] = {
     "name": "small",
