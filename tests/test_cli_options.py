@@ -73,7 +73,7 @@ TAKES = {
     "compare": set(SHARED) - {"scheduler", "resume"},
     "sweep": set(SHARED) - {"make_report"},
     "sensitivity": set(),
-    "optimize": set(SHARED) - {"excel"},
+    "optimize": set(SHARED),
     "calibrate": set(SHARED) - {"excel", "make_report"},
     "explore": set(SHARED) - {"excel"},
     "report": set(),

@@ -1,11 +1,13 @@
 """results.xlsx: the summary laid out as the terminal table, the tables behind it, native
-charts, the same bytes for the same results, and `--excel` on run, compare and sweep."""
+charts, the same bytes for the same results, and `--excel` on run, compare, sweep and
+optimize."""
 
 from __future__ import annotations
 
 import io
 import json
 import math
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -123,3 +125,180 @@ def test_sweep_writes_a_row_per_point_and_a_chart_of_the_swept_lever(tmp_path):
     assert [r[1] for r in rows[1:4]] == [0.02, 0.05, 0.08]
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert any(n.startswith("xl/charts/chart") for n in names)
+
+
+# --- optimize --excel ------------------------------------------------------------------------
+
+VALIDATION = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
+LOGIT = {"weeks": 4, "market.segments.0.customers": 400}
+LEVERS = {"pricing.flattened_price": "0.3:0.8:11", "pricing.list_price": "0.3:0.8:11"}
+
+
+def rows(sheet, first: int = 1):
+    return list(sheet.iter_rows(min_row=first, values_only=True))
+
+
+def same(cell, value) -> bool:
+    """A cell holds the table's value: NaN and "" as an empty cell, numbers to 15 digits
+    (Excel's precision; XlsxWriter writes 16 significant digits)."""
+    if (isinstance(value, float) and math.isnan(value)) or value == "":
+        return cell is None
+    if isinstance(value, float) and not isinstance(value, bool):
+        return cell == pytest.approx(value, rel=1e-15, abs=1e-300)
+    return cell == value
+
+
+@pytest.fixture(scope="module")
+def optimised(tmp_path_factory):
+    """`optimize --excel` on a noisy two-lever market (logit demand), with a constraint."""
+    out = tmp_path_factory.mktemp("opt") / "opt"
+    result = CliRunner().invoke(main, [*OPTIMIZE, "--out", str(out), "-q", "--excel"])
+    assert result.exit_code == 0, result.output
+    assert f"Excel: {out / 'results.xlsx'}" in result.output
+    return out
+
+
+def optimize_args() -> list[str]:
+    args = ["optimize", str(VALIDATION / "logit.yaml")]
+    args += [f"--set={k}={v}" for k, v in LOGIT.items()]
+    args += [f"--param={k}={v}" for k, v in LEVERS.items()]
+    args += ["--objective", "company_profit:max", "--constraint", "units>=100"]
+    return [*args, "--replicates", "2", "--confirm", "3", "--seed", "1", "--trials"]
+
+
+OPTIMIZE = [*optimize_args(), "8"]
+
+
+def test_optimize_excel_adds_the_workbook_to_the_complete_folder(optimised):
+    from channelsim.storage.results import ResultsDir
+
+    manifest = json.loads((optimised / "manifest.json").read_text())
+    assert ResultsDir(optimised).is_complete and manifest["status"] == "complete"
+    assert "results.xlsx" in manifest["files"]
+    workbook = book((optimised / "results.xlsx").read_bytes())
+    assert workbook.sheetnames == [
+        "Summary", "Trials", "Confirmation", "Settings", "Importance", "Charts", "Chart data"
+    ]  # fmt: skip
+
+
+def test_the_optimize_summary_is_the_terminal_answer(optimised):
+    import pandas as pd
+
+    manifest = json.loads((optimised / "manifest.json").read_text())
+    trials = pd.read_parquet(optimised / "trials.parquet").set_index("trial")
+    [best] = manifest["best_trials"]
+    sheet = rows(book((optimised / "results.xlsx").read_bytes())["Summary"])
+    assert sheet[0][0] == "channelsim optimize: logit: company_profit:max"
+    assert sheet[1][0].startswith("8 trials (8 complete, ")
+    assert sheet[3][0] == "Best trial, mean of 2 replicates:"
+    header = [c for c in sheet[4] if c is not None]
+    assert header == ["trial", *LEVERS, "company_profit", "units", "violation: units>=100"]
+    shown = dict(zip(header, sheet[5], strict=False))
+    assert shown["trial"] == best
+    for column in header[1:]:
+        assert same(shown[column], trials.loc[best, column]), column
+    given = dict(zip(header, sheet[6], strict=False))
+    assert given["trial"] == "scenario as given"
+    assert same(given["company_profit"], manifest["start"]["company_profit"])
+    assert same(given["units"], manifest["start"]["units"])
+
+    confirm = pd.read_csv(optimised / "confirm.csv")
+    assert sheet[8][0].startswith("Confirmed on 3 fresh seeds")
+    assert sheet[9][:4] == ("candidate", "KPI", "search mean", "confirmed mean")
+    table = sheet[10 : 10 + len(confirm)]
+    for line, expected in zip(table, confirm.itertuples(index=False), strict=True):
+        assert line[:6] == (
+            expected.candidate, expected.kpi, pytest.approx(expected.search_mean),
+            pytest.approx(expected.mean), pytest.approx(expected.ci_low),
+            pytest.approx(expected.ci_high),
+        )  # fmt: skip
+        if expected.trial >= 0:
+            assert line[6] == pytest.approx(expected.diff_to_start)
+            assert (line[10] or "") == ("*" if expected.p_value < 0.05 else "")
+        else:
+            assert line[6] is None and not line[10]  # the scenario minus itself: nothing
+    assert sheet[10 + len(confirm) + 1][0] == "Notes"
+    notes = [r[0] for r in sheet[10 + len(confirm) + 2 :]]
+    assert notes == manifest["notes"]
+    assert any(n.startswith(f"winner's curse: trial {best} company_profit") for n in notes)
+
+
+def test_the_optimize_sheets_hold_the_folders_tables(optimised):
+    import pandas as pd
+
+    workbook = book((optimised / "results.xlsx").read_bytes())
+    for name, table in (
+        ("Trials", pd.read_parquet(optimised / "trials.parquet")),
+        ("Confirmation", pd.read_csv(optimised / "confirm.csv")),
+        ("Importance", pd.read_csv(optimised / "importance.csv")),
+    ):
+        sheet = rows(workbook[name], first=2)
+        assert list(sheet[0]) == list(table.columns), name
+        assert len(sheet) == 1 + len(table), name
+        for line, expected in zip(sheet[1:], table.itertuples(index=False), strict=True):
+            assert all(same(c, v) for c, v in zip(line, expected, strict=True)), (name, line)
+
+    best = channelsim.load_scenario(optimised / "best.yaml")
+    given = channelsim.load_scenario(VALIDATION / "logit.yaml", LOGIT)
+    settings = {r[0]: r[1:] for r in rows(workbook["Settings"], first=3)}
+    assert settings and set(settings) <= set(LEVERS)  # an unchanged lever is not listed
+    for path, (before, after) in settings.items():
+        section, key = path.split(".")
+        assert before == getattr(getattr(given, section), key)
+        assert after == getattr(getattr(best, section), key)
+
+
+def test_the_optimize_workbook_is_the_same_bytes_from_the_api_and_has_native_charts(optimised):
+    given = channelsim.load_scenario(VALIDATION / "logit.yaml", LOGIT)
+    found = channelsim.optimize(
+        given, LEVERS, "company_profit:max", ["units>=100"], trials=8, replicates=2,
+        seed=1, confirm=3,
+    )  # fmt: skip
+    data = channelsim.workbook(found)
+    assert data == (optimised / "results.xlsx").read_bytes()  # another process, same bytes
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == 2  # by trial, confirmed
+
+
+def test_a_pareto_workbook_holds_the_pareto_set_and_its_front(tmp_path):
+    import pandas as pd
+
+    integrated = channelsim.load_scenario(
+        VALIDATION / "integrated.yaml", {"pricing.policy.list_price": "fixed"}
+    )
+    found = channelsim.optimize(
+        integrated, {"pricing.list_price": "0.3:0.9:61"}, ["company_profit:max", "units:max"],
+        trials=12, replicates=1, seed=1, confirm=1, out=tmp_path / "mo",
+    )  # fmt: skip
+    data = channelsim.workbook(found)
+    assert channelsim.workbook(found) == data
+    workbook = book(data)
+    pareto = pd.read_csv(tmp_path / "mo" / "pareto.csv")
+    sheet = rows(workbook["Pareto set"], first=3)
+    assert [r[0] for r in sheet] == pareto["trial"].tolist() and len(pareto) > 1
+    summary = rows(workbook["Summary"])
+    assert summary[3][0].startswith(f"Pareto set ({len(pareto)} trials, by company_profit)")
+    shown = [r[0] for r in summary[5 : 5 + len(pareto)]]
+    assert shown == found.best["trial"].tolist()  # best first on company_profit
+    assert sorted(shown) == sorted(pareto["trial"])
+    profits = [r[2] for r in summary[5 : 5 + len(pareto)]]
+    assert profits == sorted(profits, reverse=True)
+    charts = [n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if "charts/chart" in n]
+    assert len(charts) == 4  # two objectives by trial, the Pareto front, search vs confirmed
+    front = zipfile.ZipFile(io.BytesIO(data)).read("xl/charts/chart3.xml").decode()
+    assert "Pareto front: units against company_profit" in front
+
+
+def test_a_continued_optimisation_drops_the_workbook_of_the_old_answer(optimised, tmp_path):
+    out = tmp_path / "opt"
+    shutil.copytree(optimised, out)
+
+    def resume(trials: str, *extra: str) -> None:
+        args = [*optimize_args(), trials, "--out", str(out), "--resume", "-q", *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+
+    resume("9")
+    assert not (out / "results.xlsx").exists()  # it held the answer of 8 trials
+    resume("10", "--excel")
+    assert len(rows(book((out / "results.xlsx").read_bytes())["Trials"], first=3)) == 10

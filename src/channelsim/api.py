@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
 from channelsim.scenario.loading import scenario_with
 from channelsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from channelsim.experiments.optimize import OptimizeDefinition
 
 __all__ = [
     "CalibrationResults",
@@ -216,13 +219,26 @@ def save(
     return folders.save_run(results, Path(folder), command, excel=excel)
 
 
-def workbook(results: RunResults | Comparison | SweepResults) -> bytes:
-    """The Excel workbook (`results.xlsx`) of a run, a comparison or a sweep, as bytes.
+def workbook(results: RunResults | Comparison | SweepResults | OptimizeResults) -> bytes:
+    """The Excel workbook (`results.xlsx`) of a run, a comparison, a sweep or an optimisation,
+    as bytes: what `--excel` writes.
 
     The same results give the same bytes (the workbook's created date is fixed).
     """
     from channelsim.output import excel, folders
 
+    if isinstance(results, OptimizeResults):
+        from channelsim.output.optimize_excel import optimize_workbook
+
+        return optimize_workbook(
+            results.definition,
+            results.trials,
+            [int(t) for t in results.best["trial"]],
+            results.confirmation,
+            results.start,
+            results.notes,
+            results.importance,
+        )
     if isinstance(results, SweepResults):
         return excel.sweep_workbook(
             results.runs, results.summary, results.failed, results.sensitivity
@@ -475,7 +491,8 @@ def calibrate(
 
 @dataclass
 class OptimizeResults:
-    """A finished optimisation: every trial, the best one(s), the confirmation on fresh seeds."""
+    """A finished optimisation: every trial, the best one(s) (the Pareto set best first on
+    the first objective), the confirmation on fresh seeds, and what was searched."""
 
     trials: pd.DataFrame
     best: pd.DataFrame
@@ -484,6 +501,7 @@ class OptimizeResults:
     importance: pd.DataFrame
     notes: list[str]
     folder: Path | None
+    definition: OptimizeDefinition
 
 
 def optimize(
@@ -539,12 +557,13 @@ def optimize(
     )
     return OptimizeResults(
         trials=done.trials,
-        best=done.trials[done.trials["trial"].isin(done.best)].reset_index(drop=True),
+        best=done.trials.set_index("trial").loc[done.best].reset_index(),
         confirmation=done.confirmation,
         start=done.start,
         importance=done.importance,
         notes=done.notes,
         folder=Path(out) if out is not None else None,
+        definition=definition,
     )
 
 

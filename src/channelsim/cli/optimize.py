@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    excel_option,
     friendly,
     out_option,
+    printable,
     quiet_option,
     replicates_option,
     report_option,
@@ -76,6 +78,7 @@ from channelsim.cli.common import (
 @out_option("<name>-optimize")
 @resume_option("optimisation")
 @strict_option
+@excel_option
 @quiet_option
 @report_option
 @friendly
@@ -96,6 +99,7 @@ def optimize_command(
     out: Path | None,
     resume: bool,
     strict: bool,
+    excel: bool,
     quiet: bool,
     make_report: bool,
 ) -> None:
@@ -104,7 +108,7 @@ def optimize_command(
     TPE for one objective, NSGA-II for several; every trial runs on the same replicate
     seeds; the best (or the Pareto set) is confirmed on fresh seeds. Writes trials.parquet,
     best.yaml (a scenario: `channelsim compare SCENARIO DIR/best.yaml`), pareto.csv,
-    confirm.csv, charts/ and study.db (for --resume).
+    confirm.csv, charts/ and study.db (for --resume); with --excel also results.xlsx.
 
     \b
     Examples:
@@ -181,6 +185,11 @@ def optimize_command(
         for b in bar:
             b.close()
     click.echo(optimize_results.report_text(result))
+    if excel:
+        from channelsim.output.optimize_excel import result_workbook
+
+        written = results.ResultsDir(out).add_file("results.xlsx", result_workbook(result))
+        click.echo(printable(f"Excel: {written}"))
     if make_report:
         from channelsim.output.optimize_report import write_report
 

@@ -46,6 +46,8 @@ from channelsim.storage import results
 
 MAX_CONFIRM = 10
 STUDY_FILE = "study.db"
+# Written from a finished study by `--excel` and `--report`; removed when it is continued.
+ANSWER_FILES = ("results.xlsx", "report.html")
 
 
 def outcome(
@@ -544,6 +546,8 @@ def _prepare(
                 )
             results.write_text(path / results.INCOMPLETE, results.INCOMPLETE_TEXT)
             manifest["status"] = "incomplete"
+            for name in ANSWER_FILES:  # they hold the old answer: --excel/--report redo them
+                (path / name).unlink(missing_ok=True)
         manifest["definition"] = description
         return manifest
     if resume and path.exists() and any(p.name != results.INCOMPLETE for p in path.iterdir()):

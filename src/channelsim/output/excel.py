@@ -32,7 +32,7 @@ EXCEL_ROWS = 1_048_576
 HEADLINE_KPIS = ("company_profit", "revenue", "channel_margin", "market_share", "conflicts")
 
 
-class _Book:
+class Book:
     """A workbook with the few cell formats every sheet uses."""
 
     def __init__(self, title: str) -> None:
@@ -57,6 +57,14 @@ class _Book:
             self.numbers[decimals] = self.book.add_format({"num_format": pattern})
         return self.numbers[decimals]
 
+    def number(self, sheet: Worksheet, row: int, col: int, value: Any) -> None:
+        """A KPI value in the terminal's precision; an empty cell for NaN or None."""
+        value = cell(value)
+        if value is None:
+            sheet.write_blank(row, col, None)
+        else:
+            sheet.write_number(row, col, value, self.number_format("", float(value)))
+
     def frame(self, name: str, frame: pd.DataFrame, note: str = "") -> Worksheet:
         """A sheet with a DataFrame as it is: a header row, then one row per row."""
         sheet = self.book.add_worksheet(name)
@@ -69,7 +77,7 @@ class _Book:
             return sheet
         sheet.write_row(start, 0, [str(c) for c in frame.columns], self.head)
         for i, row in enumerate(frame.itertuples(index=False), start=start + 1):
-            sheet.write_row(i, 0, [_cell(v) for v in row])
+            sheet.write_row(i, 0, [cell(v) for v in row])
         sheet.freeze_panes(start + 1, 0)
         sheet.set_column(0, max(len(frame.columns) - 1, 0), 14)
         return sheet
@@ -79,7 +87,7 @@ class _Book:
         return self.buffer.getvalue()
 
 
-def _cell(value: Any) -> Any:
+def cell(value: Any) -> Any:
     """A value XlsxWriter writes as it is: NaN as an empty cell, numpy scalars as Python."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -103,14 +111,14 @@ def comparison_workbook(
 ) -> bytes:
     """The workbook of a comparison; `scenarios` are the resolved settings (model_dump)."""
     title = "Channel strategies compared: " + " vs ".join(names)
-    out = _Book(title)
+    out = Book(title)
     _summary_sheet(out, title, list(names), baseline, summary, differences)
     out.frame("Differences", differences, f"Each scenario minus {baseline}, paired t intervals")
     out.frame("Replicates", kpis, "One row per replicate: every KPI")
     out.frame("Weekly", weekly, "One row per scenario, replicate and week")
     settings = differing_settings(list(scenarios))
     table = pd.DataFrame(
-        [[path, *(_setting(v) for v in values)] for path, values in settings.items()],
+        [[path, *(setting_cell(v) for v in values)] for path, values in settings.items()],
         columns=["setting", *names],
     )
     out.frame("Settings", table, "Settings that differ between the scenarios (dotted paths)")
@@ -124,12 +132,12 @@ def run_workbook(
     """The workbook of one scenario's replicates."""
     name = str(scenario.get("name", "scenario"))
     title = f"channelsim run: {name}"
-    out = _Book(title)
+    out = Book(title)
     _summary_sheet(out, title, [name], name, summary.assign(scenario=name), None)
     out.frame("Replicates", kpis, "One row per replicate: every KPI")
     out.frame("Weekly", weekly, "One row per replicate and week")
     settings = pd.DataFrame(
-        [[path, _setting(value)] for path, value in flatten(scenario).items()],
+        [[path, setting_cell(value)] for path, value in flatten(scenario).items()],
         columns=["setting", name],
     )
     out.frame("Settings", settings, "Every setting of the scenario (dotted paths)")
@@ -158,7 +166,7 @@ def sweep_workbook(
     columns = list(summary.columns)
     params = columns[columns.index("point") + 1 : columns.index("kpi")]
     title = "channelsim sweep over " + ", ".join(params)
-    out = _Book(title)
+    out = Book(title)
     wide = summary.pivot_table(index=["point", *params], columns="kpi", values="mean", sort=False)
     wide = wide.reset_index()
     sheet = out.frame("Summary", wide, "Mean of every KPI at each design point")
@@ -173,14 +181,15 @@ def sweep_workbook(
     return out.close()
 
 
-def _setting(value: Any) -> Any:
+def setting_cell(value: Any) -> Any:
+    """A setting as a cell: '(not set)' where a scenario lacks it, lists and dicts as text."""
     if value is None:
         return "(not set)"
     return value if isinstance(value, str | int | float | bool) else str(value)
 
 
 def _summary_sheet(
-    out: _Book,
+    out: Book,
     title: str,
     names: list[str],
     baseline: str,
@@ -218,7 +227,7 @@ def _summary_sheet(
             row = means.loc[(kpi, name)]
             style = out.number_format(kpi, float(row["mean"]))
             for k, key in enumerate(("mean", "ci_low", "ci_high")):
-                value = _cell(float(row[key]))
+                value = cell(float(row[key]))
                 if value is None:
                     sheet.write_blank(i, col + k, None)
                 else:
@@ -235,7 +244,7 @@ def _summary_sheet(
 
 
 def _charts_sheet(
-    out: _Book,
+    out: Book,
     names: list[str],
     baseline: str,
     kpis: pd.DataFrame,
@@ -259,7 +268,7 @@ def _charts_sheet(
 
 
 def _profit_bars(
-    out: _Book,
+    out: Book,
     charts: Worksheet,
     data: Worksheet,
     row: int,
@@ -271,7 +280,7 @@ def _profit_bars(
     data.write_row(row, 0, ["scenario", "company profit", "minus", "plus"], out.head)
     for i, name in enumerate(names, start=row + 1):
         mean, low, high = (float(profit.loc[name, c]) for c in ("mean", "ci_low", "ci_high"))
-        data.write_row(i, 0, [name, _cell(mean), _cell(mean - low), _cell(high - mean)])
+        data.write_row(i, 0, [name, cell(mean), cell(mean - low), cell(high - mean)])
     first, last = row + 1, row + len(names)
     bars = out.book.add_chart({"type": "column"})
     bars.add_series(
@@ -293,14 +302,14 @@ def _profit_bars(
 
 
 def _weekly_profit_lines(
-    out: _Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], weekly: pd.DataFrame
+    out: Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], weekly: pd.DataFrame
 ) -> int:
     """Weekly company profit, mean over replicates, a line per scenario."""
     means = weekly.groupby(["week", "scenario"], sort=False)["company_profit"].mean().unstack()
     means = means.reindex(columns=names).sort_index()
     data.write_row(row, 0, ["week", *names], out.head)
     for i, (week, values) in enumerate(means.iterrows(), start=row + 1):
-        data.write_row(i, 0, [int(week), *(_cell(float(v)) for v in values)])
+        data.write_row(i, 0, [int(week), *(cell(float(v)) for v in values)])
     first, last = row + 1, row + len(means)
     lines = out.book.add_chart({"type": "line"})
     for j in range(1, len(names) + 1):
@@ -318,13 +327,13 @@ def _weekly_profit_lines(
 
 
 def _money_stack(
-    out: _Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], kpis: pd.DataFrame
+    out: Book, charts: Worksheet, data: Worksheet, row: int, names: list[str], kpis: pd.DataFrame
 ) -> int:
     """Where the money goes: % of what customers paid, stacked per scenario."""
     parts = _money_parts(kpis, names)
     data.write_row(row, 0, ["part", *names], out.head)
     for i, (label, values) in enumerate(parts.items(), start=row + 1):
-        data.write_row(i, 0, [label, *(_cell(v) for v in values)])
+        data.write_row(i, 0, [label, *(cell(v) for v in values)])
     first, last = row + 1, row + len(parts)
     stacked = out.book.add_chart({"type": "column", "subtype": "stacked"})
     for i in range(first, last + 1):
@@ -341,7 +350,7 @@ def _money_stack(
 
 
 def _difference_bars(
-    out: _Book,
+    out: Book,
     charts: Worksheet,
     data: Worksheet,
     row: int,
@@ -360,7 +369,7 @@ def _difference_bars(
         data.write_row(
             i,
             0,
-            [kpi, *(_cell(float(table.loc[(kpi, n), "mean_diff"]) * scale) for n in others)],
+            [kpi, *(cell(float(table.loc[(kpi, n), "mean_diff"]) * scale) for n in others)],
         )
     first, last = row + 1, row + len(present)
     diff = out.book.add_chart({"type": "bar"})
@@ -387,7 +396,7 @@ def _money_parts(kpis: pd.DataFrame, names: list[str]) -> dict[str, list[float]]
     return parts
 
 
-def _sweep_chart(out: _Book, sheet: Worksheet, wide: pd.DataFrame, param: str) -> None:
+def _sweep_chart(out: Book, sheet: Worksheet, wide: pd.DataFrame, param: str) -> None:
     """Company profit against the one swept lever (a line through the point means)."""
     x = list(wide.columns).index(param)
     y = list(wide.columns).index("company_profit")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from channelsim.experiments.optimize import OptimizeDefinition
 from channelsim.experiments.optimize_run import OptimizeResult, focus_kpis
 from channelsim.output.display import number
@@ -38,26 +40,34 @@ def run(definition: OptimizeDefinition, out: Path | None, **options: Any) -> Opt
     return run_optimization(definition, out, charts=write_charts, **options)
 
 
-def report_text(result: OptimizeResult, limit: int = 10) -> str:
-    """What the terminal shows at the end: the best trial(s), the confirmation, the notes."""
-    d = result.definition
-    table = result.trials
-    done = table[table["state"] == "COMPLETE"]
-    lines = [
-        f"{len(table)} trials ({len(done)} complete, {int(table['feasible'].sum())} feasible, "
-        f"{int((table['state'] == 'FAIL').sum())} failed); {result.ran} run in this session "
-        f"({result.executor})"
-    ]
+def counts_line(trials: pd.DataFrame) -> str:
+    """'N trials (C complete, F feasible, X failed)'."""
+    done = int((trials["state"] == "COMPLETE").sum())
+    failed = int((trials["state"] == "FAIL").sum())
+    return (
+        f"{len(trials)} trials ({done} complete, {int(trials['feasible'].sum())} feasible, "
+        f"{failed} failed)"
+    )
+
+
+def answer(
+    definition: OptimizeDefinition, trials: pd.DataFrame, best: list[int], limit: int = 10
+) -> tuple[str, pd.DataFrame]:
+    """The trials the answer shows and its title: the best trial or the Pareto set (at most
+    `limit`), else the three that came closest to the constraints; columns trial, levers,
+    objective and constraint KPIs, violations. Empty when there is nothing to show."""
+    d = definition
+    done = trials[trials["state"] == "COMPLETE"]
     levers = [p.path for p in d.params]
     kpis = focus_kpis(d)
-    violations = [c for c in table.columns if c.startswith("violation: ")]
-    if result.best:
-        chosen = table.set_index("trial").loc[result.best].reset_index().head(limit)
+    violations = [c for c in trials.columns if c.startswith("violation: ")]
+    if best:
+        chosen = trials.set_index("trial").loc[best].reset_index().head(limit)
         title = (
             "Best trial"
             if len(d.objectives) == 1
-            else f"Pareto set ({len(result.best)} trials"
-            + (f", {limit} shown" if len(result.best) > limit else "")
+            else f"Pareto set ({len(best)} trials"
+            + (f", {limit} shown" if len(best) > limit else "")
             + f", by {d.objectives[0].kpi})"
         )
     elif violations and not done.empty:  # nothing feasible: show what came closest
@@ -65,17 +75,26 @@ def report_text(result: OptimizeResult, limit: int = 10) -> str:
         chosen = closest[["trial", *levers, *kpis, *violations]]
         title = "No trial met every constraint; the closest (violation > 0: by how much)"
     else:
-        chosen = table.iloc[0:0]
-        title = ""
+        return "", trials.iloc[0:0]
+    keep = {"trial", *levers, *kpis, *violations}
+    return title, chosen[[c for c in chosen.columns if c in keep]].reset_index(drop=True)
+
+
+def report_text(result: OptimizeResult, limit: int = 10) -> str:
+    """What the terminal shows at the end: the best trial(s), the confirmation, the notes."""
+    d = result.definition
+    lines = [f"{counts_line(result.trials)}; {result.ran} run in this session ({result.executor})"]
+    levers = [p.path for p in d.params]
+    kpis = focus_kpis(d)
+    title, chosen = answer(d, result.trials, result.best, limit)
     if title:
-        shown = chosen[[c for c in chosen.columns if c in {"trial", *levers, *kpis, *violations}]]
-        shown = shown.copy()
+        shown = chosen.copy()
         for column in levers:
             shown[column] = shown[column].map(
                 lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)
             )
         for column in shown.columns:
-            if column in kpis or column in violations:
+            if column in kpis or column.startswith("violation: "):
                 shown[column] = shown[column].map(number)
         start = "  ".join(f"{k} {number(result.start[k])}" for k in kpis)
         lines += ["", f"{title}, mean of {d.replicates} replicates:", shown.to_string(index=False)]
