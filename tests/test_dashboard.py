@@ -8,7 +8,9 @@ to a worker process as in the server). Small scenarios, 13 weeks, 2 replicates.
 from __future__ import annotations
 
 import logging
+import os
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 import channelsim
 from channelsim.cli import main
+from channelsim.dashboard import jobs
 from channelsim.dashboard import levers as lv
 from channelsim.scenario.schema import CHANNEL_STRATEGIES
 
@@ -242,3 +245,63 @@ def test_the_dashboard_command_checks_its_files_before_starting_a_server(tmp_pat
     assert result.exit_code == 2
     assert "missing.yaml" in result.output and "Traceback" not in result.output
     assert "dashboard on http" not in result.output
+
+
+# --- the worker pool ---------------------------------------------------------------------------
+
+
+class KillsItsFirstWorker(jobs.WorkerPool):
+    """A pool whose first task ends its worker process, as the out-of-memory killer would."""
+
+    killed = False
+
+    def submit(self, fn, item):
+        if not self.killed:
+            self.killed = True
+            return super().submit(os._exit, 1)
+        return super().submit(fn, item)
+
+
+@pytest.fixture
+def tiny(make_scenario):
+    return make_scenario(weeks=4)
+
+
+def finished(job: jobs.Job) -> jobs.Job:
+    job.thread.join(timeout=120)
+    assert job.finished, "the run did not finish"
+    return job
+
+
+def test_a_run_whose_worker_dies_fails_with_one_line_and_the_next_run_works(tiny):
+    pool = KillsItsFirstWorker(1)
+    try:
+        failed = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
+        assert failed.result is None
+        assert failed.error == (
+            f"{tiny.name}: a worker process stopped during the run (killed, or out of "
+            "memory?); the workers have been restarted: press Run to try again"
+        )
+        assert pool.generation == 1  # replaced at once, not at the next run
+
+        again = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
+        assert again.error is None
+        expected = channelsim.run(tiny, replicates=2, seed=1)
+        pd.testing.assert_frame_equal(again.result.kpis, expected.kpis)
+        assert pool.generation == 1
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_that_died_between_runs_is_replaced_when_the_next_run_starts(tiny):
+    pool = jobs.WorkerPool(1)
+    try:
+        future, generation = pool.submit(os._exit, 1)  # not a run: nobody reports it
+        with pytest.raises(BrokenProcessPool):
+            future.result(timeout=120)
+        assert generation == pool.generation == 0
+        job = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
+        assert job.error is None and len(job.result.kpis) == 2
+        assert pool.generation == 1
+    finally:
+        pool.shutdown()

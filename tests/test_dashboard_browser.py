@@ -149,6 +149,9 @@ def test_change_a_lever_run_and_see_the_table_change(server, tmp_path):
                 page.get_by_role("button", name="Download the HTML report").click()
             report.value.save_as(tmp_path / "report.html")
             page.set_viewport_size({"width": 1500, "height": 5200})  # the page scrolls inside
+            page.evaluate(  # back to the top: the downloads scrolled the main area down
+                "for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0"
+            )
             page.wait_for_timeout(1000)
             page.screenshot(path=str(tmp_path / "dashboard.png"))
 

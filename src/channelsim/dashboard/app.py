@@ -32,9 +32,9 @@ CONFLICT_KPIS = ("conflicts", "conflict_price_erosion", "avg_price_index", "deal
 
 
 @st.cache_resource
-def worker_pool(workers: int) -> Any:
+def worker_pool(workers: int) -> jobs.WorkerPool:
     """The server's worker processes (shared compute, no shared state: a run is one task)."""
-    return jobs.new_pool(workers)
+    return jobs.WorkerPool(workers)
 
 
 def scenario_sources() -> dict[str, Path]:

@@ -1,9 +1,10 @@
 """Runs in the background: a worker process pool, jobs a page can poll, a per-session cache.
 
 A run goes through `channelsim.api.run` on a thread of the server, with an executor that
-hands its replicates to a long-lived process pool; the page only polls the job's counter,
-so it stays responsive while the model runs elsewhere. Results are cached per browser
-session by (scenario settings, seed, replicates): moving a lever back is instant.
+hands its replicates to a long-lived process pool (replaced if a worker dies); the page
+only polls the job's counter, so it stays responsive while the model runs elsewhere.
+Results are cached per browser session by (scenario settings, seed, replicates): moving a
+lever back is instant.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from channelsim import api
+from channelsim.errors import ChannelsimError
 from channelsim.scenario.schema import Scenario
 
 T = TypeVar("T")
@@ -31,19 +34,76 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-class PoolExecutor:
-    """An executor for `api.run` on an existing process pool (kept between runs)."""
+class WorkerDied(ChannelsimError):
+    """A worker process ended in the middle of a run (killed, or out of memory)."""
 
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
+
+class WorkerPool:
+    """The server's worker processes, replaced when one of them dies.
+
+    A `ProcessPoolExecutor` whose worker died is broken for good: it fails every task given
+    to it, so without this every later run would fail until the server restarts. The runs
+    that were on the pool when it broke fail with `WorkerDied`; the next run gets new
+    workers. `generation` counts the pools, so two runs that see the same pool break
+    replace it once.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.generation = 0
+        self._pool = new_pool(workers)
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[T], R], item: T) -> tuple[Future, int]:
+        """Give `fn(item)` to a worker; returns its future and the pool generation it ran on."""
+        with self._lock:
+            try:
+                return self._pool.submit(fn, item), self.generation
+            except BrokenProcessPool:  # broke before anyone noticed: replace it now
+                self._replace()
+                return self._pool.submit(fn, item), self.generation
+
+    def broken(self, generation: int) -> None:
+        """A task of pool `generation` found it broken: replace it unless that is done."""
+        with self._lock:
+            if generation == self.generation:
+                self._replace()
+
+    def _replace(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = new_pool(self.workers)
+        self.generation += 1
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PoolExecutor:
+    """An executor for `api.run` on the server's worker pool (kept between runs)."""
+
+    def __init__(self, pool: WorkerPool) -> None:
         self.pool = pool
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        pending: dict[Future, int] = {self.pool.submit(fn, item): i for i, item in enumerate(items)}
+        pending: dict[Future, int] = {}
+        generations = set()
         try:
+            for i, item in enumerate(items):
+                future, generation = self.pool.submit(fn, item)
+                pending[future] = i
+                generations.add(generation)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield pending.pop(future), future.result()
+        except BrokenProcessPool:
+            for generation in generations:
+                self.pool.broken(generation)
+            raise WorkerDied(
+                "a worker process stopped during the run (killed, or out of memory?); the "
+                "workers have been restarted: press Run to try again"
+            ) from None
         finally:
             for future in pending:
                 future.cancel()
@@ -74,7 +134,7 @@ class Job:
         return self.result is not None or self.error is not None
 
 
-def start(job: Job, pool: ProcessPoolExecutor) -> Job:
+def start(job: Job, pool: WorkerPool) -> Job:
     """Run `job` on a daemon thread; its `done` counts finished replicates."""
 
     def count() -> None:
@@ -107,9 +167,7 @@ class Runs:
             return self.results[key]
         return None
 
-    def submit(
-        self, scenario: Scenario, seed: int, replicates: int, pool: ProcessPoolExecutor
-    ) -> str:
+    def submit(self, scenario: Scenario, seed: int, replicates: int, pool: WorkerPool) -> str:
         """Start the run unless its results are cached or it is running; return its key."""
         key = run_key(scenario, seed, replicates)
         if key not in self.results and key not in self.jobs:
