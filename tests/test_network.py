@@ -109,3 +109,27 @@ def test_every_text_of_the_picture_lies_inside_it(make_scenario, strategy):
         box = text.get_window_extent(renderer)
         assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, text.get_text()
         assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, text.get_text()
+
+
+def test_every_run_and_comparison_folder_holds_the_network_picture(tmp_path, monkeypatch):
+    import yaml
+    from conftest import SMALL
+
+    from channelsim.output import charts
+
+    # only the pictures: the other charts take seconds and are tested elsewhere
+    monkeypatch.setattr(charts, "run_charts", lambda *tables: {})
+    monkeypatch.setattr(charts, "compare_charts", lambda *tables: {})
+    files = []
+    for name, strategy in (("a", "parallel"), ("b", "direct")):
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(yaml.safe_dump({**SMALL, "name": name, "strategy": strategy}))
+    for args, pictures in (
+        (["run", files[0]], ["network.png"]),
+        (["compare", *files], ["network_a.png", "network_b.png"]),
+    ):
+        out = tmp_path / args[0]
+        command = [*map(str, args), "-n", "1", "--weeks", "4", "--out", str(out), "-q"]
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, result.output
+        assert sorted(p.name for p in (out / "charts").iterdir()) == pictures

@@ -160,7 +160,7 @@ class RunFolder:
         """Join the parts into the final tables and charts, mark complete; (kpis, summary)."""
         from channelsim.experiments import stats
         from channelsim.experiments.bounds import bounds_table
-        from channelsim.output import charts, fonts
+        from channelsim.output import charts, fonts, network
 
         parts = [self.path / PARTS / f"replicate-{i:06d}.parquet" for i in range(len(self.seeds))]
         missing = [p.name for p in parts if not p.is_file()]
@@ -182,10 +182,12 @@ class RunFolder:
         )
         results.write_csv(self.folder.file("summary.csv"), summary)
         weekly = pd.read_parquet(timeseries)
+        figures = {
+            **charts.run_charts(kpis, weekly, self.scenario.currency),
+            **network.network_figures([self.scenario]),
+        }
         with fonts.cjk_fallback():
-            charts.save_figures(
-                charts.run_charts(kpis, weekly, self.scenario.currency), self.folder.file("charts")
-            )
+            charts.save_figures(figures, self.folder.file("charts"))
         del weekly
         for part in parts:
             part.unlink()
