@@ -125,6 +125,7 @@ def test_sweep_writes_a_row_per_point_and_a_chart_of_the_swept_lever(tmp_path):
     assert [r[1] for r in rows[1:4]] == [0.02, 0.05, 0.08]
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert any(n.startswith("xl/charts/chart") for n in names)
+    assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
 
 
 # --- optimize --excel ------------------------------------------------------------------------

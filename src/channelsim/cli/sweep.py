@@ -168,12 +168,12 @@ def sweep_command(
     click.echo(printable(sweep_text.report_text(result, [p.path for p in definition.params])))
     if excel:
         from channelsim.output import excel as workbooks
-        from channelsim.output.folders import write_workbook
 
         data = workbooks.sweep_workbook(
             result.runs, result.summary, result.failed, result.sensitivity
         )
-        click.echo(f"Excel: {write_workbook(out / 'results.xlsx', data)}")
+        written = results.ResultsDir(out).add_file("results.xlsx", data)
+        click.echo(printable(f"Excel: {written}"))
 
 
 @click.command("sensitivity")

@@ -335,7 +335,9 @@ def main() -> None:
             st.table(
                 {
                     "setting": list(changed),
-                    "file": [next(v.value for v in all_levers if v.path == p) for p in changed],
+                    "file": [
+                        str(next(v.value for v in all_levers if v.path == p)) for p in changed
+                    ],
                     "now": [str(v) for v in changed.values()],
                 }
             )
