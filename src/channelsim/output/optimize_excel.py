@@ -227,6 +227,8 @@ def _charts(
         first, last = _columns(out, data, col, o.kpi, columns)
         chart = out.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
         for j, name in enumerate(("feasible", "infeasible", "best so far"), start=1):
+            if all(cell(v) is None for v in columns[name]):
+                continue  # no such trials: no empty legend entry
             series: dict[str, Any] = {
                 "name": name,
                 "categories": ["Chart data", first, col, last, col],
