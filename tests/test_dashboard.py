@@ -262,6 +262,12 @@ class KillsItsFirstWorker(jobs.WorkerPool):
         return super().submit(fn, item)
 
 
+DIED = (
+    "a worker process stopped during the run (killed, or out of memory?); the workers have "
+    "been restarted: press Run to try again"
+)
+
+
 @pytest.fixture
 def tiny(make_scenario):
     return make_scenario(weeks=4)
@@ -278,10 +284,7 @@ def test_a_run_whose_worker_dies_fails_with_one_line_and_the_next_run_works(tiny
     try:
         failed = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
         assert failed.result is None
-        assert failed.error == (
-            f"{tiny.name}: a worker process stopped during the run (killed, or out of "
-            "memory?); the workers have been restarted: press Run to try again"
-        )
+        assert failed.error == f"{tiny.name}: {DIED}"
         assert pool.generation == 1  # replaced at once, not at the next run
 
         again = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
@@ -289,19 +292,35 @@ def test_a_run_whose_worker_dies_fails_with_one_line_and_the_next_run_works(tiny
         expected = channelsim.run(tiny, replicates=2, seed=1)
         pd.testing.assert_frame_equal(again.result.kpis, expected.kpis)
         assert pool.generation == 1
-    finally:
-        pool.shutdown()
 
-
-def test_a_worker_that_died_between_runs_is_replaced_when_the_next_run_starts(tiny):
-    pool = jobs.WorkerPool(1)
-    try:
-        future, generation = pool.submit(os._exit, 1)  # not a run: nobody reports it
+        # A worker that dies between runs: nobody notices until the next run starts.
+        future, generation = pool.submit(os._exit, 1)
         with pytest.raises(BrokenProcessPool):
             future.result(timeout=120)
-        assert generation == pool.generation == 0
-        job = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
-        assert job.error is None and len(job.result.kpis) == 2
-        assert pool.generation == 1
+        assert generation == pool.generation == 1
+        third = finished(jobs.start(jobs.Job(tiny, 1, 2), pool))
+        assert third.error is None and len(third.result.kpis) == 2
+        assert pool.generation == 2
     finally:
         pool.shutdown()
+
+
+def test_the_page_says_a_worker_died_and_the_next_run_works(app, monkeypatch):
+    import streamlit as st
+
+    without_charts(monkeypatch)
+    monkeypatch.setattr(jobs, "WorkerPool", KillsItsFirstWorker)
+    st.cache_resource.clear()  # the page's pool: a new one, of the kind above
+    try:
+        at = app()
+        at.button(key="run").click().run()
+        deadline = time.monotonic() + 90
+        while at.get("progress") and time.monotonic() < deadline:
+            time.sleep(0.3)
+            at.run()
+        assert [e.value for e in at.error] == [f"small: {DIED}"]
+        assert "shown" not in at.session_state
+        run_and_wait(at)  # this time no error on the page, and the results are shown
+        assert shown(at).names == ["small"]
+    finally:
+        st.cache_resource.clear()
