@@ -86,24 +86,24 @@ class PoolExecutor:
         self.pool = pool
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        pending: dict[Future, int] = {}
-        generations = set()
+        pending: dict[Future, tuple[int, int]] = {}  # future -> (item, pool generation)
         try:
             for i, item in enumerate(items):
                 future, generation = self.pool.submit(fn, item)
-                pending[future] = i
-                generations.add(generation)
+                pending[future] = (i, generation)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield pending.pop(future), future.result()
-        except BrokenProcessPool:
-            for generation in generations:
-                self.pool.broken(generation)
-            raise WorkerDied(
-                "a worker process stopped during the run (killed, or out of memory?); the "
-                "workers have been restarted: press Run to try again"
-            ) from None
+                    i, generation = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        self.pool.broken(generation)
+                        raise WorkerDied(
+                            "a worker process stopped during the run (killed, or out of "
+                            "memory?); the workers have been restarted: press Run to try again"
+                        ) from None
+                    yield i, result
         finally:
             for future in pending:
                 future.cancel()
