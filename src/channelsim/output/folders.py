@@ -51,11 +51,11 @@ def _write_run(
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
-    figures = {
-        **charts.run_charts(run.kpis, run.weekly, run.scenario.currency),
-        **network.network_figures([run.scenario]),
-    }
-    with fonts.cjk_fallback():
+    with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
+        figures = {
+            **charts.run_charts(run.kpis, run.weekly, run.scenario.currency),
+            **network.network_figures([run.scenario]),
+        }
         charts.save_figures(figures, folder.file("charts"))
     if excel:
         write_workbook(folder.file("results.xlsx"), workbook(run))

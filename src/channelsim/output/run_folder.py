@@ -182,11 +182,11 @@ class RunFolder:
         )
         results.write_csv(self.folder.file("summary.csv"), summary)
         weekly = pd.read_parquet(timeseries)
-        figures = {
-            **charts.run_charts(kpis, weekly, self.scenario.currency),
-            **network.network_figures([self.scenario]),
-        }
-        with fonts.cjk_fallback():
+        with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
+            figures = {
+                **charts.run_charts(kpis, weekly, self.scenario.currency),
+                **network.network_figures([self.scenario]),
+            }
             charts.save_figures(figures, self.folder.file("charts"))
         del weekly
         for part in parts:
