@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from xlsxwriter.worksheet import Worksheet
 
 from channelsim.experiments.designs import Param
-from channelsim.experiments.optimize import OptimizeDefinition
+from channelsim.experiments.optimize import Objective, OptimizeDefinition
 from channelsim.experiments.optimize_run import OptimizeResult, focus_kpis
 from channelsim.output.excel import ALPHA, Book, cell, setting_cell
 from channelsim.output.optimize_results import answer, counts_line
@@ -112,6 +113,8 @@ def _summary_sheet(
     start: dict[str, float],
     notes: list[str],
 ) -> None:
+    """The terminal's answer: counts and levers, the best trial(s) and the scenario as
+    given, the confirmation, the notes."""
     sheet = out.book.add_worksheet("Summary")
     sheet.write(0, 0, title, out.title)
     levers = "; ".join(f"{p.path} {_lever_range(p)}" for p in d.params)
@@ -122,60 +125,75 @@ def _summary_sheet(
         f"{d.seed}). Levers: {levers}",
         out.note,
     )
-    row = 3
-    heading, chosen = answer(d, trials, best)
-    kpis = focus_kpis(d)
-    if heading:
-        sheet.write(row, 0, f"{heading}, mean of {d.replicates} replicates:", out.bold)
-        columns = list(chosen.columns)
-        sheet.write_row(row + 1, 0, columns, out.head)
-        for i, values in enumerate(chosen.itertuples(index=False), start=row + 2):
-            for j, (column, value) in enumerate(zip(columns, values, strict=True)):
-                if column in kpis or column.startswith("violation: "):
-                    out.number(sheet, i, j, value)
-                else:
-                    sheet.write(i, j, cell(value))
-        row += 2 + len(chosen)
-        sheet.write(row, 0, "scenario as given", out.bold)
-        for j, column in enumerate(columns):
-            if column in kpis:
-                out.number(sheet, row, j, start[column])
-        row += 2
+    row = _answer_rows(out, sheet, 3, d, trials, best, start)
     if not confirmation.empty:
-        sheet.write(
-            row,
-            0,
-            f"Confirmed on {d.confirm} fresh seeds (95% intervals; paired difference to the "
-            f"scenario as given; * = differs from it at the 5% level, paired t-test):",
-            out.bold,
-        )
-        sheet.write_row(row + 1, 0, [*CONFIRM_COLUMNS.values(), "sig."], out.head)
-        for i, r in enumerate(confirmation.to_dict("records"), start=row + 2):
-            for j, key in enumerate(CONFIRM_COLUMNS):
-                if key in ("candidate", "kpi"):
-                    sheet.write(i, j, r[key])
-                elif r["trial"] < 0 and key in (
-                    "diff_to_start",
-                    "diff_low",
-                    "diff_high",
-                    "p_value",
-                ):
-                    sheet.write_blank(i, j, None)  # the scenario as given minus itself
-                elif key == "p_value":
-                    sheet.write(i, j, cell(r[key]))  # None: an empty cell
-                else:
-                    out.number(sheet, i, j, r[key])
-            significant = (
-                r["trial"] >= 0 and cell(r["p_value"]) is not None and r["p_value"] < ALPHA
-            )
-            sheet.write(i, len(CONFIRM_COLUMNS), "*" if significant else "", out.sig)
-        row += 3 + len(confirmation)
+        row = _confirmation_rows(out, sheet, row, d, confirmation)
     if notes:
         sheet.write(row, 0, "Notes", out.bold)
         for i, note in enumerate(notes, start=row + 1):
             sheet.write(i, 0, note, out.note)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 12, 16)
+
+
+def _answer_rows(
+    out: Book,
+    sheet: Worksheet,
+    row: int,
+    d: OptimizeDefinition,
+    trials: pd.DataFrame,
+    best: list[int],
+    start: dict[str, float],
+) -> int:
+    """The trials the terminal shows, then the scenario as given; returns the next row."""
+    heading, chosen = answer(d, trials, best)
+    if not heading:
+        return row
+    kpis = focus_kpis(d)
+    sheet.write(row, 0, f"{heading}, mean of {d.replicates} replicates:", out.bold)
+    columns = list(chosen.columns)
+    sheet.write_row(row + 1, 0, columns, out.head)
+    for i, values in enumerate(chosen.itertuples(index=False), start=row + 2):
+        for j, (column, value) in enumerate(zip(columns, values, strict=True)):
+            if column in kpis or column.startswith("violation: "):
+                out.number(sheet, i, j, value)
+            else:
+                sheet.write(i, j, cell(value))
+    row += 2 + len(chosen)
+    sheet.write(row, 0, "scenario as given", out.bold)
+    for j, column in enumerate(columns):
+        if column in kpis:
+            out.number(sheet, row, j, start[column])
+    return row + 2
+
+
+def _confirmation_rows(
+    out: Book, sheet: Worksheet, row: int, d: OptimizeDefinition, confirmation: pd.DataFrame
+) -> int:
+    """A row per candidate and KPI: search and confirmed means, intervals, the paired
+    difference to the scenario as given and its mark; returns the next row."""
+    sheet.write(
+        row,
+        0,
+        f"Confirmed on {d.confirm} fresh seeds (95% intervals; paired difference to the "
+        f"scenario as given; * = differs from it at the 5% level, paired t-test):",
+        out.bold,
+    )
+    sheet.write_row(row + 1, 0, [*CONFIRM_COLUMNS.values(), "sig."], out.head)
+    differences = ("diff_to_start", "diff_low", "diff_high", "p_value")
+    for i, r in enumerate(confirmation.to_dict("records"), start=row + 2):
+        for j, key in enumerate(CONFIRM_COLUMNS):
+            if key in ("candidate", "kpi"):
+                sheet.write(i, j, r[key])
+            elif r["trial"] < 0 and key in differences:
+                sheet.write_blank(i, j, None)  # the scenario as given minus itself
+            elif key == "p_value":
+                sheet.write(i, j, cell(r[key]))  # None: an empty cell
+            else:
+                out.number(sheet, i, j, r[key])
+        significant = r["trial"] >= 0 and cell(r["p_value"]) is not None and r["p_value"] < ALPHA
+        sheet.write(i, len(CONFIRM_COLUMNS), "*" if significant else "", out.sig)
+    return row + 3 + len(confirmation)
 
 
 def _lever_range(param: Param) -> str:
@@ -197,89 +215,105 @@ def _charts(
     confirmation: pd.DataFrame,
 ) -> None:
     """Native charts from a 'Chart data' sheet: each objective by trial (feasible,
-    infeasible, best so far), the Pareto front, and search against confirmed means."""
+    infeasible, best so far), the Pareto front, and search against confirmed means.
+    Each chart's data takes the next free columns of the data sheet."""
     charts = out.book.add_worksheet("Charts")
     data = out.book.add_worksheet("Chart data")
-    place = iter([(0, 0), (0, 9), (17, 0), (17, 9), (34, 0), (34, 9)])
     complete = trials[trials["state"] == "COMPLETE"].sort_values("trial")
-    col = 0
+    drawn, col = [], 0
     for o in d.objectives:
-        best_so_far: list[Any] = []
-        current = None
-        for value, feasible in zip(complete[o.kpi], complete["feasible"], strict=True):
-            if (
-                feasible
-                and cell(value) is not None
-                and (current is None or o.better(value, current))
-            ):
-                current = float(value)
-            best_so_far.append(current)
-        columns = {
-            "trial": complete["trial"].tolist(),
-            "feasible": [
-                v if f else None for v, f in zip(complete[o.kpi], complete["feasible"], strict=True)
-            ],
-            "infeasible": [
-                None if f else v for v, f in zip(complete[o.kpi], complete["feasible"], strict=True)
-            ],
-            "best so far": best_so_far,
-        }
-        first, last = _columns(out, data, col, o.kpi, columns)
-        chart = out.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
-        for j, name in enumerate(("feasible", "infeasible", "best so far"), start=1):
-            if all(cell(v) is None for v in columns[name]):
-                continue  # no such trials: no empty legend entry
-            series: dict[str, Any] = {
-                "name": name,
-                "categories": ["Chart data", first, col, last, col],
-                "values": ["Chart data", first, col + j, last, col + j],
-            }
-            if name == "best so far":
-                series["marker"] = {"type": "none"}
-            else:
-                series["line"] = {"none": True}
-            chart.add_series(series)
-        chart.set_title({"name": f"{o.kpi} by trial (mean of {d.replicates} replicates)"})
-        chart.set_x_axis({"name": "trial"})
-        chart.set_y_axis({"name": o.kpi})
-        charts.insert_chart(*next(place), chart, {"x_scale": 1.2, "y_scale": 1.1})
-        col += len(columns) + 1
-
+        chart, col = _by_trial_chart(out, data, col, o, d.replicates, complete)
+        drawn.append(chart)
     if len(d.objectives) > 1 and best:
-        x, y = d.objectives[0].kpi, d.objectives[1].kpi
-        feasible = complete[complete["feasible"]]
-        front = feasible[feasible["trial"].isin(best)].sort_values(x)
-        columns = {
-            f"{x} (all feasible)": feasible[x].tolist(),
-            f"{y} (all feasible)": feasible[y].tolist(),
-            f"{x} (Pareto set)": front[x].tolist(),
-            f"{y} (Pareto set)": front[y].tolist(),
-        }
-        first, last = _columns(out, data, col, "Pareto front", columns)
-        chart = out.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
-        chart.add_series(
-            {
-                "name": "feasible trials",
-                "line": {"none": True},
-                "categories": ["Chart data", first, col, first + len(feasible) - 1, col],
-                "values": ["Chart data", first, col + 1, first + len(feasible) - 1, col + 1],
-            }
-        )
-        chart.add_series(
-            {
-                "name": "Pareto set",
-                "categories": ["Chart data", first, col + 2, first + len(front) - 1, col + 2],
-                "values": ["Chart data", first, col + 3, first + len(front) - 1, col + 3],
-            }
-        )
-        chart.set_title({"name": f"Pareto front: {y} against {x}"})
-        chart.set_x_axis({"name": x})
-        chart.set_y_axis({"name": y})
-        charts.insert_chart(*next(place), chart, {"x_scale": 1.2, "y_scale": 1.1})
-        col += len(columns) + 1
+        chart, col = _pareto_chart(out, data, col, d, complete, best)
+        drawn.append(chart)
+    if not confirmation.empty:
+        chart, col = _confirmation_chart(out, data, col, d, confirmation)
+        drawn.append(chart)
+    for i, chart in enumerate(drawn):
+        charts.insert_chart(17 * (i // 2), 9 * (i % 2), chart, {"x_scale": 1.2, "y_scale": 1.1})
 
-    if confirmation.empty:
-        return
+
+def _by_trial_chart(
+    out: Book, data: Worksheet, col: int, o: Objective, replicates: int, complete: pd.DataFrame
+) -> tuple[Any, int]:
+    """One objective's mean per trial, feasible and infeasible, and the best feasible so
+    far; returns the chart and the next free data column."""
+    values, feasible = complete[o.kpi].tolist(), complete["feasible"].tolist()
+    best_so_far: list[Any] = []
+    current = None
+    for value, ok in zip(values, feasible, strict=True):
+        if ok and cell(value) is not None and (current is None or o.better(value, current)):
+            current = float(value)
+        best_so_far.append(current)
+    columns = {
+        "trial": complete["trial"].tolist(),
+        "feasible": [v if ok else None for v, ok in zip(values, feasible, strict=True)],
+        "infeasible": [None if ok else v for v, ok in zip(values, feasible, strict=True)],
+        "best so far": best_so_far,
+    }
+    first, last = _columns(out, data, col, o.kpi, columns)
+    chart = out.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    for j, name in enumerate(("feasible", "infeasible", "best so far"), start=1):
+        if all(cell(v) is None for v in columns[name]):
+            continue  # no such trials: no empty legend entry
+        series: dict[str, Any] = {
+            "name": name,
+            "categories": ["Chart data", first, col, last, col],
+            "values": ["Chart data", first, col + j, last, col + j],
+        }
+        if name == "best so far":
+            series["marker"] = {"type": "none"}
+        else:
+            series["line"] = {"none": True}
+        chart.add_series(series)
+    chart.set_title({"name": f"{o.kpi} by trial (mean of {replicates} replicates)"})
+    chart.set_x_axis({"name": "trial"})
+    chart.set_y_axis({"name": o.kpi})
+    return chart, col + len(columns) + 1
+
+
+def _pareto_chart(
+    out: Book,
+    data: Worksheet,
+    col: int,
+    d: OptimizeDefinition,
+    complete: pd.DataFrame,
+    best: list[int],
+) -> tuple[Any, int]:
+    """The second objective against the first: every feasible trial, and the Pareto set
+    joined in order of the first; returns the chart and the next free data column."""
+    x, y = d.objectives[0].kpi, d.objectives[1].kpi
+    feasible = complete[complete["feasible"]]
+    front = feasible[feasible["trial"].isin(best)].sort_values(x)
+    columns = {
+        f"{x} (all feasible)": feasible[x].tolist(),
+        f"{y} (all feasible)": feasible[y].tolist(),
+        f"{x} (Pareto set)": front[x].tolist(),
+        f"{y} (Pareto set)": front[y].tolist(),
+    }
+    first, _ = _columns(out, data, col, "Pareto front", columns)
+    chart = out.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    for name, j, n in (("feasible trials", 0, len(feasible)), ("Pareto set", 2, len(front))):
+        series: dict[str, Any] = {
+            "name": name,
+            "categories": ["Chart data", first, col + j, first + n - 1, col + j],
+            "values": ["Chart data", first, col + j + 1, first + n - 1, col + j + 1],
+        }
+        if j == 0:
+            series["line"] = {"none": True}  # the trials as points, the front as a line
+        chart.add_series(series)
+    chart.set_title({"name": f"Pareto front: {y} against {x}"})
+    chart.set_x_axis({"name": x})
+    chart.set_y_axis({"name": y})
+    return chart, col + len(columns) + 1
+
+
+def _confirmation_chart(
+    out: Book, data: Worksheet, col: int, d: OptimizeDefinition, confirmation: pd.DataFrame
+) -> tuple[Any, int]:
+    """The first objective per candidate as the search saw it and on fresh seeds, with the
+    confirmed 95% interval; returns the chart and the next free data column."""
     kpi = d.objectives[0].kpi
     rows = confirmation[confirmation["kpi"] == kpi]
     columns = {
@@ -292,7 +326,7 @@ def _charts(
     first, last = _columns(out, data, col, f"{kpi}: search and confirmation", columns)
     chart = out.book.add_chart({"type": "column"})
     for j in (1, 2):
-        series = {
+        series: dict[str, Any] = {
             "name": ["Chart data", first - 1, col + j],
             "categories": ["Chart data", first, col, last, col],
             "values": ["Chart data", first, col + j, last, col + j],
@@ -305,7 +339,7 @@ def _charts(
             }
         chart.add_series(series)
     chart.set_title({"name": f"{kpi}: what the search saw and the confirmation (95% interval)"})
-    charts.insert_chart(*next(place), chart, {"x_scale": 1.2, "y_scale": 1.1})
+    return chart, col + len(columns) + 1
 
 
 def _columns(
