@@ -183,6 +183,9 @@ def test_a_run_gives_the_tables_of_channelsim_compare(app, tmp_path, monkeypatch
     kpi_table = at.table[1].value  # after the changed settings
     assert list(kpi_table.columns) == ["small (baseline)", "small-edited"]
     assert kpi_table.loc["company_profit"].str.contains("±").all()
+    costs = pd.read_csv(out / "conflict_costs.csv")
+    [conflict_table] = [t.value for t in at.table if t.value.index[0] == "conflicts"]
+    assert list(conflict_table.index) == list(dict.fromkeys(costs["kpi"]))  # compare's items
 
 
 def test_a_setting_seen_before_shows_its_results_without_running_again(app):

@@ -24,11 +24,13 @@ from channelsim import api
 from channelsim.dashboard import jobs
 from channelsim.dashboard import levers as lv
 from channelsim.errors import ChannelsimError
+from channelsim.experiments import conflict
 from channelsim.output import charts, display, network
 
 BUNDLED = Path(__file__).resolve().parents[3] / "scenarios"
 MAX_UPLOAD = 1_000_000
-CONFLICT_KPIS = ("conflicts", "conflict_price_erosion", "avg_price_index", "dealers_exited")
+# The cost of conflict shows the items `compare` and the report show, in their order.
+CONFLICT_KPIS = tuple(kpi for kpi, _, _ in conflict.ITEMS)
 
 
 @st.cache_resource
@@ -195,7 +197,8 @@ def pictures(job: api.Comparison, key: str) -> dict[str, bytes]:
 
 
 def conflict_table(job: api.Comparison) -> Any:
-    """The cost of conflict: conflict KPIs per scenario and their difference to the baseline."""
+    """The cost of conflict as `compare` shows it (its items, in money where they are money),
+    per scenario, and each difference to the baseline."""
     import pandas as pd
 
     cells = display.comparison_cells(job.summary, job.differences)
