@@ -4,6 +4,7 @@ always, never an exponent."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from channelsim.output.display import mean_pm, number
@@ -37,3 +38,12 @@ def test_a_number_alone_has_four_significant_figures(value: float, text: str) ->
 )
 def test_a_mean_is_rounded_to_its_interval(mean: float, low: float, high: float, text: str) -> None:
     assert mean_pm(mean, low, high) == text
+
+
+@pytest.mark.parametrize("mean", [12.35, 32.85, 0.125, 2_675.5])
+def test_a_value_rounds_the_same_from_a_table_cell_as_from_python(mean: float) -> None:
+    """A numpy float from a table and the same Python float print the same digits (numpy's
+    own rounding gave 12.4 in one table and 12.3 in another for the same mean of 12.35)."""
+    low, high = mean - 1.637, mean + 1.637
+    assert mean_pm(np.float64(mean), np.float64(low), np.float64(high)) == mean_pm(mean, low, high)
+    assert number(np.float64(mean)) == number(mean)

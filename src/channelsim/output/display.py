@@ -21,8 +21,10 @@ def significant_places(value: float, significant: int) -> int:
 
 def fixed(value: float, places: int, strip: bool = False) -> str:
     """`value` rounded to `places` decimals with thousands separators; `strip` drops
-    trailing zeros (a number alone; in an interval every part keeps the same places)."""
-    rounded = round(value, places)
+    trailing zeros (a number alone; in an interval every part keeps the same places).
+    Python's correctly rounded `round`, also for numpy floats (whose own `round` scales by
+    10**places first and can round the other way)."""
+    rounded = round(float(value), places)
     if rounded == 0:
         return "0"
     text = f"{rounded:,.{max(places, 0)}f}"
