@@ -265,6 +265,18 @@ def test_the_command_exits_2_on_a_bad_observed_file(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_an_unreachable_scheduler_is_one_line_and_leaves_no_folder(tmp_path: Path) -> None:
+    path = tmp_path / "observed.yaml"
+    path.write_text("targets:\n  revenue: {value: 1.0e6, se: 1.0e4}\n")
+    args = ["calibrate", str(PARALLEL), "--observed", str(path), "--param", "dealers.reach=0.1:0.5"]
+    result = CliRunner().invoke(
+        main, [*args, "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2
+    assert "no Dask scheduler reachable" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def _nested(flat: dict) -> dict:
     out: dict = {}
     raw = channelsim.load_scenario(PARALLEL).model_dump(mode="json")

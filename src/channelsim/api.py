@@ -453,8 +453,9 @@ def calibrate(
     resources.check_run(sc, max(replicates, workers), workers, in_memory=False)
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
         folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")
-        folder.create(allow_existing=resume)
+        folder.check(allow_existing=resume)  # a bad --out fails before connecting
         with open_executor(workers, scheduler) as executor:
+            folder.create(allow_existing=resume)  # no folder is left when no cluster answers
             done = calibration.calibrate(
                 sc,
                 obs,
