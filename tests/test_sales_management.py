@@ -118,6 +118,13 @@ def test_neutral_sales_management_costs_nothing_and_coaches_nobody(make_scenario
         assert k[name] == 0
 
 
+def test_without_sellers_mean_skill_has_no_value_rather_than_a_novices(make_scenario):
+    """An intermediary strategy's reps manage channels and sell nothing: no mean skill."""
+    k = ChannelModel(make_scenario(strategy="intermediary"), seed=2).run().kpis
+    assert np.isnan(k["rep_skill_mean"])
+    assert ChannelModel(make_scenario(), seed=2).run().kpis["rep_skill_mean"] > 0
+
+
 # --- directions of effect -----------------------------------------------------------------------
 
 

@@ -210,7 +210,7 @@ CATALOGUE: tuple[KPI, ...] = (
     KPI("rep_visits", "visits reps made to in-market customers", "visits", "flow", "count"),
     KPI(
         "rep_skill_mean",
-        "mean skill of the sellers in post (end of run; 0 novice, 1 best)",
+        "mean skill of the sellers in post (end of run; 0 novice, 1 best; none without sellers)",
         "skill",
         "stock",
         "share",

@@ -181,7 +181,8 @@ def people(world: World, week: int, w: dict) -> None:
         best = skills.region_best(m.skill, reps.region, selling, m.regions)
         target = np.where(selling, best[reps.region], m.skill)
         m.skill = np.where(selling, skills.close_gap(m.skill, target, cfg.sharing.rate), m.skill)
-    w["rep_skill_mean"] = float(m.skill[selling].mean()) if selling.any() else 0.0
+    # No sellers: no mean skill ("-"), not the skill of a novice (0).
+    w["rep_skill_mean"] = float(m.skill[selling].mean()) if selling.any() else float("nan")
     w["reps_high_skill"] = float((reps.occupied & (m.skill >= sk.high)).sum())
     m.in_post = reps.occupied.copy()
 
