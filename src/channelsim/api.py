@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import mesa  # noqa: F401  first: its logger inspects the stack, dearer once pandas is in
 import pandas as pd
 
 from channelsim.errors import ChannelsimError, ScenarioError
@@ -81,6 +82,7 @@ def run(
     out: str | Path | None = None,
     resume: bool = False,
     command: str = "",
+    charts: bool = True,
 ) -> RunResults:
     """Run `replicates` (default: the scenario's) of one scenario, in memory or into `out`.
 
@@ -89,7 +91,8 @@ def run(
     With `out`, each replicate is written to that folder as it finishes (what
     `channelsim run` does): memory stays flat, a kill loses only the replicates in flight,
     and `resume=True` runs only the replicates the folder lacks. The folder is the one
-    `save` writes; `command` is recorded in its manifest.
+    `save` writes (without charts/ if `charts` is false); `command` is recorded in its
+    manifest.
     """
     from channelsim.experiments import replicates as replicates_
 
@@ -116,7 +119,7 @@ def run(
             writer.add(output)
             if on_done:
                 on_done()
-        kpis, summary = writer.finish()
+        kpis, summary = writer.finish(charts)
     return RunResults(scenario, base_seed, seeds, kpis, summary, workers, folder=Path(out))
 
 
@@ -130,12 +133,13 @@ def compare(
     on_done: OnDone = None,
     out: str | Path | None = None,
     command: str = "",
+    charts: bool = True,
 ) -> Comparison:
     """Run every scenario on the same replicate seeds and compare with paired statistics.
 
     `replicates` and `seed` default to the first scenario's, `baseline` to its name. With
     `out`, the folder `save` writes is made first and locked for the whole comparison, so a
-    second command writing there refuses at once.
+    second command writing there refuses at once; `charts=False` draws no charts.
     """
     n = comparison.replicates_for(scenarios, replicates)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
@@ -158,7 +162,7 @@ def compare(
     with folder.locked():
         folder.create(allow_existing=True)
         job = run_it()
-        folders.save_comparison(job, Path(out), command, lock=False)
+        folders.save_comparison(job, Path(out), command, lock=False, charts=charts)
     return job
 
 
@@ -205,18 +209,23 @@ def report_html(results: Comparison) -> str:
 
 
 def save(
-    results: RunResults | Comparison, folder: str | Path, command: str = "", excel: bool = False
+    results: RunResults | Comparison,
+    folder: str | Path,
+    command: str = "",
+    excel: bool = False,
+    charts: bool = True,
 ) -> Path:
     """Write a results folder, as `channelsim run` or `channelsim compare` writes it.
 
     The folder is marked INCOMPLETE until every file is written; `command` is recorded in
-    its manifest. With `excel`, the folder gets `results.xlsx` too.
+    its manifest. With `excel`, the folder gets `results.xlsx` too; `charts=False` leaves
+    out the charts (and matplotlib).
     """
     from channelsim.output import folders
 
     if isinstance(results, Comparison):
-        return folders.save_comparison(results, Path(folder), command, excel=excel)
-    return folders.save_run(results, Path(folder), command, excel=excel)
+        return folders.save_comparison(results, Path(folder), command, excel=excel, charts=charts)
+    return folders.save_run(results, Path(folder), command, excel=excel, charts=charts)
 
 
 def workbook(results: RunResults | Comparison | SweepResults | OptimizeResults) -> bytes:
@@ -272,6 +281,7 @@ def sweep(
     resume: bool = False,
     fail_fast: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    charts: bool = True,
 ) -> SweepResults:
     """Run a scenario over a design of parameter values, with replicates.
 
@@ -279,7 +289,7 @@ def sweep(
     `[0.02, 0.05]` or `"open,rep_only"` (listed values), `"90:110"`, `"int:1:9"` or
     `"log:0.01:1"` (ranges for lhs, sobol and morris). Runs go to `out` as Parquet parts
     (resumable with `resume=True`); without `out` they go to a temporary folder that is
-    removed after the tables are read into memory.
+    removed after the tables are read into memory. `charts=False` draws no charts.
     """
     from channelsim.experiments import sweep as sweeps
     from channelsim.experiments import sweep_run
@@ -305,6 +315,7 @@ def sweep(
             resume=resume,
             fail_fast=fail_fast,
             on_progress=on_progress,
+            charts=charts,
         )
     return SweepResults(
         runs=done.runs,

@@ -170,6 +170,10 @@ def resume_option(what: str) -> Callable[..., Any]:
     )
 
 
+no_charts_option = click.option(
+    "--no-charts", is_flag=True, help="Write the tables only (no charts/ folder; faster)."
+)
+
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 
 

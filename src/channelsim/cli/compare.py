@@ -11,6 +11,7 @@ from channelsim.cli.common import (
     excel_option,
     friendly,
     interrupted,
+    no_charts_option,
     out_option,
     printable,
     quiet_option,
@@ -41,6 +42,7 @@ from channelsim.cli.common import (
 @quiet_option
 @report_option
 @excel_option
+@no_charts_option
 @friendly
 def compare(
     scenarios: tuple[Path, ...],
@@ -55,6 +57,7 @@ def compare(
     quiet: bool,
     make_report: bool,
     excel: bool,
+    no_charts: bool,
 ) -> None:
     """Run several scenarios on the same seeds and compare them with paired statistics.
 
@@ -94,6 +97,7 @@ def compare(
             on_done=lambda: bar.update(1),
             out=out,
             command=results.command_line(),
+            charts=not no_charts,
         )
     currency = job.scenarios[0].currency
     click.echo(printable(f"{' vs '.join(names)}: {job.replicates} replicates each, same seeds"))

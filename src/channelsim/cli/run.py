@@ -12,6 +12,7 @@ from channelsim.cli.common import (
     excel_option,
     friendly,
     interrupted,
+    no_charts_option,
     out_option,
     printable,
     quiet_option,
@@ -40,6 +41,7 @@ from channelsim.cli.common import (
 @strict_option
 @quiet_option
 @excel_option
+@no_charts_option
 @friendly
 def run(
     scenario: Path,
@@ -53,6 +55,7 @@ def run(
     strict: bool,
     quiet: bool,
     excel: bool,
+    no_charts: bool,
 ) -> None:
     """Run one scenario and write KPIs, weekly series and charts.
 
@@ -90,6 +93,7 @@ def run(
             out=out,
             resume=resume,
             command=results.command_line(),
+            charts=not no_charts,
         )
     click.echo(f"{name}: {n} replicates x {sc.weeks} weeks, strategy {sc.strategy}")
     if excel:

@@ -10,6 +10,7 @@ import click
 from channelsim.cli.common import (
     excel_option,
     friendly,
+    no_charts_option,
     out_option,
     printable,
     quiet_option,
@@ -75,6 +76,7 @@ from channelsim.cli.common import (
 @strict_option
 @quiet_option
 @excel_option
+@no_charts_option
 @friendly
 def sweep_command(
     source: Path,
@@ -95,6 +97,7 @@ def sweep_command(
     strict: bool,
     quiet: bool,
     excel: bool,
+    no_charts: bool,
 ) -> None:
     """Run a scenario over a design of parameter values, with replicates, into a folder.
 
@@ -156,6 +159,7 @@ def sweep_command(
             chunk=chunk_size,
             command=results.command_line(),
             on_progress=progress,
+            charts=not no_charts,
         )
     except sweep_run.SweepStopped as exc:
         click.echo(printable(f"\nstopped: {exc}"), err=True)

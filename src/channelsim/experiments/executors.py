@@ -49,9 +49,11 @@ class InProcess:
 
 
 # What a worker needs to run simulations; the forkserver imports it once for every worker,
-# after the module that makes it exit with its parent.
+# after the module that makes it exit with its parent. Mesa next: its logger inspects the
+# import stack, which costs more with more modules loaded.
 ENGINE_MODULES = [
     "channelsim.experiments.parent_watch",
+    "mesa",
     "channelsim.experiments.replicates",
     "channelsim.experiments.sweep_run",
 ]

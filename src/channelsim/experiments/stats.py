@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 METHOD = (
     "t intervals of the mean over replicates; differences: paired t intervals "
@@ -30,7 +30,8 @@ def t_half_width(sd: ArrayLike, n: ArrayLike, level: float = 0.95) -> NDArray[np
     sd = np.asarray(sd, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+        # The t quantile (what scipy.stats.t.ppf computes), without importing scipy.stats.
+        half = special.stdtrit(n - 1, 0.5 + level / 2) * sd / np.sqrt(n)
     return np.where(n >= 2, half, np.nan)
 
 
@@ -142,6 +143,8 @@ def paired_difference(
     if np.all(d == d[0]):
         # No spread: the difference is known exactly (zero for a scenario against itself).
         return (mean, mean, mean, 1.0 if mean == 0 else 0.0, n)
+    from scipy import stats  # only comparisons need it: a run never imports scipy.stats
+
     result = stats.ttest_rel(x[keep], y[keep])
     interval = result.confidence_interval(confidence_level=level)
     lowest, highest = min(bounds[0], d.min()), max(bounds[1], d.max())

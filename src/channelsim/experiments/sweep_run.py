@@ -118,6 +118,7 @@ def run_sweep(
     command: str = "",
     on_progress: Progress | None = None,
     finish: Finish | None = None,
+    charts: bool = True,
 ) -> Any:
     """Run (or continue) a sweep into `out` and write the tables, charts and manifest.
 
@@ -159,7 +160,9 @@ def run_sweep(
                 raise
             session.update(_executor_report(executor), finished=_now(), runs_done=ran)
             results.write_json(folder.path / "manifest.json", manifest)
-            return (finish or _finish)(plan, folder, manifest, len(done), ran, describe(executor))
+            if finish is not None:  # the caller's own tables and charts
+                return finish(plan, folder, manifest, len(done), ran, describe(executor))
+            return _finish(plan, folder, manifest, len(done), ran, describe(executor), charts)
 
 
 def _execute(
@@ -294,10 +297,9 @@ def _finish(
     done_before: int,
     ran: int,
     executor: str,
+    charts: bool = True,
 ) -> SweepResult:
     from channelsim.experiments import sensitivity
-    from channelsim.output import fonts, sweep_charts
-    from channelsim.output.charts import save_figures
 
     runs = read_runs(folder.path, manifest)
     if len(runs) != plan.runs or runs.duplicated(KEYS).any():
@@ -322,12 +324,16 @@ def _finish(
                 "note: every point has its own seeds, so run-to-run noise adds to every "
                 "parameter's index; --common-seeds removes it"
             )
-    with fonts.cjk_fallback():
-        design = plan.definition.design
-        figures = sweep_charts.sweep_figures(runs, params, design, result.sensitivity)
-        if figures:
-            save_figures(figures, folder.file("charts"))
-            files.append("charts/")
+    if charts:
+        from channelsim.output import fonts, sweep_charts
+        from channelsim.output.charts import save_figures
+
+        with fonts.cjk_fallback():
+            design = plan.definition.design
+            figures = sweep_charts.sweep_figures(runs, params, design, result.sensitivity)
+            if figures:
+                save_figures(figures, folder.file("charts"))
+                files.append("charts/")
     sessions = manifest.get("sessions", [])
     result.lost_workers = [w for s in sessions for w in s.get("lost_workers", [])]
     result.rescheduled_chunks = sum(s.get("rescheduled_chunks", 0) for s in sessions)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from channelsim.experiments import stats
-from channelsim.output import charts, fonts, network
 from channelsim.storage import results
 
 if TYPE_CHECKING:
@@ -35,28 +34,39 @@ COMPARE_FILES = [
 ]
 
 
-def save_run(run: RunResults, out: Path, command: str = "", excel: bool = False) -> Path:
-    """Write the folder `channelsim run` writes, holding its lock (`results.xlsx` if `excel`)."""
+def save_run(
+    run: RunResults, out: Path, command: str = "", excel: bool = False, charts: bool = True
+) -> Path:
+    """Write the folder `channelsim run` writes, holding its lock (`results.xlsx` if `excel`,
+    no charts/ unless `charts`)."""
     folder = results.ResultsDir(out)
     folder.check()
     with folder.locked():
-        _write_run(run, folder, command, excel)
+        _write_run(run, folder, command, excel, charts)
     return Path(out)
 
 
 def _write_run(
-    run: RunResults, folder: results.ResultsDir, command: str, excel: bool = False
+    run: RunResults,
+    folder: results.ResultsDir,
+    command: str,
+    excel: bool = False,
+    charts: bool = True,
 ) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), run.kpis)
     results.write_parquet(folder.file("timeseries.parquet"), run.weekly)
     results.write_csv(folder.file("summary.csv"), run.summary)
-    with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
-        figures = {
-            **charts.run_charts(run.kpis, run.weekly, run.scenario.currency),
-            **network.network_figures([run.scenario]),
-        }
-        charts.save_figures(figures, folder.file("charts"))
+    if charts:
+        from channelsim.output import charts as drawing  # matplotlib: only when drawing
+        from channelsim.output import fonts, network
+
+        with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
+            figures = {
+                **drawing.run_charts(run.kpis, run.weekly, run.scenario.currency),
+                **network.network_figures([run.scenario]),
+            }
+            drawing.save_figures(figures, folder.file("charts"))
     if excel:
         write_workbook(folder.file("results.xlsx"), workbook(run))
     folder.complete(
@@ -68,29 +78,38 @@ def _write_run(
             replicates=len(run.seeds),
             seeds=run.seeds,
             workers=run.workers,
-            files=RUN_FILES + (["results.xlsx"] if excel else []),
+            files=_listed(RUN_FILES, charts) + (["results.xlsx"] if excel else []),
         )
     )
 
 
 def save_comparison(
-    job: Comparison, out: Path, command: str = "", lock: bool = True, excel: bool = False
+    job: Comparison,
+    out: Path,
+    command: str = "",
+    lock: bool = True,
+    excel: bool = False,
+    charts: bool = True,
 ) -> Path:
     """Write the folder `channelsim compare` writes, holding its lock (unless the caller
-    holds it already: `lock=False`)."""
+    holds it already: `lock=False`); no charts/ unless `charts`."""
     folder = results.ResultsDir(out)
     folder.check()
     if lock:
         with folder.locked():
-            _write_comparison(job, folder, command, excel)
+            _write_comparison(job, folder, command, excel, charts)
     else:
-        _write_comparison(job, folder, command, excel)
+        _write_comparison(job, folder, command, excel, charts)
     job.folder = Path(out)
     return Path(out)
 
 
 def _write_comparison(
-    job: Comparison, folder: results.ResultsDir, command: str, excel: bool = False
+    job: Comparison,
+    folder: results.ResultsDir,
+    command: str,
+    excel: bool = False,
+    charts: bool = True,
 ) -> None:
     folder.create()
     results.write_csv(folder.file("kpis.csv"), job.kpis)
@@ -99,12 +118,16 @@ def _write_comparison(
     results.write_csv(folder.file("differences.csv"), job.differences)
     results.write_csv(folder.file("pairwise.csv"), job.pairwise)
     results.write_csv(folder.file("conflict_costs.csv"), job.conflict)
-    with fonts.cjk_fallback():
-        figures = charts.compare_charts(
-            job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
-        )
-        figures.update(network.network_figures(job.scenarios))
-        charts.save_figures(figures, folder.file("charts"))
+    if charts:
+        from channelsim.output import charts as drawing  # matplotlib: only when drawing
+        from channelsim.output import fonts, network
+
+        with fonts.cjk_fallback():
+            figures = drawing.compare_charts(
+                job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
+            )
+            figures.update(network.network_figures(job.scenarios))
+            drawing.save_figures(figures, folder.file("charts"))
     if excel:
         write_workbook(folder.file("results.xlsx"), workbook(job))
     folder.complete(
@@ -122,7 +145,7 @@ def _write_comparison(
             workers=job.workers,
             statistics=stats.METHOD,
             currency=job.scenarios[0].currency,
-            files=COMPARE_FILES + (["results.xlsx"] if excel else []),
+            files=_listed(COMPARE_FILES, charts) + (["results.xlsx"] if excel else []),
         )
     )
 
@@ -147,6 +170,11 @@ def workbook(job: RunResults | Comparison) -> bytes:
     )
 
 
+def _listed(files: list[str], charts: bool) -> list[str]:
+    """A folder's files, without charts/ when none were drawn."""
+    return files if charts else [f for f in files if f != "charts/"]
+
+
 def write_workbook(path: Path, data: bytes) -> Path:
     """Write workbook bytes atomically."""
     results.atomic_write(path, lambda tmp: tmp.write_bytes(data))
@@ -169,7 +197,7 @@ def sensitivity_job(folder: Path) -> pd.DataFrame:
     from channelsim.experiments import sweep_folder
     from channelsim.experiments.sensitivity import write_sensitivity
     from channelsim.experiments.sweep import SweepError
-    from channelsim.output import sweep_charts
+    from channelsim.output import fonts, sweep_charts
     from channelsim.output.charts import save_figures
 
     folder = results.ResultsDir(folder)

@@ -156,11 +156,11 @@ class RunFolder:
         path = self.path / PARTS / f"replicate-{replicate:06d}.parquet"
         results.write_part(path, lambda tmp: pq.write_table(table, tmp))
 
-    def finish(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Join the parts into the final tables and charts, mark complete; (kpis, summary)."""
+    def finish(self, charts: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Join the parts into the final tables and charts (unless `charts` is false), mark
+        complete; (kpis, summary)."""
         from channelsim.experiments import stats
         from channelsim.experiments.bounds import bounds_table
-        from channelsim.output import charts, fonts, network
 
         parts = [self.path / PARTS / f"replicate-{i:06d}.parquet" for i in range(len(self.seeds))]
         missing = [p.name for p in parts if not p.is_file()]
@@ -181,6 +181,18 @@ class RunFolder:
             kpis, KPIS, bounds=bounds_table({self.scenario.name: self.scenario})
         )
         results.write_csv(self.folder.file("summary.csv"), summary)
+        if charts:
+            self._draw(kpis, timeseries)
+        for part in parts:
+            part.unlink()
+        (self.path / PARTS).rmdir()
+        files = RUN_FILES if charts else [f for f in RUN_FILES if f != "charts/"]
+        self.folder.complete({**self.manifest, "files": files})
+        return kpis, summary
+
+    def _draw(self, kpis: pd.DataFrame, timeseries: Path) -> None:
+        from channelsim.output import charts, fonts, network  # matplotlib: only when drawing
+
         weekly = pd.read_parquet(timeseries)
         with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
             figures = {
@@ -188,12 +200,6 @@ class RunFolder:
                 **network.network_figures([self.scenario]),
             }
             charts.save_figures(figures, self.folder.file("charts"))
-        del weekly
-        for part in parts:
-            part.unlink()
-        (self.path / PARTS).rmdir()
-        self.folder.complete({**self.manifest, "files": RUN_FILES})
-        return kpis, summary
 
 
 def _join(parts: list[Path], target: Path) -> None:

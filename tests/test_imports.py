@@ -1,0 +1,60 @@
+"""What each command imports: heavy libraries only where a command needs them.
+
+Checked in a fresh interpreter (sys.modules after the command), never by timing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import SMALL
+
+HEAVY = {"numpy", "pandas", "scipy", "matplotlib", "mesa", "pyarrow"}
+
+CHILD = """
+import json, sys
+from channelsim.cli import main
+try:
+    main(sys.argv[1:], prog_name="channelsim")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def command_imports(*args: str) -> set[str]:
+    """Every module loaded after `channelsim ARGS` ran (successfully) in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], check=True, capture_output=True, text=True
+    )
+    found = json.loads(out.stdout.splitlines()[-1])
+    assert found["code"] in (0, None)
+    return set(found["modules"])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"]])
+def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
+    packages = {name.split(".")[0] for name in command_imports(*args)}
+    assert not packages & HEAVY
+
+
+def test_a_run_without_charts_imports_neither_matplotlib_nor_scipy_stats(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    out = tmp_path / "out"
+    modules = command_imports(
+        *("run", str(scenario), "-n", "2", "--set", "weeks=8", "--out", str(out)),
+        *("-q", "--no-charts"),
+    )
+    assert "matplotlib" not in modules
+    assert "scipy.stats" not in modules
+    assert (out / "kpis.csv").is_file()
+    assert not (out / "charts").exists()
+    assert "charts/" not in json.loads((out / "manifest.json").read_text())["files"]
