@@ -65,9 +65,14 @@ def run_spec(spec: RunSpec) -> RunOutput:
     finally:
         _forget(model)
     check_finite(result.kpis, spec.scenario, spec.seed)
-    weekly = pd.DataFrame(result.weekly)
-    weekly["week"] = weekly["week"].astype(int)
-    return RunOutput(spec.labels, spec.seed, result.kpis, weekly)
+    return RunOutput(spec.labels, spec.seed, result.kpis, weekly_frame(result.weekly))
+
+
+def weekly_frame(weekly: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One run's weekly series as a table, weeks as integers."""
+    frame = pd.DataFrame(weekly)
+    frame["week"] = frame["week"].astype(int)
+    return frame
 
 
 def _forget(model: ChannelModel) -> None:
