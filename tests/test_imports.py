@@ -58,3 +58,16 @@ def test_a_run_without_charts_imports_neither_matplotlib_nor_scipy_stats(
     assert (out / "kpis.csv").is_file()
     assert not (out / "charts").exists()
     assert "charts/" not in json.loads((out / "manifest.json").read_text())["files"]
+
+
+def test_the_engine_that_workers_preload_imports_no_statistics_optimiser_or_charts() -> None:
+    code = (
+        "import json, sys\n"
+        "from channelsim.experiments.executors import ENGINE_MODULES\n"
+        "for name in ENGINE_MODULES: __import__(name)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    modules = set(json.loads(out.stdout))
+    assert "channelsim.experiments.sweep_run" in modules
+    assert not modules & {"scipy.stats", "scipy.optimize", "matplotlib", "SALib", "distributed"}

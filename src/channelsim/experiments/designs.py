@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SENSITIVITY_DESIGNS = ("sobol", "morris")
@@ -167,6 +166,8 @@ def grid(params: list[Param]) -> Design:
 
 def lhs(params: list[Param], samples: int, seed: int) -> Design:
     """Latin hypercube of `samples` points (scipy.stats.qmc, scrambled, seeded with `seed`)."""
+    from scipy.stats import qmc  # here: sweep workers import this module, never call it
+
     unit = qmc.LatinHypercube(d=len(params), rng=seed).random(samples)
     columns = [p.from_unit(unit[:, j]) for j, p in enumerate(params)]
     return Design("lhs", _columns(params, columns), samples=samples)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize_scalar
 
 from channelsim.model.market import (
     CHANNELS,
@@ -265,6 +264,8 @@ def best_price(
     candidates = [(float(values[best]), float(grid[best]))]
     left, right = grid[max(best - 1, 0)], grid[min(best + 1, points - 1)]
     if right > left:
+        from scipy.optimize import minimize_scalar  # only best-response pricing optimises
+
         found = minimize_scalar(
             lambda x: -float(objective(np.array([x]))[0]),
             bounds=(left, right),
