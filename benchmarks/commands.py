@@ -7,7 +7,7 @@ change of machine load affects them alike, and the median of `--repeat` rounds i
 with its ratio to the yardstick (benchmarks/yardstick.py: 10,000 mesa.Agents x 100 steps).
 CPU seconds are user + system of the child. `--old-main DIR` (a checkout of an earlier
 commit with its own `.venv`) adds that checkout's README main command for a before/after
-ratio measured in the same rounds.
+ratio measured in the same rounds (and that checkout's one-replicate run).
 """
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ def main() -> None:
         todo = {k: (v, ROOT) for k, v in cases(Path(sys.executable).parent, scratch).items()}
         if args.old_main:
             old = cases(args.old_main / ".venv" / "bin", scratch)
-            key = "README main command (compare 3 x 10 replicates --report)"
-            todo["old main: " + key] = (old[key], args.old_main)
+            for key in old:
+                if key.startswith(("channelsim run", "README")):
+                    todo["old main: " + key] = (old[key], args.old_main)
         walls: dict[str, list[float]] = {k: [] for k in todo}
         cpus: dict[str, list[float]] = {k: [] for k in todo}
         for _ in range(args.repeat):
