@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from SALib.analyze import morris as salib_morris
 from SALib.analyze import sobol as salib_sobol
 
+from channelsim import api
 from channelsim.cli import main
-from channelsim.experiments import sensitivity, sweep_run
+from channelsim.experiments import sensitivity
 from channelsim.experiments.designs import Param, make_design
 from channelsim.experiments.sweep import SweepError, define, plan
 
@@ -101,7 +102,7 @@ def test_sobol_sweep_finds_the_price_and_not_the_ignored_levers(tmp_path, scenar
     definition = define(
         scenario_file, LEVERS, "sobol", samples=8, replicates=1, seed=4, common_seeds=True
     )
-    result = sweep_run.run_sweep(plan(definition), tmp_path / "out")
+    result = api.run_sweep_plan(plan(definition), tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
     assert (tmp_path / "out" / "charts" / "sensitivity.png").is_file()
     for kpi in ("revenue", "company_profit", "market_share"):

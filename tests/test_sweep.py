@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import SMALL
 
+from channelsim import api
 from channelsim.cli import main
 from channelsim.experiments import stats, sweep_run
 from channelsim.experiments.sweep import (
@@ -205,7 +206,7 @@ def finished(tmp_path_factory):
     path.write_text(yaml.safe_dump(deep_merge(SMALL, {"weeks": 13})))
     the_plan = small_plan(path)
     out = folder / "out"
-    result = sweep_run.run_sweep(the_plan, out, command="channelsim sweep test")
+    result = api.run_sweep_plan(the_plan, out, command="channelsim sweep test")
     return the_plan, result, out, path
 
 
@@ -244,6 +245,16 @@ def test_folder_holds_manifest_points_runs_summary_and_charts(finished):
         "kpis_vs_reps_commission_rate.png",
         "heatmap_reps_commission_rate_engagement_large_accounts.png",
     }
+
+
+def test_a_sweep_without_charts_has_the_same_tables_and_no_charts_folder(finished, tmp_path):
+    the_plan, result, _, path = finished
+    out = tmp_path / "plain"
+    plain = api.run_sweep_plan(small_plan(path), out, charts=False)
+    assert not (out / "charts").exists()
+    assert "charts/" not in json.loads((out / "manifest.json").read_text())["files"]
+    pd.testing.assert_frame_equal(plain.runs, result.runs)
+    pd.testing.assert_frame_equal(plain.summary, result.summary)
 
 
 def test_summary_mean_is_the_mean_of_the_point_runs(finished):

@@ -32,6 +32,8 @@ from channelsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from channelsim.experiments.optimize import OptimizeDefinition
+    from channelsim.experiments.sweep import SweepPlan
+    from channelsim.experiments.sweep_run import SweepResult
 
 __all__ = [
     "CalibrationResults",
@@ -289,10 +291,10 @@ def sweep(
     `[0.02, 0.05]` or `"open,rep_only"` (listed values), `"90:110"`, `"int:1:9"` or
     `"log:0.01:1"` (ranges for lhs, sobol and morris). Runs go to `out` as Parquet parts
     (resumable with `resume=True`); without `out` they go to a temporary folder that is
-    removed after the tables are read into memory. `charts=False` draws no charts.
+    removed after the tables are read into memory (and no charts are drawn). With `out`,
+    `charts=False` draws no charts either.
     """
     from channelsim.experiments import sweep as sweeps
-    from channelsim.experiments import sweep_run
 
     definition = sweeps.SweepDefinition(
         scenario=scenario,
@@ -307,7 +309,7 @@ def sweep(
     plan = sweeps.plan(definition)
     with tempfile.TemporaryDirectory(prefix="channelsim-sweep-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "sweep"
-        done = sweep_run.run_sweep(
+        done = run_sweep_plan(
             plan,
             folder,
             workers=workers,
@@ -315,7 +317,7 @@ def sweep(
             resume=resume,
             fail_fast=fail_fast,
             on_progress=on_progress,
-            charts=charts,
+            charts=charts and out is not None,  # nothing is kept, so nothing is drawn
         )
     return SweepResults(
         runs=done.runs,
@@ -325,6 +327,39 @@ def sweep(
         folder=Path(out) if out is not None else None,
         notes=done.notes,
     )
+
+
+def run_sweep_plan(
+    plan: SweepPlan,
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    fail_fast: bool = False,
+    chunk: int | None = None,
+    command: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+    charts: bool = True,
+) -> SweepResult:
+    """Run a planned sweep (`experiments.sweep.plan`) into `out`, with its charts unless
+    `charts` is false: what `channelsim sweep` calls. Returns `sweep_run.SweepResult`."""
+    from channelsim.experiments import sweep_run
+    from channelsim.output import folders
+
+    result: SweepResult = sweep_run.run_sweep(
+        plan,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        fail_fast=fail_fast,
+        chunk=chunk,
+        command=command,
+        on_progress=on_progress,
+        draw=folders.draw_sweep if charts else None,
+    )
+    return result
 
 
 @dataclass

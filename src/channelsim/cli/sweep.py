@@ -112,6 +112,7 @@ def sweep_command(
     """
     from tqdm import tqdm
 
+    from channelsim import api
     from channelsim.experiments import sweep as sweeps
     from channelsim.experiments import sweep_run
     from channelsim.output import sweep_text
@@ -149,7 +150,7 @@ def sweep_command(
             bar[0].close()
 
     try:
-        result = sweep_run.run_sweep(
+        result = api.run_sweep_plan(
             plan,
             out,
             workers=workers or 1,

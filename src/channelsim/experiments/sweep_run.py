@@ -104,6 +104,9 @@ class SweepResult:
 
 Progress = Callable[[int, int], None]
 Finish = Callable[[SweepPlan, results.ResultsDir, dict[str, Any], int, int, str], Any]
+# Draws a finished sweep's charts into its folder and returns their names for the manifest;
+# given by the output layer (`output.folders.draw_sweep`), so this layer draws nothing.
+Draw = Callable[[SweepResult, SweepPlan], list[str]]
 
 
 def run_sweep(
@@ -118,7 +121,7 @@ def run_sweep(
     command: str = "",
     on_progress: Progress | None = None,
     finish: Finish | None = None,
-    charts: bool = True,
+    draw: Draw | None = None,
 ) -> Any:
     """Run (or continue) a sweep into `out` and write the tables, charts and manifest.
 
@@ -126,7 +129,8 @@ def run_sweep(
     Raises SweepStopped when stopped early; whatever finished stays in `runs/`. Once every
     run is saved, `finish(plan, folder, manifest, runs_before, ran, executor)` writes the
     tables and completes the folder, with the lock still held, and its result is returned:
-    by default the sweep's own (a SweepResult); `channelsim explore` passes its analysis.
+    by default the sweep's own (a SweepResult, with the charts `draw` adds, if given);
+    `channelsim explore` passes its analysis.
     """
     folder = results.ResultsDir(out)
     if not (folder.path / "manifest.json").is_file():
@@ -162,7 +166,7 @@ def run_sweep(
             results.write_json(folder.path / "manifest.json", manifest)
             if finish is not None:  # the caller's own tables and charts
                 return finish(plan, folder, manifest, len(done), ran, describe(executor))
-            return _finish(plan, folder, manifest, len(done), ran, describe(executor), charts)
+            return _finish(plan, folder, manifest, len(done), ran, describe(executor), draw)
 
 
 def _execute(
@@ -297,7 +301,7 @@ def _finish(
     done_before: int,
     ran: int,
     executor: str,
-    charts: bool = True,
+    draw: Draw | None = None,
 ) -> SweepResult:
     from channelsim.experiments import sensitivity
 
@@ -324,16 +328,8 @@ def _finish(
                 "note: every point has its own seeds, so run-to-run noise adds to every "
                 "parameter's index; --common-seeds removes it"
             )
-    if charts:
-        from channelsim.output import fonts, sweep_charts
-        from channelsim.output.charts import save_figures
-
-        with fonts.cjk_fallback():
-            design = plan.definition.design
-            figures = sweep_charts.sweep_figures(runs, params, design, result.sensitivity)
-            if figures:
-                save_figures(figures, folder.file("charts"))
-                files.append("charts/")
+    if draw is not None:
+        files += draw(result, plan)
     sessions = manifest.get("sessions", [])
     result.lost_workers = [w for s in sessions for w in s.get("lost_workers", [])]
     result.rescheduled_chunks = sum(s.get("rescheduled_chunks", 0) for s in sessions)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from channelsim.experiments.comparison import Comparison
     from channelsim.experiments.replicates import RunResults
+    from channelsim.experiments.sweep import SweepPlan
+    from channelsim.experiments.sweep_run import SweepResult
 
 RUN_FILES = ["kpis.csv", "timeseries.parquet", "summary.csv", "charts/"]
 COMPARE_FILES = [
@@ -190,6 +192,22 @@ def _versions(*packages: str) -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def draw_sweep(result: SweepResult, plan: SweepPlan) -> list[str]:
+    """The charts of a finished sweep, into its folder; their names for the manifest."""
+    from channelsim.output import fonts, sweep_charts
+    from channelsim.output.charts import save_figures
+
+    params = [p.path for p in plan.definition.params]
+    with fonts.cjk_fallback():
+        figures = sweep_charts.sweep_figures(
+            result.runs, params, plan.definition.design, result.sensitivity
+        )
+        if not figures:
+            return []
+        save_figures(figures, results.ResultsDir(result.folder).file("charts"))
+    return ["charts/"]
 
 
 def sensitivity_job(folder: Path) -> pd.DataFrame:
