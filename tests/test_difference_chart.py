@@ -10,6 +10,7 @@ import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from channelsim.output import charts
 
@@ -54,8 +55,9 @@ def tables(others: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def visible_texts(fig) -> list:
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    canvas = FigureCanvasAgg(fig)  # chart figures come without a canvas (no pyplot)
+    canvas.draw()
+    renderer = canvas.get_renderer()
     seen, out = set(), []
     for artist in fig.findobj(matplotlib.text.Text):
         if id(artist) in seen or not artist.get_visible() or not artist.get_text().strip():

@@ -71,3 +71,36 @@ def test_the_engine_that_workers_preload_imports_no_statistics_optimiser_or_char
     modules = set(json.loads(out.stdout))
     assert "channelsim.experiments.sweep_run" in modules
     assert not modules & {"scipy.stats", "scipy.optimize", "matplotlib", "SALib", "distributed"}
+
+
+CHART_MODULES = [
+    "channelsim.output.charts",
+    "channelsim.output.sweep_charts",
+    "channelsim.output.optimize_charts",
+    "channelsim.output.calibration_charts",
+    "channelsim.output.explore_charts",
+    "channelsim.output.network",
+    "channelsim.output.fonts",
+    "channelsim.output.folders",
+    "channelsim.api",
+]
+
+
+def test_chart_modules_leave_the_notebooks_backend_alone_and_draw_without_pyplot() -> None:
+    # A notebook's backend is chosen before channelsim is imported; setting Agg at import
+    # (as the chart modules once did) turned its inline plots off.
+    code = (
+        "import json, sys\n"
+        "import matplotlib\n"
+        "matplotlib.use('svg')\n"
+        f"for name in {CHART_MODULES!r}: __import__(name)\n"
+        "from channelsim.output import charts\n"
+        "import pandas as pd\n"
+        "weekly = pd.DataFrame({'replicate': [0, 0], 'week': [0, 1], 'revenue': [1.0, 2.0]})\n"
+        "fig = charts.metric_over_time(weekly, 'revenue', 'revenue', 'Revenue')\n"
+        "print(json.dumps({'backend': matplotlib.get_backend(), 'figure': type(fig).__name__,\n"
+        "                  'pyplot': 'matplotlib.pyplot' in sys.modules}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    found = json.loads(out.stdout)
+    assert found == {"backend": "svg", "figure": "Figure", "pyplot": False}

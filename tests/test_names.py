@@ -6,19 +6,16 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
 import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import SMALL
+from matplotlib.figure import Figure
 
 from channelsim.cli import main
 from channelsim.cli.common import printable
 from channelsim.output import fonts
 from channelsim.storage.results import MAX_NAME_BYTES, default_out
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 FAST = {**SMALL, "weeks": 8}
 LONG_CHINESE = "华东区域渠道策略" * 15  # 120 characters, 360 bytes of UTF-8
@@ -89,12 +86,11 @@ def glyph_warnings(draw) -> list[str]:
 
 
 def chinese_chart(path: Path) -> None:
-    fig, ax = plt.subplots()
+    fig = Figure()
+    ax = fig.subplots()
     ax.bar(["上海", "北京"], [1, 2])
     ax.set_title("区域收入")
-    fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def test_charts_draw_chinese_with_a_cjk_font_when_one_is_installed(tmp_path: Path) -> None:
@@ -129,10 +125,9 @@ def test_latin_charts_say_nothing_about_fonts(
 ) -> None:
     monkeypatch.setattr(fonts, "cjk_family", lambda: None)
     with fonts.cjk_fallback():
-        fig, ax = plt.subplots()
-        ax.set_title("revenue")
+        fig = Figure()
+        fig.subplots().set_title("revenue")
         fig.savefig(tmp_path / "latin.png")
-        plt.close(fig)
     assert capsys.readouterr().err == ""
 
 

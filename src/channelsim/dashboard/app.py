@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import streamlit as st
 
 from channelsim import api
@@ -166,7 +165,6 @@ def run_panel(base: api.Scenario) -> tuple[int, int, int, bool]:
 def figure_png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
     return buffer.getvalue()
 
 

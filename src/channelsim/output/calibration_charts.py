@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from channelsim.output.figures import margins, spacing, subplots
 
 OBSERVED, SIMULATED = "#444444", "#1f77b4"
 
@@ -18,10 +16,16 @@ OBSERVED, SIMULATED = "#444444", "#1f77b4"
 def _grid(n: int, width: float = 3.2, height: float = 2.6) -> tuple[Figure, np.ndarray]:
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, max(width * cols, 4.8), height * rows)  # the title's width
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes.flat
+
+
+def _layout(fig: Figure, cols: int, top: float = 0.55) -> None:
+    """Room for tick labels, a y label and a title in each panel, and the figure's title."""
+    gap = spacing(fig, cols, 0.8, 0.2, 0.85)
+    margins(fig, left=0.8, right=0.2, bottom=0.5, top=top, wspace=gap, hspace=0.55)
 
 
 def fit_totals(fit: pd.DataFrame) -> Figure:
@@ -52,7 +56,7 @@ def fit_totals(fit: pd.DataFrame) -> Figure:
         ax.set_title(f"{row['kpi']} (z = {row['z']:+.2f})", fontsize=9)
         ax.tick_params(labelsize=8)
     fig.suptitle("Targets: observed and simulated at the estimate", fontsize=10)
-    fig.tight_layout()
+    _layout(fig, min(max(len(totals), 1), 3))
     return fig
 
 
@@ -83,7 +87,7 @@ def fit_series(fit: pd.DataFrame) -> Figure | None:
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=8)
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    _layout(fig, min(len(names), 3), top=0.35)
     return fig
 
 
@@ -101,7 +105,7 @@ def loss_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame, threshold: f
         ax.set_ylabel("loss - min", fontsize=8)
         ax.tick_params(labelsize=8)
     fig.suptitle(f"Loss profiles; dashed: chi2 threshold {threshold:.2f}", fontsize=10)
-    fig.tight_layout()
+    _layout(fig, min(len(parameters), 3))
     return fig
 
 

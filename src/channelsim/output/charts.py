@@ -11,18 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from channelsim.output.display import number  # noqa: E402
-from channelsim.output.units import is_money, kpi_unit, measure, money  # noqa: E402
-from channelsim.storage.results import atomic_write  # noqa: E402
+from channelsim.output.display import number
+from channelsim.output.figures import legend_width, margins, spacing, subplots
+from channelsim.output.units import is_money, kpi_unit, measure, money
+from channelsim.storage.results import atomic_write
 
 CHANNEL_COLUMNS = {
     "revenue_direct": ("Reps (direct)", "#1f77b4"),
@@ -53,7 +52,7 @@ def money_part(kpis: pd.DataFrame, column: str) -> float:
 
 def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
     """A fixed colour per scenario, in the order the scenarios were given."""
-    palette = plt.get_cmap("tab10").colors
+    palette = matplotlib.colormaps["tab10"].colors
     return {name: matplotlib.colors.to_hex(palette[i % 10]) for i, name in enumerate(scenarios)}
 
 
@@ -69,34 +68,10 @@ def _weekly_mean(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.groupby("week")[list(columns)].mean()
 
 
-def _margins(
-    fig: Figure,
-    left: float,
-    right: float,
-    bottom: float,
-    top: float,
-    wspace: float = 0.2,
-    hspace: float = 0.2,
-) -> None:
-    """Fixed margins in inches around the axes. `tight_layout` measures every text first,
-    which costs about one more drawing of the figure."""
-    width, height = fig.get_size_inches()
-    fig.subplots_adjust(
-        left=left / width,
-        right=1 - right / width,
-        bottom=bottom / height,
-        top=1 - top / height,
-        wspace=wspace,
-        hspace=hspace,
-    )
-
-
 def revenue_by_channel(weekly: pd.DataFrame, currency: str = "") -> Figure:
     """Stacked weekly revenue by channel (mean over replicates), one panel per scenario."""
     names = _scenarios(weekly)
-    fig, axes = plt.subplots(
-        1, len(names), figsize=(5 * len(names), 3.8), sharey=True, squeeze=False
-    )
+    fig, axes = subplots(1, len(names), 5 * len(names), 3.8, sharey=True)
     for ax, name in zip(axes[0], names, strict=True):
         mean = _weekly_mean(_per_scenario(weekly, name), CHANNEL_COLUMNS)
         ax.stackplot(
@@ -114,7 +89,8 @@ def revenue_by_channel(weekly: pd.DataFrame, currency: str = "") -> Figure:
     axes[0][0].set_ylabel(f"revenue per week ({money(currency)} thousands)")
     _legend_beside(axes[0][-1])
     fig.suptitle("Revenue by channel over time (mean over replicates)")
-    _margins(fig, left=0.8, right=0.2, bottom=0.55, top=0.75, wspace=0.06)
+    right = legend_width(label for label, _ in CHANNEL_COLUMNS.values()) + 0.1  # beside
+    margins(fig, left=0.8, right=right, bottom=0.55, top=0.75, wspace=0.06)
     return fig
 
 
@@ -176,7 +152,7 @@ def metric_over_time(
     """One metric per week: mean across replicates with a 5-95% band, a line per scenario."""
     names = _scenarios(weekly)
     colours = scenario_colours(names)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, [[ax]] = subplots(1, 1, 7, 4)
     drawn = [
         _band(ax, _per_scenario(weekly, name), column, colours[name], name or column, rolling)
         for name in names
@@ -189,7 +165,8 @@ def metric_over_time(
         _mark_warmup(ax, weekly)
     else:
         no_data(ax)
-    _margins(fig, left=0.9, right=0.2, bottom=0.55, top=0.4)
+    right = legend_width(name or column for name in names) + 0.1  # the legend beside
+    margins(fig, left=0.9, right=right, bottom=0.55, top=0.4)
     return fig
 
 
@@ -208,7 +185,7 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
     """Weekly metrics side by side: mean and 5-95% band across replicates, a line per scenario."""
     names = _scenarios(weekly)
     colours = scenario_colours(names)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = subplots(1, len(panels), 5.5 * len(panels), 4)
     for ax, panel in zip(axes[0], panels, strict=True):
         drawn = [
             _band(
@@ -229,7 +206,9 @@ def weekly_panels(weekly: pd.DataFrame, panels: Sequence[Panel]) -> Figure:
             _mark_warmup(ax, weekly)
         else:
             no_data(ax, panel.empty)
-    _margins(fig, left=0.9, right=0.2, bottom=0.55, top=0.4, wspace=0.3)
+    right = legend_width(name or p.column for name in names for p in panels) + 0.1
+    gap = spacing(fig, len(panels), 0.9, right, right + 0.9)  # a legend, then the y labels
+    margins(fig, left=0.9, right=right, bottom=0.55, top=0.4, wspace=gap)
     return fig
 
 
@@ -269,7 +248,7 @@ def conflicts_and_prices(weekly: pd.DataFrame) -> Figure:
 def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
     """Each scenario's customer money split into company profit, costs and channel margins."""
     names = _scenarios(kpis)
-    fig, ax = plt.subplots(figsize=(max(8, 2.2 * len(names) + 3), 4.5))
+    fig, [[ax]] = subplots(1, 1, max(8, 2.2 * len(names) + 3), 4.5)
     revenue = {name: _per_scenario(kpis, name)["revenue"].mean() for name in names}
     # A scenario that sold nothing has no customer money to split: no bar, a note instead.
     sold = [name for name in names if revenue[name] > 0]
@@ -300,7 +279,8 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     # Over the whole figure: the title is wider than the axes beside the legend.
     fig.suptitle("Where each unit of customer money goes (mean over replicates)")
-    _margins(fig, left=0.8, right=1.9, bottom=0.75 if unsold else 0.45, top=0.5)
+    right = legend_width(label for label, _ in MONEY_PARTS.values()) + 0.1
+    margins(fig, left=0.8, right=right, bottom=0.75 if unsold else 0.45, top=0.5)
     return fig
 
 
@@ -315,16 +295,12 @@ def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") -> 
 
 
 def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
-    """Write each figure as PNG (atomically) and close it."""
+    """Write each figure as PNG (atomically)."""
     paths = []
-    try:
-        for name, fig in figures.items():
-            path = folder / f"{name}.png"
-            atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
-            paths.append(path)
-    finally:
-        for fig in figures.values():
-            plt.close(fig)
+    for name, fig in figures.items():
+        path = folder / f"{name}.png"
+        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
+        paths.append(path)
     return paths
 
 
@@ -446,9 +422,7 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: s
     money_scale = _scale(money_values.ravel(), money(currency))
     cols = max(1, min(4, len(shown)))
     rows = max(1, -(-len(shown) // cols))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(3.3 * cols + 1.6, 2.9 * rows + 0.9), squeeze=False
-    )
+    fig, axes = subplots(rows, cols, 3.3 * cols + 1.6, 2.9 * rows + 0.9)
     for ax in axes.flat[len(shown) :]:
         ax.set_visible(False)
     for ax, kpi in zip(axes.flat, shown, strict=False):
@@ -458,7 +432,7 @@ def kpi_bars(summary: pd.DataFrame, kpis: Sequence[str], title: str, currency: s
     _scenario_legend(fig, colours)
     if empty:
         fig.text(0.01, 0.01, "zero or empty in every scenario: " + ", ".join(empty), fontsize=7)
-    _margins(fig, left=0.75, right=1.5, bottom=0.9, top=0.75, wspace=0.45, hspace=0.75)
+    margins(fig, left=0.75, right=1.5, bottom=0.9, top=0.75, wspace=0.45, hspace=0.75)
     return fig
 
 
@@ -555,7 +529,7 @@ def differences_to_baseline(
     row_height = max(0.42, 0.17 * len(others))
     legend_rows = -(-len(others) // 3)
     height = row_height * max(len(kpis), 1) + 1.7 + 0.25 * legend_rows
-    fig = plt.figure(figsize=(10, height))
+    fig = Figure(figsize=(10, height))
     left, right = 2.4 / 10, 1 - 1.6 / 10
     fig.subplots_adjust(
         left=left,
@@ -589,10 +563,8 @@ def differences_to_baseline(
         ax.set_ylim(-0.5, 0.5)
         ax.set_yticks([])
         ax.set_ylabel(f"{kpi}\n{unit}", rotation=0, ha="right", va="center", fontsize=7.5)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
-        ax.xaxis.set_major_formatter(
-            matplotlib.ticker.FuncFormatter(lambda value, _pos: number(value))
-        )
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number(value)))
         ax.tick_params(axis="x", labelsize=7, pad=1)
         ax.grid(axis="x", alpha=0.3)
         b = base.loc[kpi] if kpi in base.index else None

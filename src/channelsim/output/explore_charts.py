@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from channelsim.output.charts import _scale, kpi_unit, scenario_colours
+from channelsim.output.figures import margins, spacing, text_width
 
 if TYPE_CHECKING:
     from channelsim.experiments.explore import Analysis
@@ -32,7 +33,7 @@ def kpi_distribution(
 ) -> Figure:
     """Each KPI's outcome over the sampled points, per scenario (box: quartiles; dots: points)."""
     colours = scenario_colours(scenarios)
-    fig = Figure(figsize=(4.2 * len(kpis), 3.8), layout="constrained")
+    fig = Figure(figsize=(max(4.2 * len(kpis), 6.5), 3.8))  # at least the title's width
     axes = fig.subplots(1, len(kpis), squeeze=False)[0]
     for ax, kpi in zip(axes, kpis, strict=True):
         frame = outcomes[outcomes["kpi"] == kpi]
@@ -50,6 +51,14 @@ def kpi_distribution(
         ax.set_title(kpi)
         ax.set_ylabel(unit)
     fig.suptitle("Outcome over the uncertain inputs (one dot per sampled point)")
+    margins(
+        fig,
+        left=0.8,
+        right=0.2,
+        bottom=0.45,
+        top=0.7,
+        wspace=spacing(fig, len(kpis), 0.8, 0.2, 0.85),
+    )
     return fig
 
 
@@ -59,7 +68,7 @@ def regret_chart(outcomes: pd.DataFrame, kpi: str, scenarios: Sequence[str]) -> 
     frame = outcomes[outcomes["kpi"] == kpi]
     data = [frame.loc[frame["scenario"] == s, "regret"].to_numpy(dtype=float) for s in scenarios]
     factor, unit = _scale(np.concatenate(data), kpi_unit(kpi))
-    fig = Figure(figsize=(5.5, 3.8), layout="constrained")
+    fig = Figure(figsize=(5.5, 3.8))
     ax = fig.subplots()
     parts = ax.boxplot([d / factor for d in data], patch_artist=True, whis=(0, 100))
     for patch, name in zip(parts["boxes"], scenarios, strict=True):
@@ -71,6 +80,7 @@ def regret_chart(outcomes: pd.DataFrame, kpi: str, scenarios: Sequence[str]) -> 
     ax.set_ylabel(f"regret in {kpi}, {unit}")
     ax.set_title("Regret: the shortfall to the best scenario at each point")
     ax.legend(fontsize=8)
+    margins(fig, left=0.8, right=0.2, bottom=0.45, top=0.35)
     return fig
 
 
@@ -83,7 +93,7 @@ def win_matrix(robustness: pd.DataFrame, kpi: str, scenarios: Sequence[str]) -> 
         for j, b in enumerate(scenarios):
             if a != b:
                 grid[i, j] = rows.loc[a, f"p_beats_{b}"]
-    fig = Figure(figsize=(1.3 * n + 2.5, 1.1 * n + 1.5), layout="constrained")
+    fig = Figure(figsize=(1.3 * n + 2.5, 1.1 * n + 1.5))
     ax = fig.subplots()
     image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1)
     for i in range(n):
@@ -96,12 +106,13 @@ def win_matrix(robustness: pd.DataFrame, kpi: str, scenarios: Sequence[str]) -> 
     ax.set_ylabel("this scenario ...")
     ax.set_title(f"How often one beats another ({kpi})")
     fig.colorbar(image, ax=ax, label="share of sampled points")
+    margins(fig, left=text_width(scenarios) + 0.5, right=0.1, bottom=0.65, top=0.35)
     return fig
 
 
 def prim_tradeoff(trajectory: pd.DataFrame) -> Figure:
     """PRIM's peeling trajectory of each box: coverage against density; ring: chosen box."""
-    fig = Figure(figsize=(5.5, 4.2), layout="constrained")
+    fig = Figure(figsize=(5.5, 4.2))
     ax = fig.subplots()
     if trajectory.empty:
         ax.text(0.5, 0.5, "no box found", ha="center", va="center", transform=ax.transAxes)
@@ -119,6 +130,7 @@ def prim_tradeoff(trajectory: pd.DataFrame) -> Figure:
     ax.set_xlabel("coverage (share of the condition's points inside the box)")
     ax.set_ylabel("density (share of the box's points with the condition)")
     ax.set_title("PRIM: coverage against density along the peeling")
+    margins(fig, left=0.6, right=0.1, bottom=0.5, top=0.35)
     return fig
 
 
@@ -127,7 +139,7 @@ def prim_box(
 ) -> Figure:
     """The sampled points over two inputs (or one), marked where the condition holds, and
     PRIM's first box."""
-    fig = Figure(figsize=(6, 4.8), layout="constrained")
+    fig = Figure(figsize=(6, 4.8))
     ax = fig.subplots()
     held = points["condition"].to_numpy(dtype=bool)
     if y is None:  # one uncertain input: the condition (0 or 1) against it
@@ -146,6 +158,7 @@ def prim_box(
     ax.set_ylabel(y)
     ax.set_title(f"Where {condition}", fontsize=10)
     ax.legend(fontsize=8, title="condition holds")
+    margins(fig, left=0.8, right=0.2, bottom=0.5, top=0.35)
     return fig
 
 
@@ -168,7 +181,7 @@ def decision_map(
     where = frame.drop_duplicates("sample").set_index("sample").loc[winner.index]
     xs = where[x].to_numpy(dtype=float)
     codes = np.array([list(scenarios).index(w) for w in winner])
-    fig = Figure(figsize=(6, 4.8), layout="constrained")
+    fig = Figure(figsize=(6, 4.8))
     ax = fig.subplots()
     if y is None:  # one uncertain input: the best outcome against it
         ys = (signed.max(axis=1) * (1 if maximise else -1)).to_numpy(dtype=float)
@@ -182,6 +195,7 @@ def decision_map(
     ax.set_xlabel(x)
     ax.set_ylabel(y or f"{kpi} of the best scenario")
     ax.set_title("Decision map: which scenario is best where")
+    margins(fig, left=0.8, right=0.2, bottom=0.5, top=0.35)
     return fig
 
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
-
-from channelsim.model.state import largest_remainder  # noqa: E402
-from channelsim.scenario.schema import Scenario  # noqa: E402
+from channelsim.model.state import largest_remainder
+from channelsim.output.figures import margins, subplots
+from channelsim.scenario.schema import Scenario
 
 ENGAGEMENT_TEXT = {
     "open": "reps and dealers both quote; a clash is a conflict, priced by {pricing}",
@@ -152,7 +149,7 @@ def network_figure(scenario: Scenario) -> Figure:
     agent_order = {a.name: i for i, a in enumerate(scenario.general_agents.agents)}
     rows.sort(key=lambda r: agent_order.get(r.general_agent, len(agent_order)))
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(11, 0.8 * n + 2.6))
+    fig, [[ax]] = subplots(1, 1, 11, 0.8 * n + 2.6)
     ax.set_xlim(-0.2, 10.8)
     ax.set_ylim(-2.5, n - 0.4)
     ax.axis("off")
@@ -165,7 +162,7 @@ def network_figure(scenario: Scenario) -> Figure:
         + (" (flattened: the company supplies dealers directly)" if flat else ""),
         fontsize=11,
     )
-    fig.tight_layout()
+    margins(fig, left=0.1, right=0.1, bottom=0.1, top=0.4)
     return fig
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from channelsim.output.display import number  # noqa: E402
-from channelsim.storage.results import safe_name  # noqa: E402
+from channelsim.output.display import number
+from channelsim.output.figures import margins, spacing, subplots, text_width
+from channelsim.storage.results import safe_name
 
 Goal = tuple[str, str]  # (KPI, "maximize" | "minimize")
 FEASIBLE, INFEASIBLE, BEST, START = "#1f77b4", "#bbbbbb", "#d62728", "#2ca02c"
@@ -30,14 +28,14 @@ def _complete(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def _axis_numbers(ax) -> None:
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: number(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: number(v)))
 
 
 def history(trials: pd.DataFrame, goal: Goal, start: float | None = None) -> Figure:
     """Each trial's objective (grey: infeasible) and the best feasible value so far."""
     kpi, direction = goal
     done = _complete(trials).sort_values("trial")
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, [[ax]] = subplots(1, 1, 7, 4)
     ok = done[done["feasible"]]
     bad = done[~done["feasible"]]
     if len(bad):
@@ -58,26 +56,24 @@ def history(trials: pd.DataFrame, goal: Goal, start: float | None = None) -> Fig
     ax.set_title(f"Optimisation history: {kpi} ({'max' if direction == 'maximize' else 'min'})")
     _axis_numbers(ax)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    margins(fig, left=1.0, right=0.2, bottom=0.55, top=0.4)
     return fig
 
 
 def importance(table: pd.DataFrame) -> Figure:
     """fANOVA importance of each lever, one panel per objective."""
     kpis = list(dict.fromkeys(table["kpi"]))
-    fig, axes = plt.subplots(
-        1,
-        len(kpis),
-        figsize=(5 * len(kpis), 0.5 * table["parameter"].nunique() + 1.8),
-        squeeze=False,
-    )
+    left = text_width(table["parameter"].unique()) + 0.2  # room for the levers' names
+    height = 0.5 * table["parameter"].nunique() + 1.8
+    fig, axes = subplots(1, len(kpis), (left + 3.8) * len(kpis), height)
     for ax, kpi in zip(axes[0], kpis, strict=True):
         rows = table[table["kpi"] == kpi].sort_values("importance")
         ax.barh(rows["parameter"], rows["importance"], color=FEASIBLE)
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of the objective's variance over the trials")
         ax.set_title(f"Parameter importance: {kpi}")
-    fig.tight_layout()
+    gap = spacing(fig, len(kpis), left, 0.3, left + 0.3)
+    margins(fig, left=left, right=0.3, bottom=0.55, top=0.35, wspace=gap)
     return fig
 
 
@@ -86,7 +82,7 @@ def pareto_front(
 ) -> Figure:
     """Two objectives of every trial, the Pareto set joined up, the start marked."""
     done = _complete(trials)
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, [[ax]] = subplots(1, 1, 6.5, 5)
     ok, bad = done[done["feasible"]], done[~done["feasible"]]
     if len(bad):
         ax.scatter(bad[x[0]], bad[y[0]], s=14, color=INFEASIBLE, label="trial (infeasible)")
@@ -105,11 +101,11 @@ def pareto_front(
         )
     ax.set_xlabel(f"{x[0]} ({'max' if x[1] == 'maximize' else 'min'})")
     ax.set_ylabel(f"{y[0]} ({'max' if y[1] == 'maximize' else 'min'})")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: number(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: number(v)))
     _axis_numbers(ax)
     ax.set_title("Trade-off between the objectives")
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    margins(fig, left=1.0, right=0.3, bottom=0.55, top=0.4)
     return fig
 
 
@@ -123,9 +119,7 @@ def objective_vs_params(
     """The objective against each lever, one panel per lever; the best trial(s) in red."""
     kpi = goal[0]
     done = _complete(trials)
-    fig, axes = plt.subplots(
-        1, len(params), figsize=(4.2 * len(params), 3.8), squeeze=False, sharey=True
-    )
+    fig, axes = subplots(1, len(params), 4.2 * len(params), 3.8, sharey=True)
     for ax, path in zip(axes[0], params, strict=True):
         ok, bad = done[done["feasible"]], done[~done["feasible"]]
         marked = done[done["trial"].isin(best)]
@@ -142,7 +136,7 @@ def objective_vs_params(
     axes[0][0].set_ylabel(f"{kpi} (mean of replicates)")
     _axis_numbers(axes[0][0])
     fig.suptitle(f"{kpi} against each lever (red: best; dashed: scenario as given)")
-    fig.tight_layout()
+    margins(fig, left=1.0, right=0.2, bottom=0.55, top=0.45, wspace=0.08)
     return fig
 
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from channelsim.experiments.stats import mean_ci  # noqa: E402
-from channelsim.output.display import number  # noqa: E402
-from channelsim.output.units import kpi_unit  # noqa: E402
-from channelsim.storage.results import safe_name  # noqa: E402
+from channelsim.experiments.stats import mean_ci
+from channelsim.output.display import number
+from channelsim.output.figures import margins, spacing, subplots, text_width
+from channelsim.output.units import kpi_unit
+from channelsim.storage.results import safe_name
 
 HEADLINE = ("company_profit", "revenue", "market_share", "channel_margin")
 MAX_HUES = 8
@@ -44,7 +41,7 @@ def _ok(runs: pd.DataFrame) -> pd.DataFrame:
 def _panels(count: int, width: float, height: float) -> tuple[Figure, list]:
     cols = min(count, 2)
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, width * cols, height * rows)
     flat = [ax for row in axes for ax in row]
     for ax in flat[count:]:
         ax.set_visible(False)
@@ -81,7 +78,7 @@ def kpi_vs_param(runs: pd.DataFrame, kpis: Sequence[str], x: str, hue: str | Non
         if hue:
             ax.legend(fontsize=7)
     fig.suptitle(f"KPIs against {x}: mean and 95% CI over runs")
-    fig.tight_layout()
+    margins(fig, left=0.9, right=0.2, bottom=0.55, top=0.65, wspace=0.3, hspace=0.45)
     return fig
 
 
@@ -106,7 +103,9 @@ def kpi_heatmap(runs: pd.DataFrame, kpis: Sequence[str], x: str, y: str) -> Figu
         ax.set_title(kpi)
         fig.colorbar(image, ax=ax)
     fig.suptitle("Mean over replicates")
-    fig.tight_layout()
+    left = text_width(ok[y].unique()) + 0.5  # the tick labels and the axis label
+    gap = spacing(fig, min(len(kpis), 2), left, 0.2, left + 0.6)  # and the colour bar's
+    margins(fig, left=left, right=0.2, bottom=1.0, top=0.65, wspace=gap, hspace=0.9)
     return fig
 
 
@@ -133,7 +132,9 @@ def sensitivity_bars(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
         ax.legend(fontsize=7, loc="lower right")
     method = "Sobol indices" if sobol else "Morris screening"
     fig.suptitle(f"{method} of the replicate means (whiskers: 95% bootstrap CIs)")
-    fig.tight_layout()
+    left = text_width(table["parameter"].unique()) + 0.2
+    gap = spacing(fig, min(len(kpis), 2), left, 0.2, left + 0.3)
+    margins(fig, left=left, right=0.2, bottom=0.45, top=0.7, wspace=gap, hspace=0.6)
     return fig
 
 
@@ -150,7 +151,7 @@ def scatter_matrix(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figur
             coded[p] = categories.cat.codes
             labels[p] = list(categories.cat.categories)
     n = len(params)
-    fig, axes = plt.subplots(n, n, figsize=(2.6 * n + 1.5, 2.4 * n + 0.8), squeeze=False)
+    fig, axes = subplots(n, n, 2.6 * n + 1.5, 2.4 * n + 0.8)
     colour = points[kpi].to_numpy()
     image = None
     for i, row_param in enumerate(params):
