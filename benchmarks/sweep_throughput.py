@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from channelsim.experiments import sweep_run
+from channelsim import api
 from channelsim.experiments.replicates import RunSpec, run_spec
 from channelsim.experiments.sweep import define, plan
 from channelsim.scenario.loading import scenario_with
@@ -45,7 +45,7 @@ class Clock:
 
 def sweep_once(the_plan, folder: Path, **executor) -> tuple[float, float, float]:
     clock = Clock()
-    sweep_run.run_sweep(the_plan, folder, on_progress=clock, **executor)
+    api.run_sweep_plan(the_plan, folder, on_progress=clock, **executor)  # with its charts
     overall, steady = clock.rates()
     return overall, steady, time.perf_counter() - clock.calls[-1][0]
 
