@@ -150,12 +150,12 @@ def test_the_page_offers_the_given_files_first_then_the_bundled_scenarios(app):
 
 def without_charts(monkeypatch) -> None:
     """Results folders without PNGs: these tests check numbers, and drawing takes seconds."""
-    from channelsim.output import folders
+    from channelsim.output import charts, network  # what output.folders draws with
 
-    monkeypatch.setattr(folders.charts, "compare_charts", lambda *tables: {})
-    monkeypatch.setattr(folders.charts, "run_charts", lambda *tables: {})
-    monkeypatch.setattr(folders.network, "network_figures", lambda scenarios: {})
-    monkeypatch.setattr(folders.charts, "save_figures", lambda figures, folder: folder.mkdir())
+    monkeypatch.setattr(charts, "compare_charts", lambda *tables: {})
+    monkeypatch.setattr(charts, "run_charts", lambda *tables: {})
+    monkeypatch.setattr(network, "network_figures", lambda scenarios: {})
+    monkeypatch.setattr(charts, "save_figures", lambda figures, folder: folder.mkdir())
 
 
 def test_a_run_gives_the_tables_of_channelsim_compare(app, tmp_path, monkeypatch):
