@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import SCENARIOS
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from channelsim.cli import main
 from channelsim.model.channel_model import ChannelModel
@@ -99,8 +100,9 @@ def test_the_report_shows_each_scenarios_network(make_scenario):
 def test_every_text_of_the_picture_lies_inside_it(make_scenario, strategy):
     """The engagement rule of a direct or intermediary scenario is the longest line."""
     fig = network_figure(make_scenario(strategy=strategy))
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    canvas = FigureCanvasAgg(fig)  # chart figures come without a canvas (no pyplot)
+    canvas.draw()
+    renderer = canvas.get_renderer()
     page = fig.bbox
     drawn = [t for ax in fig.axes for t in (*ax.texts, ax.title)] + list(fig.texts)
     for text in drawn:
