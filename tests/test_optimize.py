@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -388,3 +389,15 @@ def test_a_start_bound_is_the_scenario_as_given(integrated):
     assert found.start["units"] == pytest.approx(4 * 300, abs=4)
     assert (found.trials["feasible"] == (found.trials["units"] >= found.start["units"])).all()
     assert math.isclose(found.best.iloc[0]["pricing.list_price"], 0.6, abs_tol=0.03)
+
+
+def test_a_best_at_a_bound_of_the_schema_is_not_told_to_widen(make_scenario):
+    """A commission of 0 cannot go lower (the schema says >= 0); a capacity of 5 can."""
+    definition = SimpleNamespace(scenario=make_scenario(), objectives=["company_profit:max"])
+    space = [
+        study.Lever(Param("reps.commission.rate", low=0.0, high=0.2)),
+        study.Lever(Param("reps.capacity", low=5.0, high=20.0)),
+    ]
+    table = pd.DataFrame({"trial": [0], "reps.commission.rate": [0.0], "reps.capacity": [5.0]})
+    notes = optimize_run.edge_notes(definition, space, table, [0])  # type: ignore[arg-type]
+    assert len(notes) == 1 and notes[0].startswith("reps.capacity = 5 is at the edge")

@@ -10,6 +10,7 @@ from conftest import SMALL
 
 from channelsim.cli import main
 from channelsim.output.sweep_text import edge_notes
+from channelsim.scenario.reference import setting_limits
 
 
 def summary(values: list[float], means: list[float], rule: list[str] | None = None) -> pd.DataFrame:
@@ -53,3 +54,30 @@ def test_the_sweep_command_prints_the_note(tmp_path) -> None:
         f"note: the best company_profit is at the {word} value of pricing.list_price"
         in result.stdout
     )
+
+
+def test_a_best_at_a_bound_of_the_schema_gets_no_note(make_scenario) -> None:
+    """Nothing lies below a commission rate of 0 or above 1 (the schema's bounds), but below
+    0.02 there is room to widen."""
+    table = summary([0.0, 0.5, 1.0], [9.0, 5.0, 1.0]).rename(
+        columns={"rate": "reps.commission.rate"}
+    )
+    path = ["reps.commission.rate"]
+    assert edge_notes(table, path, "company_profit", make_scenario()) == []
+    table["mean"] = [1.0, 5.0, 9.0]
+    assert edge_notes(table, path, "company_profit", make_scenario()) == []
+    table["reps.commission.rate"] = [0.02, 0.5, 0.9]
+    assert len(edge_notes(table, path, "company_profit", make_scenario())) == 1
+
+
+def test_the_schema_limits_of_a_setting_by_its_dotted_path(make_scenario) -> None:
+    scenario = make_scenario()
+    assert setting_limits(scenario, "reps.commission.rate") == (0.0, 1.0)
+    assert setting_limits(scenario, "reps.headcount")[0] == 0.0
+    first = scenario.market.segments[0].name
+    assert setting_limits(scenario, f"market.segments.{first}.volume") == setting_limits(
+        scenario, "market.segments.0.volume"
+    )
+    assert setting_limits(scenario, "pricing.list_price") == (None, None)  # > 0: no least
+    assert setting_limits(scenario, "strategy") == (None, None)
+    assert setting_limits(scenario, "no.such.key") == (None, None)

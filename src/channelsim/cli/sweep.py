@@ -170,7 +170,8 @@ def sweep_command(
     finally:
         for b in bar:
             b.close()
-    click.echo(printable(sweep_text.report_text(result, [p.path for p in definition.params])))
+    params = [p.path for p in definition.params]
+    click.echo(printable(sweep_text.report_text(result, params, definition.scenario)))
     if excel:
         from channelsim.output import excel as workbooks
 

@@ -42,6 +42,7 @@ from channelsim.experiments.optimize import OptimizeDefinition, OptimizeError, d
 from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.metrics import KPIS
 from channelsim.scenario.loading import scenario_with
+from channelsim.scenario.reference import setting_limits
 from channelsim.storage import results
 
 MAX_CONFIRM = 10
@@ -452,7 +453,8 @@ def constraint_notes(
 def edge_notes(
     definition: OptimizeDefinition, space: Sequence[Any], table: pd.DataFrame, best: list[int]
 ) -> list[str]:
-    """'at the edge of the range: widen it' for best values within 2% of a bound."""
+    """'at the edge of the range: widen it' for best values within 2% of a bound, unless
+    that end of the range is a bound of the schema (nothing lies past it)."""
     if not best:
         return []
     rows = table.set_index("trial")
@@ -461,6 +463,12 @@ def edge_notes(
         for lever in space:
             value = _plain(rows.loc[trial, lever.path])
             side = lever.at_edge(value)
+            least, greatest = setting_limits(definition.scenario, lever.path)
+            ends = lever.ends()
+            if ends and (
+                (side == "low" and ends[0] == least) or (side == "high" and ends[1] == greatest)
+            ):
+                continue
             if side:
                 notes.append(
                     f"{lever.path} = {value:.6g} is at the edge of the range ({side} end): widen it"

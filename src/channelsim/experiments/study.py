@@ -96,6 +96,15 @@ class Lever:
             low, high, x = math.log(low), math.log(high), math.log(x)
         return (x - low) / (high - low)
 
+    def ends(self) -> tuple[float, float] | None:
+        """The lowest and highest value searched; None for categories."""
+        levels = self.levels
+        if levels is not None:
+            return float(levels[0]), float(levels[-1])
+        if self.param.values is not None:
+            return None
+        return float(self.param.low), float(self.param.high)  # type: ignore[arg-type]
+
     def at_edge(self, value: Any) -> str | None:
         """'low' or 'high' when `value` is within 2% of the range's bound, else None."""
         where = self.position(value)

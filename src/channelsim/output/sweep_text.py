@@ -8,13 +8,18 @@ import numpy as np
 import pandas as pd
 
 from channelsim.output.display import number
+from channelsim.scenario.reference import setting_limits
 
 if TYPE_CHECKING:
     from channelsim.experiments.sweep_run import SweepResult
+    from channelsim.scenario.schema import Scenario
 
 
-def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
-    """What the terminal shows after a sweep: runs, failures, lost workers, best points."""
+def report_text(
+    result: SweepResult, params: list[str], scenario: Scenario | None = None, limit: int = 12
+) -> str:
+    """What the terminal shows after a sweep: runs, failures, lost workers, best points
+    (`scenario`, the swept one, tells which edges the schema allows to widen)."""
     lines = []
     if result.done_before:
         lines.append(f"resumed: {result.done_before} runs were already saved; ran {result.ran}")
@@ -53,16 +58,19 @@ def report_text(result: SweepResult, params: list[str], limit: int = 12) -> str:
             else ""
         )
         lines += ["", title, shown.to_string(index=False)]
-        lines += edge_notes(result.summary, params, kpi)
+        lines += edge_notes(result.summary, params, kpi, scenario)
     if result.sensitivity is not None:
         lines += ["", sensitivity_text(result.sensitivity)]
     lines += ["", f"Results in {result.folder}"]
     return "\n".join(lines)
 
 
-def edge_notes(summary: pd.DataFrame, params: list[str], kpi: str) -> list[str]:
+def edge_notes(
+    summary: pd.DataFrame, params: list[str], kpi: str, scenario: Scenario | None = None
+) -> list[str]:
     """A warning for each numeric lever whose best value (by mean `kpi`) is the lowest or
-    highest value tried: the optimum may lie outside the swept range."""
+    highest value tried: the optimum may lie outside the swept range. Not at a bound of the
+    schema (0 managers): there is nothing to widen past it."""
     table = summary[summary["kpi"] == kpi].dropna(subset=["mean"])
     if table.empty:
         return []
@@ -73,11 +81,12 @@ def edge_notes(summary: pd.DataFrame, params: list[str], kpi: str) -> list[str]:
         if values.isna().any() or values.nunique() < 2:
             continue  # words (rules) have no edge; one value is no range
         value = float(values.loc[best.name])
-        for edge, word, side in (
-            (values.min(), "lowest", "below"),
-            (values.max(), "highest", "above"),
+        least, greatest = setting_limits(scenario, p) if scenario else (None, None)
+        for edge, word, side, limit in (
+            (values.min(), "lowest", "below", least),
+            (values.max(), "highest", "above", greatest),
         ):
-            if value == edge:
+            if value == edge and value != limit:
                 notes.append(
                     f"note: the best {kpi} is at the {word} value of {p} tried ({_short(value)}): "
                     f"the best may lie {side} it; widen the range"

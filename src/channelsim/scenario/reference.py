@@ -191,6 +191,34 @@ def _range(field: FieldInfo) -> str:
     return ", ".join(found)
 
 
+def setting_limits(scenario: Scenario, dotted: str) -> tuple[float | None, float | None]:
+    """The least and greatest value the schema allows at `dotted` (list items by name or
+    index, as `--set` takes them); None where it sets no inclusive bound. A sweep's best
+    point at such a bound cannot be improved by widening the range past it."""
+    node: Any = scenario
+    field: FieldInfo | None = None
+    for key in dotted.split("."):
+        if isinstance(node, BaseModel):
+            field = type(node).model_fields.get(key)
+            node = getattr(node, key, None)
+        elif isinstance(node, list | tuple):
+            named = [item for item in node if getattr(item, "name", None) == key]
+            index = int(key) if key.isdigit() and int(key) < len(node) else None
+            field, node = None, named[0] if named else (node[index] if index is not None else None)
+        else:
+            return None, None
+        if node is None:
+            return None, None
+    if field is None:
+        return None, None
+    constraints = list(field.metadata)
+    for arg in get_args(field.annotation):  # a union: the constraints sit inside its members
+        constraints += list(getattr(arg, "__metadata__", ()))
+    low = [float(c.ge) for c in constraints if isinstance(c, at.Ge)]
+    high = [float(c.le) for c in constraints if isinstance(c, at.Le)]
+    return (max(low) if low else None), (min(high) if high else None)
+
+
 def _length(field: FieldInfo) -> str:
     for item in field.metadata:
         if isinstance(item, at.MinLen):
