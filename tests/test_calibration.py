@@ -342,3 +342,27 @@ def test_a_target_the_scenario_does_not_define_is_named(tiny) -> None:
         channelsim.calibrate(
             tiny, target, {"dealers.reach": "0.1:0.5"}, trials=2, replicates=2, batch=2
         )
+
+
+def test_weeks_asked_must_agree_with_the_period_the_observed_kpis_cover(tmp_path: Path) -> None:
+    path = tmp_path / "observed.yaml"
+    path.write_text("weeks: 52\ntargets:\n  revenue: {value: 1.0e6, se: 1.0e4}\n")
+    args = ["calibrate", str(PARALLEL), "--observed", str(path), "--param", "dealers.reach=0.1:0.5"]
+    for extra in (["--weeks", "26"], ["--set", "weeks=26"]):
+        result = CliRunner().invoke(main, [*args, *extra, "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert "weeks: 52 is the period the observed KPIs cover" in result.output
+        assert not (tmp_path / "out").exists()
+
+
+def test_too_many_period_values_say_how_many_and_the_weeks_they_need(tiny) -> None:
+    obs = calibration.observed_from(
+        {"series": {"revenue": {"period": "quarter", "values": [1.0] * 4, "se": 1.0}}}, "o.yaml"
+    )
+    short = tiny.with_overrides({"weeks": 26})
+    with pytest.raises(calibration.CalibrationError) as caught:
+        calibration._check_periods(short, list(obs.targets), obs.source)
+    assert str(caught.value) == (
+        "o.yaml: series.revenue: 4 quarter values, but 26 weeks hold 2 whole quarters; "
+        "set weeks: to at least 52"
+    )

@@ -470,6 +470,7 @@ def calibrate(
     resume: bool = False,
     command: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    weeks: int | None = None,
 ) -> CalibrationResults:
     """Fit scenario parameters to observed KPIs (simulated method of moments, Optuna).
 
@@ -478,7 +479,9 @@ def calibrate(
     (or `"log:LO:HI"`), or lists `PATH=LO:HI` texts. Every trial runs the same
     `replicates` seeds (common random numbers). With `out`, the folder holds the Optuna
     study and every result file and can be resumed; without it, a temporary folder is used.
-    Results do not depend on `workers` or `scheduler`; they do depend on `batch`.
+    Results do not depend on `workers` or `scheduler`; they do depend on `batch`. Runs
+    last the observed file's `weeks:` (the period its numbers cover); `weeks` asked here
+    (as `--weeks` does) must agree with it.
     """
     from channelsim.experiments import calibration
     from channelsim.experiments.executors import open_executor
@@ -492,6 +495,13 @@ def calibrate(
         if isinstance(observed, Mapping)
         else calibration.read_observed(observed)
     )
+    if weeks is not None and obs.weeks not in (None, weeks):
+        raise calibration.CalibrationError(
+            f"{obs.source}: weeks: {obs.weeks} is the period the observed KPIs cover, but "
+            f"{weeks} weeks were asked to be simulated; drop --weeks or make them agree"
+        )
+    if weeks is not None:
+        sc = sc.with_overrides({"weeks": weeks})
     texts = [f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping) else params
     fitted = [calibration.parse_param(text, sc) for text in texts]
     if not fitted:

@@ -106,7 +106,10 @@ def calibrate(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the calibration")
+    from channelsim.scenario.loading import parse_override
+
     changes = with_weeks(overrides, weeks)
+    asked = dict(parse_override(text) for text in changes).get("weeks")
     sc = api.load_scenario(scenario, changes)
     warn_about([(str(scenario), sc)], strict)
     out = out or results.default_out("calibration", sc.name)
@@ -135,6 +138,7 @@ def calibrate(
             resume=resume,
             command=results.command_line(),
             on_progress=progress,
+            weeks=asked,
         )
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished trials are kept in {out}; add --resume", err=True)

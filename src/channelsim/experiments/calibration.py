@@ -128,7 +128,7 @@ def read_observed(path: str | Path) -> Observed:
     """Read an OBSERVED.yaml file (through the hardened reader) and check it."""
     from channelsim.storage.inputs import read_yaml
 
-    return observed_from(read_yaml(path, "observed KPIs"), str(path))
+    return observed_from(read_yaml(path, "file of observed KPIs"), str(path))
 
 
 def observed_from(data: Any, source: str = "observed") -> Observed:
@@ -426,14 +426,19 @@ def calibrate(
 
 
 def _check_periods(scenario: Scenario, targets: Sequence[Target], source: str) -> None:
+    given: dict[str, int] = {}
+    for t in targets:
+        if t.period != "run":
+            given[t.kpi] = max(given.get(t.kpi, 0), t.index + 1)
     for t in targets:
         if t.period == "run":
             continue
         available = scenario.weeks // PERIODS[t.period]
         if t.index >= available:
             raise CalibrationError(
-                f"{source}: series.{t.kpi}: {t.index + 1} {t.period} values, but "
-                f"{scenario.weeks} weeks hold {available} whole {t.period}s; set weeks:"
+                f"{source}: series.{t.kpi}: {given[t.kpi]} {t.period} values, but "
+                f"{scenario.weeks} weeks hold {available} whole {t.period}s; set weeks: to "
+                f"at least {given[t.kpi] * PERIODS[t.period]}"
             )
 
 
