@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -168,3 +171,29 @@ def test_a_wrong_option_or_argument_is_one_line_and_exit_2(args: list[str], mess
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("Error: ") and message in line
+
+
+def test_channelsim_alone_prints_its_help_and_exits_0() -> None:
+    result = CliRunner().invoke(main, [], prog_name="channelsim")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: channelsim") and "Error" not in result.output
+
+
+def test_a_reader_that_stops_reading_is_no_error_of_the_input() -> None:
+    """`channelsim validate X | head -1`: the pipe's reader is gone before anything is
+    written (its end is closed before the command starts), as when head has had its line."""
+    read, write = os.pipe()
+    os.close(read)
+    scenario = str(Path(__file__).resolve().parents[1] / "scenarios" / "parallel.yaml")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "channelsim", "validate", scenario],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 1  # click's exit for a closed stdout, as for any click tool
+    assert "Error" not in done.stderr and "Traceback" not in done.stderr

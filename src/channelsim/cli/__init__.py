@@ -70,6 +70,10 @@ class LazyGroup(click.Group):
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `channelsim` alone: the help
+            assert exc.ctx is not None
+            click.echo(exc.ctx.get_help())
+            exc.ctx.exit(0)
         except click.UsageError as exc:
             raise _one_line(exc) from None
 

@@ -37,6 +37,8 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except ChannelsimError as exc:
             raise UserError(printable(str(exc))) from None
+        except BrokenPipeError:
+            raise  # the reader stopped reading (`| head`): no error of the input
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             raise UserError(printable(f"{where}{exc.strerror or exc}")) from None
