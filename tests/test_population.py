@@ -262,6 +262,9 @@ def test_template_writes_the_expected_columns_and_never_overwrites(tmp_path: Pat
     assert list(pd.read_csv(out).columns) == ["id", "region", "general_agent"]
     again = CliRunner().invoke(main, ["template", "dealers", "--out", str(out)])
     assert again.exit_code == 2 and "exists" in again.output
+    json = CliRunner().invoke(main, ["template", "dealers", "--out", str(tmp_path / "d.json")])
+    assert json.exit_code == 2 and "must end in .csv or .xlsx" in json.output
+    assert not (tmp_path / "d.json").exists()
 
 
 def test_the_data_cannot_be_written_in_a_file(tmp_path: Path) -> None:

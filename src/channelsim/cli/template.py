@@ -28,6 +28,8 @@ def template(table: str, out: Path | None) -> None:
     from channelsim.storage import results
 
     out = out or Path(f"{table}.csv")
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UserError(f"--out {out}: the file name must end in .csv or .xlsx")
     if out.exists():
         raise UserError(f"{out}: exists; choose another --out (nothing was overwritten)")
     frame = population.template(table)
