@@ -160,7 +160,9 @@ def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
     [
         (["explore", "x.yaml", "--samples", "5000000000"], "Invalid value for '--samples'"),
         (["run"], "Missing argument 'SCENARIO'. (see channelsim run --help)"),
-        (["runn"], "No such command 'runn'. (see channelsim --help)"),
+        (["runn"], "No such command 'runn'; did you mean 'run'? (see channelsim --help)"),
+        (["optimise"], "No such command 'optimise'; did you mean 'optimize'?"),
+        (["xyzzy"], "No such command 'xyzzy'. (see channelsim --help)"),
         (["--bogus"], "No such option '--bogus'"),
         (["run", "x.yaml", "--workers", "0"], "0 is not in the range 1<=x<=512"),
     ],

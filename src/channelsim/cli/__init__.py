@@ -6,6 +6,7 @@ Commands live one module per job and are imported only when used, so `--help` an
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import signal
 import threading
@@ -45,6 +46,19 @@ class LazyGroup(click.Group):
         module, _, attribute = COMMANDS[name].partition(":")
         command: Any = getattr(importlib.import_module(module), attribute)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A misspelt command gets the nearest one ('optimise': did you mean 'optimize'?)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            close = difflib.get_close_matches(args[0] if args else "", COMMANDS, n=1)
+            if not close:
+                raise
+            message = f"No such command {args[0]!r}; did you mean {close[0]!r}?"
+            raise click.UsageError(message, ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Ctrl-C anywhere (even while a command is imported): one line and exit 130.

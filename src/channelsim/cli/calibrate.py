@@ -41,7 +41,12 @@ from channelsim.cli.common import (
     metavar="PATH=LO:HI",
     help="A parameter to fit and its range (repeatable); PATH=log:LO:HI for a log scale.",
 )
-@click.option("--trials", type=click.IntRange(1, 100_000), default=40, show_default=True)
+@click.option(
+    "--trials",
+    type=click.IntRange(1, 100_000),
+    default=40,
+    help="Trials of the search, before the profiles (default 40).",
+)
 @replicates_option("per trial", minimum=2, default=4)
 @seed_option("the runs' seeds and the sampler")
 @click.option(

@@ -14,7 +14,12 @@ from channelsim.cli.common import UserError, friendly, workers_option
 
 @click.command()
 @click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    help="Port to listen on (default 8501).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",

@@ -326,7 +326,7 @@ def _check_corners(base: Scenario, params: Sequence[Param]) -> None:
             try:
                 scenario_with(base, {p.path: value})
             except ScenarioError as exc:
-                raise OptimizeError(f"--param {p.path}={value!r}: {exc}") from None
+                raise OptimizeError(f"--param {p.path} (trying {value!r}): {exc}") from None
 
 
 def _g(value: float) -> str:
