@@ -495,13 +495,7 @@ def calibrate(
         if isinstance(observed, Mapping)
         else calibration.read_observed(observed)
     )
-    if weeks is not None and obs.weeks not in (None, weeks):
-        raise calibration.CalibrationError(
-            f"{obs.source}: weeks: {obs.weeks} is the period the observed KPIs cover, but "
-            f"{weeks} weeks were asked to be simulated; drop --weeks or make them agree"
-        )
-    if weeks is not None:
-        sc = sc.with_overrides({"weeks": weeks})
+    sc = calibration.with_observed_weeks(sc, obs, weeks)
     texts = [f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping) else params
     fitted = [calibration.parse_param(text, sc) for text in texts]
     if not fitted:

@@ -124,6 +124,20 @@ class Observed:
     source: str = "observed"
 
 
+def with_observed_weeks(scenario: Scenario, observed: Observed, weeks: int | None) -> Scenario:
+    """The scenario to calibrate, lasting `weeks` when asked (as `--weeks` does); asked weeks
+    that disagree with the observed file's `weeks:`, the period its numbers cover, are an
+    error rather than silently replaced (`calibrate` runs last the observed period)."""
+    if weeks is None:
+        return scenario
+    if observed.weeks not in (None, weeks):
+        raise CalibrationError(
+            f"{observed.source}: weeks: {observed.weeks} is the period the observed KPIs cover, "
+            f"but {weeks} weeks were asked to be simulated; drop --weeks or make them agree"
+        )
+    return scenario.with_overrides({"weeks": weeks})
+
+
 def read_observed(path: str | Path) -> Observed:
     """Read an OBSERVED.yaml file (through the hardened reader) and check it."""
     from channelsim.storage.inputs import read_yaml
