@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import annotated_types
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from channelsim.scenario.reference import numeric_bounds
 from channelsim.scenario.schema import Scenario
 
 Kind = Literal["toggle", "select", "slider", "int", "float"]
@@ -97,7 +97,7 @@ def _lever(
     number = _number_type(annotation, value)
     if number is None:
         return None
-    low, high, open_low, open_high = _bounds(info)
+    low, high, open_low, open_high = numeric_bounds(info.metadata)
     if annotation not in (int, float) and number is int:
         low = 0.0  # a count or a map of counts (customers, dealers per region): here a count
     if number is int:
@@ -128,21 +128,6 @@ def _number_type(annotation: Any, value: Any) -> type | None:
             if type(value) is number and (number in arguments or float in arguments):
                 return number
     return None
-
-
-def _bounds(info: FieldInfo) -> tuple[float | None, float | None, bool, bool]:
-    low = high = None
-    open_low = open_high = False
-    for item in info.metadata:
-        if isinstance(item, annotated_types.Ge):
-            low = float(item.ge)
-        elif isinstance(item, annotated_types.Gt):
-            low, open_low = float(item.gt), True
-        elif isinstance(item, annotated_types.Le):
-            high = float(item.le)
-        elif isinstance(item, annotated_types.Lt):
-            high, open_high = float(item.lt), True
-    return low, high, open_low, open_high
 
 
 def changes(all_levers: list[Lever], values: Mapping[str, Any]) -> dict[str, Any]:

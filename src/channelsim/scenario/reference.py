@@ -214,9 +214,24 @@ def setting_limits(scenario: Scenario, dotted: str) -> tuple[float | None, float
     constraints = list(field.metadata)
     for arg in get_args(field.annotation):  # a union: the constraints sit inside its members
         constraints += list(getattr(arg, "__metadata__", ()))
-    low = [float(c.ge) for c in constraints if isinstance(c, at.Ge)]
-    high = [float(c.le) for c in constraints if isinstance(c, at.Le)]
-    return (max(low) if low else None), (min(high) if high else None)
+    low, high, open_low, open_high = numeric_bounds(constraints)
+    return (None if open_low else low), (None if open_high else high)
+
+
+def numeric_bounds(constraints: Any) -> tuple[float | None, float | None, bool, bool]:
+    """(low, high, low is open, high is open) of a field's ge/gt/le/lt constraints."""
+    low = high = None
+    open_low = open_high = False
+    for item in constraints:
+        if isinstance(item, at.Ge):
+            low = float(item.ge)
+        elif isinstance(item, at.Gt):
+            low, open_low = float(item.gt), True
+        elif isinstance(item, at.Le):
+            high = float(item.le)
+        elif isinstance(item, at.Lt):
+            high, open_high = float(item.lt), True
+    return low, high, open_low, open_high
 
 
 def _length(field: FieldInfo) -> str:
