@@ -82,6 +82,8 @@ TAKES = {
     "report": set(),
     "dashboard": {"workers"},
 }
+# Where a batch of trials or a shared pool follows --workers, it is a plain count (no auto).
+COUNTED_WORKERS = {"optimize", "calibrate", "explore", "dashboard"}
 
 
 def _reference() -> dict[str, click.Parameter]:
@@ -103,7 +105,12 @@ def _reference() -> dict[str, click.Parameter]:
     def reference(**_: object) -> None:
         pass
 
-    return {p.name: p for p in reference.params}
+    @click.command()
+    @common.worker_count_option()
+    def counted(**_: object) -> None:
+        pass
+
+    return {p.name: p for p in reference.params} | {"counted_workers": counted.params[0]}
 
 
 def _shape(option: click.Parameter) -> tuple:
@@ -125,7 +132,8 @@ def test_shared_options_are_spelled_the_same_on_every_command(name: str) -> None
     reference = _reference()
     assert {n for n in SHARED if n in params} == TAKES[name]
     for option in TAKES[name]:
-        mine, shared = params[option], reference[option]
+        counted = option == "workers" and name in COUNTED_WORKERS
+        mine, shared = params[option], reference["counted_workers" if counted else option]
         assert _shape(mine) == _shape(shared), (name, option)
         kind, shared_kind = mine.type.to_info_dict(), shared.type.to_info_dict()
         if option == "replicates":  # calibrate needs two to estimate a variance
@@ -165,6 +173,8 @@ def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
         (["xyzzy"], "No such command 'xyzzy'. (see channelsim --help)"),
         (["--bogus"], "No such option '--bogus'"),
         (["run", "x.yaml", "--workers", "0"], "0 is not in the range 1<=x<=512"),
+        (["compare", "x.yaml", "--workers", "many"], "'many' is not a whole number or 'auto'"),
+        (["optimize", "x.yaml", "--workers", "auto"], "'auto' is not a valid integer range"),
     ],
 )
 def test_a_wrong_option_or_argument_is_one_line_and_exit_2(args: list[str], message: str) -> None:

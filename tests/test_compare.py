@@ -17,7 +17,7 @@ from channelsim.cli import main
 from channelsim.experiments import comparison, stats
 from channelsim.experiments import replicates as experiment
 from channelsim.model.kpis import KPIS
-from channelsim.scenario.loading import deep_merge
+from channelsim.scenario.loading import deep_merge, load_scenarios
 from channelsim.storage import results
 from channelsim.storage.results import INCOMPLETE
 
@@ -62,7 +62,7 @@ def compared(scenario_files, tmp_path_factory):
 def compared_two_workers(scenario_files, tmp_path_factory) -> Path:
     """The same comparison in two worker processes, with the second scenario as baseline,
     its tables written the way `compare` writes them."""
-    scenarios = comparison.load_scenarios(scenario_files)
+    scenarios = load_scenarios(scenario_files)
     job = comparison.run_comparison(scenarios, REPLICATES, SEED, baseline=NAMES[1], workers=2)
     out = tmp_path_factory.mktemp("two_workers")
     results.write_csv(out / "kpis.csv", job.kpis)
@@ -168,7 +168,7 @@ def test_common_random_numbers_make_paired_intervals_narrower_than_unpaired():
     """Replicate i of the bundled direct and parallel strategies meets the same market, so
     the customers each keeps move together and the paired interval of the difference is
     narrower than Welch's interval for two independent samples."""
-    scenarios = comparison.load_scenarios(
+    scenarios = load_scenarios(
         [SCENARIOS / "direct.yaml", SCENARIOS / "parallel.yaml"], ["weeks=52"]
     )
     job = comparison.run_comparison(scenarios, replicates=5)

@@ -254,3 +254,97 @@ def test_every_command_refuses_a_scenario_too_big_for_memory_before_running(
     (line,) = result.stderr.splitlines()
     assert "6,000,000,000 dealers (dealers.per_region)" in line and "more than the limit" in line
     assert not out.exists() and cpu < 30
+
+
+# --- how many workers `auto` chooses --------------------------------------------------
+
+
+def test_auto_uses_one_process_when_the_runs_are_too_short_to_pay_for_a_pool(
+    make_scenario,
+) -> None:
+    scenario = make_scenario(weeks=8)
+    assert resources.customer_weeks(scenario) * 10 < resources.PARALLEL_WORTHWHILE
+    assert resources.auto_workers([scenario], 10, cpus=8) == 1
+
+
+def test_auto_uses_every_core_for_long_runs_but_no_more_workers_than_runs(
+    make_scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)
+    scenario = make_scenario(weeks=8)
+    assert resources.auto_workers([scenario], 10, cpus=8) == 8
+    assert resources.auto_workers([scenario], 3, cpus=8) == 3
+    assert resources.auto_workers([scenario, scenario], 3, cpus=8) == 6  # runs of both
+    assert resources.auto_workers([scenario], 10, cpus=1) == 1
+    assert resources.auto_workers([scenario], 1, cpus=8) == 1
+
+
+def test_auto_starts_no_more_workers_than_fit_in_memory(
+    make_scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)
+    scenario = make_scenario(weeks=8)
+    per_model = resources.model_bytes(scenario)
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", str(3 * per_model + per_model // 2))
+    assert resources.auto_workers([scenario], 10, cpus=8) == 3
+    resources.check_run(scenario, 10, 3, in_memory=False)  # the choice passes the check
+
+
+def test_the_work_a_run_does_counts_its_warm_up(make_scenario) -> None:
+    cold = make_scenario(weeks=10, warmup_weeks=0)
+    warm = make_scenario(weeks=10, warmup_weeks=30)
+    assert resources.customer_weeks(warm) == 4 * resources.customer_weeks(cold)
+
+
+@pytest.mark.parametrize("given, chosen", [(None, "auto"), ("auto", "auto"), (3, 3)])
+def test_a_worker_count_is_kept_and_auto_or_nothing_is_chosen(
+    make_scenario, given, chosen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "auto_workers", lambda *args, **kwargs: "auto")
+    assert resources.workers_for(given, [make_scenario()], 4) == chosen
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_commands_choose_their_workers_and_record_them(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Without --workers: one process for a short job; the manifest says what was used."""
+    import json
+
+    args = {
+        "run": ["run", str(small_file), "-n", "2"],
+        "compare": ["compare", str(small_file), str(small_file), "--set", "name=x", "-n", "2"],
+        "sweep": ["sweep", str(small_file), "--param", "dealers.reach=0.2,0.3", "-n", "1"],
+    }[command]
+    if command == "compare":  # two files of the same name are refused: a second file
+        other = tmp_path / "other.yaml"
+        other.write_text(yaml.safe_dump({**FAST, "name": "other"}, sort_keys=False))
+        args = ["compare", str(small_file), str(other), "-n", "2"]
+    out = tmp_path / "out"
+    result, _ = cli(*args, "-q", "--no-charts", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    if command == "sweep":
+        assert manifest["sessions"][0]["executor"] == "in-process"
+    else:
+        assert manifest["workers"] == 1
+
+
+def test_auto_workers_for_long_runs_give_the_one_process_results(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import pandas as pd
+
+    monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)  # every run is "long"
+    monkeypatch.setattr(resources, "usable_cpus", lambda: 2)
+    auto, single = tmp_path / "auto", tmp_path / "single"
+    for out, extra in ((auto, []), (single, ["--workers", "1"])):
+        result, _ = cli(
+            "run", str(small_file), "-n", "3", "-q", "--no-charts", "--out", str(out), *extra
+        )
+        assert result.exit_code == 0, result.output
+    assert json.loads((auto / "manifest.json").read_text())["workers"] == 2
+    assert json.loads((single / "manifest.json").read_text())["workers"] == 1
+    pd.testing.assert_frame_equal(pd.read_csv(auto / "kpis.csv"), pd.read_csv(single / "kpis.csv"))

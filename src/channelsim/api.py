@@ -78,7 +78,7 @@ def run(
     scenario: Scenario,
     replicates: int | None = None,
     seed: int | None = None,
-    workers: int = 1,
+    workers: int | str = 1,
     executor: Executor | None = None,
     on_done: OnDone = None,
     out: str | Path | None = None,
@@ -94,12 +94,13 @@ def run(
     `channelsim run` does): memory stays flat, a kill loses only the replicates in flight,
     and `resume=True` runs only the replicates the folder lacks. The folder is the one
     `save` writes (without charts/ if `charts` is false); `command` is recorded in its
-    manifest.
+    manifest. `workers="auto"`: one per core when the runs are long enough to pay for it.
     """
     from channelsim.experiments import replicates as replicates_
 
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
+    workers = resources.workers_for(workers, [scenario], n, in_memory=out is None)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
     at_once = getattr(executor, "workers", workers) if local else 0
     resources.check_run(scenario, n, at_once, in_memory=out is None)
@@ -130,7 +131,7 @@ def compare(
     replicates: int | None = None,
     seed: int | None = None,
     baseline: str | None = None,
-    workers: int = 1,
+    workers: int | str = 1,
     executor: Executor | None = None,
     on_done: OnDone = None,
     out: str | Path | None = None,
@@ -142,8 +143,10 @@ def compare(
     `replicates` and `seed` default to the first scenario's, `baseline` to its name. With
     `out`, the folder `save` writes is made first and locked for the whole comparison, so a
     second command writing there refuses at once; `charts=False` draws no charts.
+    `workers="auto"`: one per core when the runs are long enough to pay for it.
     """
     n = comparison.replicates_for(scenarios, replicates)
+    workers = resources.workers_for(workers, scenarios, n, in_memory=True)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
     for scenario in scenarios:
         at_once = getattr(executor, "workers", workers) if local else 0
@@ -277,7 +280,7 @@ def sweep(
     replicates: int | None = None,
     seed: int | None = None,
     common_seeds: bool = False,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,
@@ -292,7 +295,8 @@ def sweep(
     `"log:0.01:1"` (ranges for lhs, sobol and morris). Runs go to `out` as Parquet parts
     (resumable with `resume=True`); without `out` they go to a temporary folder that is
     removed after the tables are read into memory (and no charts are drawn). With `out`,
-    `charts=False` draws no charts either.
+    `charts=False` draws no charts either. `workers="auto"`: one per core when the runs
+    are long enough to pay for it.
     """
     from channelsim.experiments import sweep as sweeps
 
@@ -307,6 +311,8 @@ def sweep(
         common_seeds=common_seeds,
     )
     plan = sweeps.plan(definition)
+    if scheduler is None:
+        workers = resources.workers_for(workers, [scenario], plan.runs)
     with tempfile.TemporaryDirectory(prefix="channelsim-sweep-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "sweep"
         done = run_sweep_plan(

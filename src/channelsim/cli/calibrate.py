@@ -21,7 +21,7 @@ from channelsim.cli.common import (
     warn_about,
     weeks_option,
     with_weeks,
-    workers_option,
+    worker_count_option,
 )
 
 
@@ -65,7 +65,7 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@workers_option()
+@worker_count_option()
 @scheduler_option
 @out_option("<name>-calibration")
 @resume_option("calibration")

@@ -124,7 +124,47 @@ report_option = click.option(
 )
 
 
-def workers_option(default: int = 1) -> Callable[..., Any]:
+AUTO = "auto"
+
+
+class WorkersType(click.ParamType):
+    """A number of local worker processes, 1 to 512, or `auto`."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value).strip().lower() == AUTO:
+            return AUTO
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number or 'auto'", param, ctx)
+        if not 1 <= number <= 512:
+            self.fail(f"{number} is not in the range 1<=x<=512", param, ctx)
+        return number
+
+
+def workers_option() -> Callable[..., Any]:
+    """`--workers N|auto`, for commands whose results never depend on it; None means auto."""
+    return click.option(
+        "--workers",
+        type=WorkersType(),
+        help="Local worker processes, or auto (the default: one per core when the runs are "
+        "long enough to pay for starting them); results are the same for any number.",
+    )
+
+
+def start_workers(workers: int) -> None:
+    """With more than one worker, start their forkserver now: it imports the engine on
+    another core while this process imports the rest of what the command needs."""
+    if workers > 1:
+        from channelsim.experiments.executors import start_workers_early
+
+        start_workers_early()
+
+
+def worker_count_option(default: int = 1) -> Callable[..., Any]:
+    """`--workers N`, for commands where a batch or a pool size follows it."""
     return click.option(
         "--workers",
         type=click.IntRange(1, 512),

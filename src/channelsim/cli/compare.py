@@ -19,6 +19,7 @@ from channelsim.cli.common import (
     report_option,
     seed_option,
     set_option,
+    start_workers,
     strict_option,
     warn_about,
     weeks_option,
@@ -51,7 +52,7 @@ def compare(
     baseline: str | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     out: Path | None,
     strict: bool,
     quiet: bool,
@@ -66,24 +67,28 @@ def compare(
       channelsim compare scenarios/direct.yaml scenarios/intermediary.yaml \\
           scenarios/parallel.yaml --replicates 10 --report
     """
-    from tqdm import tqdm
-
-    from channelsim import api
-    from channelsim.experiments import comparison, resources
-    from channelsim.output import display
-    from channelsim.output.report import write_report
+    from channelsim.experiments import resources
+    from channelsim.scenario.loading import choose_baseline, load_scenarios
     from channelsim.storage import results
 
-    loaded = comparison.load_scenarios(scenarios, with_weeks(overrides, weeks))
+    loaded = load_scenarios(scenarios, with_weeks(overrides, weeks))
     warn_about([(str(p), s) for p, s in zip(scenarios, loaded, strict=True)], strict)
-    comparison.choose_baseline(loaded, baseline)
-    workers = workers or 1
+    choose_baseline(loaded, baseline)
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
     results.ResultsDir(out).check()  # both before the progress bar
-    total = comparison.replicates_for(loaded, replicates) * len(loaded)
+    each = replicates or loaded[0].replicates
+    workers = resources.workers_for(workers, loaded, each)
+    total = each * len(loaded)
     for scenario in loaded:
         resources.check_run(scenario, total, workers)
+    start_workers(workers)  # they import the engine while this process imports the rest
+    from tqdm import tqdm
+
+    from channelsim import api
+    from channelsim.output import display
+    from channelsim.output.report import write_report
+
     with (
         interrupted(f"{out} is left marked INCOMPLETE; run the comparison again"),
         tqdm(total=total, desc="compare", unit="run", disable=quiet, file=sys.stderr) as bar,

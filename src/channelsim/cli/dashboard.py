@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import UserError, friendly, workers_option
+from channelsim.cli.common import UserError, friendly, worker_count_option
 
 
 @click.command()
@@ -26,7 +26,7 @@ from channelsim.cli.common import UserError, friendly, workers_option
     show_default=True,
     help="Address to listen on; 0.0.0.0 shares the dashboard with the whole network.",
 )
-@workers_option(default=2)
+@worker_count_option(default=2)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @friendly
 def dashboard(

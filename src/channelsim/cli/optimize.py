@@ -23,7 +23,7 @@ from channelsim.cli.common import (
     warn_about,
     weeks_option,
     with_weeks,
-    workers_option,
+    worker_count_option,
 )
 
 
@@ -67,7 +67,7 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@workers_option()
+@worker_count_option()
 @scheduler_option
 @click.option(
     "--batch",

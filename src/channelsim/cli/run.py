@@ -21,6 +21,7 @@ from channelsim.cli.common import (
     scenario_argument,
     seed_option,
     set_option,
+    start_workers,
     strict_option,
     warn_about,
     weeks_option,
@@ -49,7 +50,7 @@ def run(
     seed: int | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     out: Path | None,
     resume: bool,
     strict: bool,
@@ -63,23 +64,26 @@ def run(
     Example:
       channelsim run scenarios/parallel.yaml --replicates 20 --set reps.capacity=30
     """
-    from tqdm import tqdm
-
-    from channelsim import api
     from channelsim.experiments import resources
-    from channelsim.output import display
+    from channelsim.scenario.loading import load_scenario
     from channelsim.storage import results
 
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the run to continue")
-    sc = api.load_scenario(scenario, with_weeks(overrides, weeks))
+    sc = load_scenario(scenario, with_weeks(overrides, weeks))
     warn_about([(str(scenario), sc)], strict)
     n = replicates or sc.replicates
-    workers = workers or 1
     out = out or results.default_out("", sc.name)
     name = printable(sc.name)
     results.ResultsDir(out).check(allow_existing=resume)  # both before the progress bar
+    workers = resources.workers_for(workers, [sc], n)
     resources.check_run(sc, n, workers, in_memory=False)
+    start_workers(workers)  # they import the engine while this process imports the rest
+    from tqdm import tqdm
+
+    from channelsim import api
+    from channelsim.output import display
+
     with (
         interrupted(f"finished replicates are saved in {out}; add --resume --out {out}"),
         tqdm(total=n, desc=name, unit="run", disable=quiet, file=sys.stderr) as bar,

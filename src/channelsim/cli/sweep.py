@@ -19,6 +19,7 @@ from channelsim.cli.common import (
     scheduler_option,
     seed_option,
     set_option,
+    start_workers,
     stop_interrupted,
     strict_option,
     warn_about,
@@ -88,7 +89,7 @@ def sweep_command(
     common_seeds: bool,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     scheduler: str | None,
     chunk_size: int | None,
     out: Path | None,
@@ -113,8 +114,8 @@ def sweep_command(
     from tqdm import tqdm
 
     from channelsim import api
+    from channelsim.experiments import resources, sweep_run
     from channelsim.experiments import sweep as sweeps
-    from channelsim.experiments import sweep_run
     from channelsim.output import sweep_text
     from channelsim.storage import results
 
@@ -138,6 +139,9 @@ def sweep_command(
         f"{printable(definition.scenario.name)}: {definition.design} design, {points:,} points x "
         f"{definition.replicates} replicates = {runs:,} runs"
     )
+    if not scheduler:
+        workers = resources.workers_for(workers, [definition.scenario], runs)
+        start_workers(workers)  # they import the engine while the plan is made
     plan = sweeps.plan(definition, workers or 1)
     out = out or results.default_out("sweep", definition.scenario.name)
     bar: list[tqdm] = []

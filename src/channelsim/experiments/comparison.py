@@ -8,8 +8,7 @@ measured on pairs (paired t intervals) rather than on two independent samples.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from channelsim.experiments.conflict import conflict_costs
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.model.kpis import KPIS
 from channelsim.scenario.differences import differing_settings
-from channelsim.scenario.loading import ScenarioError, load_scenario
+from channelsim.scenario.loading import choose_baseline
 from channelsim.scenario.schema import Scenario
 
 
@@ -49,46 +48,6 @@ class Comparison:
     def differing(self) -> dict[str, list[object]]:
         """Each setting (dotted path) that is not the same in every scenario."""
         return differing_settings([s.model_dump(mode="json") for s in self.scenarios])
-
-
-def load_scenarios(paths: Sequence[Path], overrides: Iterable[str] = ()) -> list[Scenario]:
-    """Load every scenario file with the same overrides; names must be distinct."""
-    if len(paths) < 2:
-        raise ScenarioError("compare needs at least two scenario files")
-    overrides = tuple(overrides)
-    scenarios = [load_scenario(path, overrides) for path in paths]
-    seen: dict[str, Path] = {}
-    for path, scenario in zip(paths, scenarios, strict=True):
-        if scenario.name in seen:
-            raise ScenarioError(
-                f"{path}: scenario name {scenario.name!r} is also the name of "
-                f"{seen[scenario.name]}; give each scenario its own 'name:' setting"
-            )
-        seen[scenario.name] = path
-    currencies = {s.currency for s in scenarios}
-    if len(currencies) > 1:
-        shown = ", ".join(sorted(map(repr, currencies)))
-        raise ScenarioError(
-            f"the scenarios state different currencies ({shown}); compare scenarios in one "
-            "currency (--set currency=...)"
-        )
-    return scenarios
-
-
-def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
-    """The named baseline, or the first scenario when none is named; names must be distinct."""
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"scenario names must be distinct, found {names}")
-    if baseline is None:
-        return names[0]
-    if baseline not in names:
-        close = difflib.get_close_matches(baseline, names, n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ScenarioError(
-            f"--baseline {baseline!r}: no such scenario; expected one of {names}{hint}"
-        )
-    return baseline
 
 
 def pairwise(
