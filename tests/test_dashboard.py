@@ -152,10 +152,9 @@ def without_charts(monkeypatch) -> None:
     """Results folders without PNGs: these tests check numbers, and drawing takes seconds."""
     from channelsim.output import charts, network  # what output.folders draws with
 
-    monkeypatch.setattr(charts, "compare_charts", lambda *tables: {})
-    monkeypatch.setattr(charts, "run_charts", lambda *tables: {})
-    monkeypatch.setattr(network, "network_figures", lambda scenarios: {})
-    monkeypatch.setattr(charts, "save_figures", lambda figures, folder: folder.mkdir())
+    monkeypatch.setattr(charts, "compare_recipes", lambda *tables: {})
+    monkeypatch.setattr(charts, "run_recipes", lambda *tables: {})
+    monkeypatch.setattr(network, "network_recipes", lambda scenarios: {})
 
 
 def test_a_run_gives_the_tables_of_channelsim_compare(app, tmp_path, monkeypatch):

@@ -120,8 +120,8 @@ def test_every_run_and_comparison_folder_holds_the_network_picture(tmp_path, mon
     from channelsim.output import charts
 
     # only the pictures: the other charts take seconds and are tested elsewhere
-    monkeypatch.setattr(charts, "run_charts", lambda *tables: {})
-    monkeypatch.setattr(charts, "compare_charts", lambda *tables: {})
+    monkeypatch.setattr(charts, "run_recipes", lambda *tables: {})
+    monkeypatch.setattr(charts, "compare_recipes", lambda *tables: {})
     files = []
     for name, strategy in (("a", "parallel"), ("b", "direct")):
         files.append(tmp_path / f"{name}.yaml")

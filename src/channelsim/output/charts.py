@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from channelsim.output.display import number
 from channelsim.output.figures import legend_width, margins, spacing, subplots
+from channelsim.output.rendering import Recipe, png_bytes
 from channelsim.output.units import is_money, kpi_unit, measure, money
 from channelsim.storage.results import atomic_write
 
@@ -284,14 +286,19 @@ def where_the_money_goes(kpis: pd.DataFrame) -> Figure:
     return fig
 
 
+def run_recipes(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") -> dict[str, Recipe]:
+    """The standard set of charts for one or more scenarios, as recipes (`output.rendering`)."""
+    return {
+        "revenue_by_channel": partial(revenue_by_channel, weekly, currency),
+        "customers_and_churn": partial(customers_and_churn, weekly),
+        "conflicts_and_prices": partial(conflicts_and_prices, weekly),
+        "where_the_money_goes": partial(where_the_money_goes, kpis),
+    }
+
+
 def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
     """The standard set of charts for one or more scenarios."""
-    return {
-        "revenue_by_channel": revenue_by_channel(weekly, currency),
-        "customers_and_churn": customers_and_churn(weekly),
-        "conflicts_and_prices": conflicts_and_prices(weekly),
-        "where_the_money_goes": where_the_money_goes(kpis),
-    }
+    return {name: recipe() for name, recipe in run_recipes(kpis, weekly, currency).items()}
 
 
 def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
@@ -299,7 +306,7 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
     paths = []
     for name, fig in figures.items():
         path = folder / f"{name}.png"
-        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
+        atomic_write(path, lambda tmp, fig=fig: tmp.write_bytes(png_bytes(fig)))
         paths.append(path)
     return paths
 
@@ -471,15 +478,15 @@ def _kpi_panel(
     ax.tick_params(axis="y", labelsize=7)
 
 
-def kpi_group_charts(summary: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
-    """A `kpi_bars` figure per KPI group, skipping KPI names the summary does not have."""
+def kpi_group_recipes(summary: pd.DataFrame, currency: str = "") -> dict[str, Recipe]:
+    """A `kpi_bars` recipe per KPI group, skipping KPI names the summary does not have."""
     present = set(summary["kpi"])
-    figures = {}
+    recipes = {}
     for key, (title, names) in KPI_GROUPS.items():
         kpis = [k for k in names if k in present]
         if kpis:
-            figures[f"kpis_{key}"] = kpi_bars(summary, kpis, title, currency)
-    return figures
+            recipes[f"kpis_{key}"] = partial(kpi_bars, summary, kpis, title, currency)
+    return recipes
 
 
 def reps_and_dealers(weekly: pd.DataFrame) -> Figure:
@@ -613,6 +620,42 @@ def differences_to_baseline(
     return fig
 
 
+def compare_recipes(
+    kpis: pd.DataFrame,
+    weekly: pd.DataFrame,
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    currency: str = "",
+) -> dict[str, Recipe]:
+    """Every chart of a comparison as a recipe (`output.rendering`), in the report's order."""
+    unit = money(currency)
+    return {
+        "differences_to_baseline": partial(differences_to_baseline, differences, summary, currency),
+        **kpi_group_recipes(summary, currency),
+        "weekly_company_profit": partial(
+            metric_over_time,
+            weekly,
+            "company_profit",
+            f"company profit per week ({unit}, 4-week mean)",
+            "Company profit over time (mean and 5-95% band across replicates)",
+            rolling=4,
+        ),
+        "weekly_revenue": partial(
+            metric_over_time,
+            weekly,
+            "revenue",
+            f"revenue per week ({unit}, 4-week mean)",
+            "Revenue over time (mean and 5-95% band across replicates)",
+            rolling=4,
+        ),
+        "customers_and_churn": partial(customers_and_churn, weekly),
+        "conflicts_and_prices": partial(conflicts_and_prices, weekly),
+        "reps_and_dealers": partial(reps_and_dealers, weekly),
+        "revenue_by_channel": partial(revenue_by_channel, weekly, currency),
+        "where_the_money_goes": partial(where_the_money_goes, kpis),
+    }
+
+
 def compare_charts(
     kpis: pd.DataFrame,
     weekly: pd.DataFrame,
@@ -621,27 +664,5 @@ def compare_charts(
     currency: str = "",
 ) -> dict[str, Figure]:
     """Every chart of a comparison, in the order a report shows them."""
-    unit = money(currency)
-    return {
-        "differences_to_baseline": differences_to_baseline(differences, summary, currency),
-        **kpi_group_charts(summary, currency),
-        "weekly_company_profit": metric_over_time(
-            weekly,
-            "company_profit",
-            f"company profit per week ({unit}, 4-week mean)",
-            "Company profit over time (mean and 5-95% band across replicates)",
-            rolling=4,
-        ),
-        "weekly_revenue": metric_over_time(
-            weekly,
-            "revenue",
-            f"revenue per week ({unit}, 4-week mean)",
-            "Revenue over time (mean and 5-95% band across replicates)",
-            rolling=4,
-        ),
-        "customers_and_churn": customers_and_churn(weekly),
-        "conflicts_and_prices": conflicts_and_prices(weekly),
-        "reps_and_dealers": reps_and_dealers(weekly),
-        "revenue_by_channel": revenue_by_channel(weekly, currency),
-        "where_the_money_goes": where_the_money_goes(kpis),
-    }
+    recipes = compare_recipes(kpis, weekly, summary, differences, currency)
+    return {name: recipe() for name, recipe in recipes.items()}

@@ -61,14 +61,13 @@ def _write_run(
     results.write_csv(folder.file("summary.csv"), run.summary)
     if charts:
         from channelsim.output import charts as drawing  # matplotlib: only when drawing
-        from channelsim.output import fonts, network
+        from channelsim.output import network, rendering
 
-        with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
-            figures = {
-                **drawing.run_charts(run.kpis, run.weekly, run.scenario.currency),
-                **network.network_figures([run.scenario]),
-            }
-            drawing.save_figures(figures, folder.file("charts"))
+        recipes = {
+            **drawing.run_recipes(run.kpis, run.weekly, run.scenario.currency),
+            **network.network_recipes([run.scenario]),
+        }
+        rendering.save_recipes(recipes, folder.file("charts"), run.workers)
     if excel:
         write_workbook(folder.file("results.xlsx"), workbook(run))
     folder.complete(
@@ -94,7 +93,8 @@ def save_comparison(
     charts: bool = True,
 ) -> Path:
     """Write the folder `channelsim compare` writes, holding its lock (unless the caller
-    holds it already: `lock=False`); no charts/ unless `charts`."""
+    holds it already: `lock=False`); no charts/ unless `charts`, rendered on as many local
+    processes as the comparison ran on."""
     folder = results.ResultsDir(out)
     folder.check()
     if lock:
@@ -122,14 +122,13 @@ def _write_comparison(
     results.write_csv(folder.file("conflict_costs.csv"), job.conflict)
     if charts:
         from channelsim.output import charts as drawing  # matplotlib: only when drawing
-        from channelsim.output import fonts, network
+        from channelsim.output import network, rendering
 
-        with fonts.cjk_fallback():
-            figures = drawing.compare_charts(
-                job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
-            )
-            figures.update(network.network_figures(job.scenarios))
-            drawing.save_figures(figures, folder.file("charts"))
+        recipes = drawing.compare_recipes(
+            job.kpis, job.weekly, job.summary, job.differences, job.scenarios[0].currency
+        )
+        recipes.update(network.network_recipes(job.scenarios))
+        rendering.save_recipes(recipes, folder.file("charts"), job.workers)
     if excel:
         write_workbook(folder.file("results.xlsx"), workbook(job))
     folder.complete(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
@@ -70,9 +70,10 @@ def cjk_family() -> str | None:
 
 
 @contextmanager
-def cjk_fallback() -> Iterator[str | None]:
+def cjk_fallback(on_missing: Callable[[], None] | None = None) -> Iterator[str | None]:
     """Around making and saving charts: CJK glyphs come from a CJK font (the family used is
-    yielded), or, with none installed, one line says so instead of a warning per glyph."""
+    yielded), or, with none installed, one line says so instead of a warning per glyph
+    (`on_missing` instead, where the line is said once for many charts elsewhere)."""
     family = cjk_family()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -86,8 +87,12 @@ def cjk_fallback() -> Iterator[str | None]:
         if w not in missing:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if missing and family is None:
-        print(
-            "warning: the charts hold Chinese/Japanese/Korean text but no font for it is "
-            f"installed, so it shows as boxes; {INSTALL_HINT}",
-            file=sys.stderr,
-        )
+        (on_missing or say_glyphs_missing)()
+
+
+def say_glyphs_missing() -> None:
+    print(
+        "warning: the charts hold Chinese/Japanese/Korean text but no font for it is "
+        f"installed, so it shows as boxes; {INSTALL_HINT}",
+        file=sys.stderr,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,6 +18,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from channelsim.model.state import largest_remainder
 from channelsim.output.figures import margins, subplots
+from channelsim.output.rendering import Recipe
 from channelsim.scenario.schema import Scenario
 
 ENGAGEMENT_TEXT = {
@@ -256,11 +258,17 @@ def _draw_engagement_rule(ax, scenario: Scenario) -> None:
     )
 
 
+def network_recipes(scenarios: list[Scenario]) -> dict[str, Recipe]:
+    """One network picture per scenario, named `network` for one, `network_<name>` for
+    more, as recipes (`output.rendering`)."""
+    if len(scenarios) == 1:
+        return {"network": partial(network_figure, scenarios[0])}
+    return {f"network_{_file_stem(s.name)}": partial(network_figure, s) for s in scenarios}
+
+
 def network_figures(scenarios: list[Scenario]) -> dict[str, Figure]:
     """One network picture per scenario, named `network` for one, `network_<name>` for more."""
-    if len(scenarios) == 1:
-        return {"network": network_figure(scenarios[0])}
-    return {f"network_{_file_stem(s.name)}": network_figure(s) for s in scenarios}
+    return {name: recipe() for name, recipe in network_recipes(scenarios).items()}
 
 
 def _file_stem(name: str) -> str:

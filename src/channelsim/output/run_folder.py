@@ -191,15 +191,14 @@ class RunFolder:
         return kpis, summary
 
     def _draw(self, kpis: pd.DataFrame, timeseries: Path) -> None:
-        from channelsim.output import charts, fonts, network  # matplotlib: only when drawing
+        from channelsim.output import charts, network, rendering  # matplotlib: when drawing
 
         weekly = pd.read_parquet(timeseries)
-        with fonts.cjk_fallback():  # drawn with it too: the network picture lays out its text
-            figures = {
-                **charts.run_charts(kpis, weekly, self.scenario.currency),
-                **network.network_figures([self.scenario]),
-            }
-            charts.save_figures(figures, self.folder.file("charts"))
+        recipes = {
+            **charts.run_recipes(kpis, weekly, self.scenario.currency),
+            **network.network_recipes([self.scenario]),
+        }
+        rendering.save_recipes(recipes, self.folder.file("charts"), self.workers)
 
 
 def _join(parts: list[Path], target: Path) -> None:

@@ -1,0 +1,58 @@
+"""Charts rendered to PNG files, in this process or spread over local worker processes.
+
+Rendering (drawing the figure and encoding it at 110 dpi) is most of a chart's cost, and
+a comparison has 17 of them. A chart is given as a recipe, a module-level function with
+its tables bound (`functools.partial`), so that it can be sent to a worker: each worker
+makes the figure, encodes it and sends back the PNG bytes, which are written here,
+atomically, as they come. With one worker everything happens in this process. The bytes
+do not depend on where a chart was rendered.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from channelsim.experiments.executors import make_executor
+from channelsim.output import fonts
+from channelsim.storage.results import atomic_write
+
+DPI = 110
+Recipe = Callable[[], Figure]
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as the PNG a results folder holds."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def render(item: tuple[str, Recipe]) -> tuple[str, bytes, bool]:
+    """Make one chart and encode it: (name, PNG bytes, whether CJK glyphs were missing)."""
+    name, recipe = item
+    missing: list[bool] = []
+    with fonts.cjk_fallback(on_missing=lambda: missing.append(True)):
+        data = png_bytes(recipe())
+    return name, data, bool(missing)
+
+
+def save_recipes(recipes: Mapping[str, Recipe], folder: Path, workers: int = 1) -> list[Path]:
+    """Render every recipe to `folder/<name>.png` on `workers` local processes.
+
+    Returns the paths in the order of `recipes`. A missing CJK font is said once, however
+    many charts lacked it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    items = list(recipes.items())
+    executor = make_executor(min(workers, len(items)))
+    any_missing = False
+    for _, (name, data, missing) in executor.map_unordered(render, items):
+        atomic_write(folder / f"{name}.png", lambda tmp, data=data: tmp.write_bytes(data))
+        any_missing |= missing
+    if any_missing:
+        fonts.say_glyphs_missing()
+    return [folder / f"{name}.png" for name, _ in items]
