@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SMALL
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from channelsim.experiments import stats
 from channelsim.experiments.bounds import kpi_bounds
@@ -127,3 +129,30 @@ def test_compare_writes_no_interval_outside_what_is_possible(tmp_path) -> None:
     has = summary["ci_low"].notna()
     assert (summary.loc[has, "ci_low"] >= low[has]).all()
     assert (summary.loc[has, "ci_high"] <= high[has]).all()
+
+
+@given(
+    n=st.integers(2, 60),
+    scale=st.floats(1e-3, 1e7),
+    shift=st.floats(-3, 3),
+    level=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    seed=st.integers(0, 2**32 - 1),
+    whole=st.booleans(),
+)
+def test_the_paired_interval_and_p_value_are_scipys_to_the_bit(
+    n: int, scale: float, shift: float, level: float, seed: int, whole: bool
+) -> None:
+    """Computed without importing scipy.stats, and still its numbers exactly."""
+    from scipy import stats as scipy_stats
+
+    rng = np.random.default_rng(seed)
+    baseline = rng.normal(0, scale, n)
+    values = baseline + rng.normal(shift * scale, scale * rng.uniform(0.01, 1), n)
+    if whole:  # counts: ties and exact zeros among the differences
+        values, baseline = np.round(values), np.round(baseline)
+    d = values - baseline
+    assume(not np.all(d == d[0]))  # no spread: paired_difference answers before the test
+    expected = scipy_stats.ttest_rel(values, baseline)
+    interval = expected.confidence_interval(confidence_level=level)
+    low, high, p = stats.paired_t(d, level)
+    assert (low, high, p) == (interval.low, interval.high, expected.pvalue)

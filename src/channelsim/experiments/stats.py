@@ -19,8 +19,9 @@ from scipy import special
 
 METHOD = (
     "t intervals of the mean over replicates; differences: paired t intervals "
-    "(scipy.stats.ttest_rel) on replicates run with the same seeds; every interval cut to the "
-    "KPI's possible range (shares in [0, 1], counts >= 0, reps in post <= headcount)"
+    "(as scipy.stats.ttest_rel computes them) on replicates run with the same seeds; "
+    "every interval cut to the KPI's possible range (shares in [0, 1], counts >= 0, reps in "
+    "post <= headcount)"
 )
 UNBOUNDED = (-np.inf, np.inf)
 
@@ -143,13 +144,27 @@ def paired_difference(
     if np.all(d == d[0]):
         # No spread: the difference is known exactly (zero for a scenario against itself).
         return (mean, mean, mean, 1.0 if mean == 0 else 0.0, n)
-    from scipy import stats  # only comparisons need it: a run never imports scipy.stats
-
-    result = stats.ttest_rel(x[keep], y[keep])
-    interval = result.confidence_interval(confidence_level=level)
+    interval_low, interval_high, p_value = paired_t(d, level)
     lowest, highest = min(bounds[0], d.min()), max(bounds[1], d.max())
-    low, high = cut(interval.low, interval.high, lowest, highest)
-    return (mean, float(low), float(high), float(result.pvalue), n)
+    low, high = cut(interval_low, interval_high, lowest, highest)
+    return (mean, float(low), float(high), float(p_value), n)
+
+
+def paired_t(d: np.ndarray, level: float) -> tuple[float, float, float]:
+    """The paired t interval and two-sided p-value of the differences `d` (n >= 2).
+
+    The arithmetic of `scipy.stats.ttest_rel(...).confidence_interval(level)`, step by
+    step, which gives the same numbers to the bit (tests/test_intervals.py) without
+    importing scipy.stats (a third of a second) or building its result objects.
+    """
+    n = d.size
+    mean = np.mean(d)
+    variance = np.mean((d - np.mean(d, keepdims=True)) ** 2) * (np.float64(n) / np.float64(n - 1))
+    error = np.sqrt(variance / n)
+    p_value = 2 * special.stdtr(np.float64(n - 1), -np.abs(mean / error))
+    tail = (1 - np.float64(level)) / 2
+    quantiles = special.stdtrit(n - 1, np.stack((tail, 1 - tail)))
+    return quantiles[0] * error + mean, quantiles[1] * error + mean, p_value
 
 
 def paired_differences(
