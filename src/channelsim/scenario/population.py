@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from channelsim.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd  # only where tables are read or made: a scenario without them loads
+
+    # without pandas
     from channelsim.scenario.schema import Scenario
 
 UNKNOWN = -1  # an optional cell left empty: the model draws the value as for counted markets
@@ -590,6 +592,8 @@ def _text(value: Any) -> str:
 def summary(scenario: Scenario) -> pd.DataFrame:
     """Customers per region and segment: how many have no dealer, how many the table marks
     as buying from the company today."""
+    import pandas as pd
+
     files = scenario.market.population
     if files is None or files.data is None:
         return pd.DataFrame()
@@ -661,6 +665,8 @@ def template(kind: str) -> pd.DataFrame:
     """An example table with every expected column (required ones first)."""
     if kind not in COLUMNS:
         raise PopulationError(f"unknown table {kind!r}; expected one of {list(COLUMNS)}")
+    import pandas as pd
+
     return pd.DataFrame({c.name: list(c.examples) for c in COLUMNS[kind]})
 
 

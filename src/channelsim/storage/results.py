@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from channelsim.errors import ChannelsimError
 from channelsim.storage import faults, inputs
+
+if TYPE_CHECKING:
+    import pandas as pd  # the tables' methods write them: this module needs no pandas
 
 INCOMPLETE = "INCOMPLETE"
 INCOMPLETE_TEXT = (
