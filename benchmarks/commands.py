@@ -5,7 +5,8 @@
 Each command runs in a fresh process; the cases are interleaved (round robin) so that a
 change of machine load affects them alike, and the median of `--repeat` rounds is shown
 with its ratio to the yardstick (benchmarks/yardstick.py: 10,000 mesa.Agents x 100 steps).
-CPU seconds are user + system of the child. `--old-main DIR` (a checkout of an earlier
+CPU seconds are user + system of the child and of the worker processes it started (they
+are reaped inside it). `--old-main DIR` (a checkout of an earlier
 commit with its own `.venv`) adds that checkout's README main command for a before/after
 ratio measured in the same rounds (and that checkout's one-replicate run).
 """
@@ -78,12 +79,20 @@ def main() -> None:
                 wall, cpu = timed(command, cwd, scratch)
                 walls[name_].append(wall)
                 cpus[name_].append(cpu)
-    yard = statistics.median(cpus[next(iter(todo))])
+    first = next(iter(todo))
+    yard, yard_wall = statistics.median(cpus[first]), statistics.median(walls[first])
     print(f"median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.2f}")
-    print(f"{'command':62s} {'wall s':>8s} {'CPU s':>8s} {'CPU / yardstick':>16s}")
+    heads = f"{'wall s':>8s} {'CPU s':>8s} {'wall / yardstick':>17s} {'CPU / yardstick':>16s}"
+    print(f"{'command':62s} {heads}")
     for name_ in todo:
         wall, cpu = statistics.median(walls[name_]), statistics.median(cpus[name_])
-        print(f"{name_:62s} {wall:8.2f} {cpu:8.2f} {cpu / yard:16.2f}")
+        print(f"{name_:62s} {wall:8.2f} {cpu:8.2f} {wall / yard_wall:17.2f} {cpu / yard:16.2f}")
+    for name_ in todo:  # this checkout against the old one, where both were measured
+        if "old main: " + name_ in todo:
+            old = "old main: " + name_
+            wall = statistics.median(walls[name_]) / statistics.median(walls[old])
+            cpu = statistics.median(cpus[name_]) / statistics.median(cpus[old])
+            print(f"{name_}: {wall:.2f} x the old main's wall time, {cpu:.2f} x its CPU")
 
 
 if __name__ == "__main__":
