@@ -12,6 +12,7 @@ a scenario and a seed give the same tables whatever the executor or number of wo
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,8 +75,19 @@ def load_scenario(path: str | Path, overrides: Overrides = None) -> Scenario:
     return scenario_with(_load_file(path), overrides)
 
 
+def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    """A `Scenario` as given, or loaded from the file a path names."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(scenario)
+    raise TypeError(
+        f"expected a Scenario or the path of a scenario file, found {type(scenario).__name__}"
+    )
+
+
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     replicates: int | None = None,
     seed: int | None = None,
     workers: int | str = 1,
@@ -98,6 +110,7 @@ def run(
     """
     from channelsim.experiments import replicates as replicates_
 
+    scenario = _scenario(scenario)
     n = scenario.replicates if replicates is None else replicates
     base_seed = scenario.seed if seed is None else seed
     workers = resources.workers_for(workers, [scenario], n, in_memory=out is None)
@@ -127,7 +140,7 @@ def run(
 
 
 def compare(
-    scenarios: Sequence[Scenario],
+    scenarios: Sequence[Scenario | str | Path],
     replicates: int | None = None,
     seed: int | None = None,
     baseline: str | None = None,
@@ -145,6 +158,7 @@ def compare(
     second command writing there refuses at once; `charts=False` draws no charts.
     `workers="auto"`: one per core when the runs are long enough to pay for it.
     """
+    scenarios = [_scenario(s) for s in scenarios]
     n = comparison.replicates_for(scenarios, replicates)
     workers = resources.workers_for(workers, scenarios, n, in_memory=True)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
@@ -273,7 +287,7 @@ class SweepResults:
 
 
 def sweep(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     params: Mapping[str, Any],
     design: str = "grid",
     samples: int | None = None,
@@ -300,6 +314,7 @@ def sweep(
     """
     from channelsim.experiments import sweep as sweeps
 
+    scenario = _scenario(scenario)
     definition = sweeps.SweepDefinition(
         scenario=scenario,
         scenario_file="(python)",
@@ -386,7 +401,7 @@ class ExploreResults:
 
 
 def explore(
-    scenarios: Sequence[Scenario],
+    scenarios: Sequence[Scenario | str | Path],
     uncertain: Mapping[str, str],
     samples: int = 64,
     design: str = "lhs",
@@ -416,6 +431,7 @@ def explore(
     from channelsim.experiments import explore as explore_
     from channelsim.output.explore_report import box_sentences, write_outputs
 
+    scenarios = [_scenario(s) for s in scenarios]
     definition = explore_.definition_for(
         scenarios, dict(uncertain), design, samples, replicates, seed
     )
