@@ -1,18 +1,26 @@
 """Sweep throughput: runs per second with 1 and 2 local workers (and Dask), and efficiency.
 
 Usage: python benchmarks/sweep_throughput.py [--points 8] [--replicates 2] [--weeks 52] [--dask]
+       python benchmarks/sweep_throughput.py --commands 5 [--points 20 ...]
 
 The sweep is a grid over `reps.commission.rate` on scenarios/parallel.yaml (51,000
 customers) shortened to `--weeks`. Throughput counts from the moment the sweep starts its
 executor (worker start-up included) to the last run saved; the tables, summary and charts
 written after the last run are timed separately. Efficiency = speedup / workers against the
 1-worker sweep. A plain loop of the same runs without the sweep machinery gives the overhead.
+
+`--commands N` times the whole `channelsim sweep` process instead, as a user types it, with
+`--workers 1` and `--workers 2` alternately, N rounds, and gives the medians: there the
+workers' forkserver starts while the command itself imports and plans.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,13 +58,39 @@ def sweep_once(the_plan, folder: Path, **executor) -> tuple[float, float, float]
     return overall, steady, time.perf_counter() - clock.calls[-1][0]
 
 
+def commands(args: argparse.Namespace) -> None:
+    """Whole `channelsim sweep` processes, 1 and 2 workers alternately, medians."""
+    exe = str(Path(sys.executable).parent / "channelsim")
+    base = [exe, "sweep", "scenarios/parallel.yaml", "--param"]
+    base += [f"reps.commission.rate=0.02:0.10:{args.points}", "-n", str(args.replicates)]
+    base += ["--seed", "1", "--set", f"weeks={args.weeks}", "-q"]
+    runs = args.points * args.replicates
+    print(f"{runs} runs of parallel.yaml, {args.weeks} weeks; load average {os.getloadavg()}")
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.commands):
+            for workers in walls:
+                out = Path(tmp) / f"{round_}-{workers}"
+                start = time.perf_counter()
+                command = [*base, "--workers", str(workers), "--out", str(out)]
+                subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+                walls[workers].append(time.perf_counter() - start)
+    one, two = statistics.median(walls[1]), statistics.median(walls[2])
+    print(f"whole command, median of {args.commands}: 1 worker {one:.2f} s, 2 workers {two:.2f} s")
+    print(f"speedup {one / two:.2f}, efficiency {one / two / 2:.2f}; load {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=8)
     parser.add_argument("--replicates", type=int, default=2)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--dask", action="store_true", help="also a 2-worker Dask LocalCluster")
+    parser.add_argument("--commands", type=int, metavar="N", help="time whole commands instead")
     args = parser.parse_args()
+    if args.commands:
+        commands(args)
+        return
 
     definition = define(
         ROOT / "scenarios" / "parallel.yaml",
