@@ -78,7 +78,7 @@ def compare(
     out = out or results.default_out("compare", "-".join(names))
     results.ResultsDir(out).check()  # both before the progress bar
     each = replicates or loaded[0].replicates
-    workers = resources.workers_for(workers, loaded, each)
+    workers = resources.workers_for(workers, loaded, each, in_memory=True)
     total = each * len(loaded)
     for scenario in loaded:
         resources.check_run(scenario, total, workers)
