@@ -180,10 +180,13 @@ def a_run_that_kills_itself(small_file: Path, out: Path, workers: int) -> subpro
     return subprocess.Popen([sys.executable, "-m", "channelsim", *args], env=env)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers, warmup", [(1, 0), (2, 0), (1, 3)])
 def test_a_run_killed_after_two_replicates_keeps_them_and_resumes(
-    small_file: Path, tmp_path: Path, workers: int
+    small_file: Path, tmp_path: Path, workers: int, warmup: int
 ) -> None:
+    """Also with a warm-up, whose weeks each saved replicate keeps (before, resuming such a
+    run refused every saved replicate as having the wrong number of weekly rows)."""
+    small_file.write_text(yaml.safe_dump({**FAST, "warmup_weeks": warmup}, sort_keys=False))
     out, whole = tmp_path / "out", tmp_path / "whole"
     process = a_run_that_kills_itself(small_file, out, workers)
     assert process.wait() == -signal.SIGKILL

@@ -290,10 +290,15 @@ def test_auto_starts_no_more_workers_than_fit_in_memory(
     resources.check_run(scenario, 10, 3, in_memory=False)  # the choice passes the check
 
 
-def test_the_work_a_run_does_counts_its_warm_up(make_scenario) -> None:
+def test_the_work_and_memory_of_a_run_count_its_warm_up(make_scenario) -> None:
+    """The warm-up is simulated and its weeks are kept in the weekly series."""
     cold = make_scenario(weeks=10, warmup_weeks=0)
     warm = make_scenario(weeks=10, warmup_weeks=30)
     assert resources.customer_weeks(warm) == 4 * resources.customer_weeks(cold)
+    extra = resources.model_bytes(warm) - resources.model_bytes(cold)
+    assert extra == 30 * resources.BYTES_PER_WEEK
+    kept = resources.check_run(warm, 5, 1) - resources.check_run(cold, 5, 1) - extra
+    assert kept == 30 * resources.BYTES_PER_RESULT_WEEK * 5
 
 
 @pytest.mark.parametrize("given, chosen", [(None, "auto"), ("auto", "auto"), (3, 3)])

@@ -54,8 +54,13 @@ def model_bytes(scenario: Scenario) -> int:
         + BYTES_PER_CUSTOMER * customers
         + BYTES_PER_DEALER * dealers
         + BYTES_PER_REP * scenario.reps.headcount * len(regions)
-        + BYTES_PER_WEEK * scenario.weeks
+        + BYTES_PER_WEEK * simulated_weeks(scenario)
     )
+
+
+def simulated_weeks(scenario: Scenario) -> int:
+    """The weeks a run simulates and keeps in its weekly series: warm-up and measured."""
+    return scenario.warmup() + scenario.weeks
 
 
 def check_run(
@@ -68,7 +73,7 @@ def check_run(
     """
     at_once = min(max(1, workers), replicates)
     model = model_bytes(scenario)
-    kept = BYTES_PER_RESULT_WEEK * scenario.weeks * replicates if in_memory else 0
+    kept = BYTES_PER_RESULT_WEEK * simulated_weeks(scenario) * replicates if in_memory else 0
     total = model * at_once + kept
     limit = memory_limit()
     if total > limit:
@@ -84,7 +89,7 @@ def check_run(
 
 def customer_weeks(scenario: Scenario) -> int:
     """What one run simulates: customers x weeks, warm-up included."""
-    return sum(scenario.market.customer_counts().values()) * (scenario.weeks + scenario.warmup())
+    return sum(scenario.market.customer_counts().values()) * simulated_weeks(scenario)
 
 
 def auto_workers(
@@ -102,7 +107,7 @@ def auto_workers(
     if cpus < 2 or runs < 2 or work < PARALLEL_WORTHWHILE:
         return 1
     model = max(model_bytes(s) for s in scenarios)
-    weeks = max(s.weeks for s in scenarios)
+    weeks = max(simulated_weeks(s) for s in scenarios)
     kept = BYTES_PER_RESULT_WEEK * weeks * runs if in_memory else 0
     fit = (memory_limit() - kept) // model
     return int(max(1, min(cpus, runs, fit)))
@@ -203,7 +208,9 @@ def _biggest(scenario: Scenario) -> str:
         f"{scenario.reps.headcount * len(regions):,} reps (reps.headcount)": (
             BYTES_PER_REP * scenario.reps.headcount * len(regions)
         ),
-        f"{scenario.weeks:,} weeks (weeks)": BYTES_PER_WEEK * scenario.weeks,
+        f"{simulated_weeks(scenario):,} weeks (weeks, warmup_weeks)": (
+            BYTES_PER_WEEK * simulated_weeks(scenario)
+        ),
     }
     ranked = sorted(parts.items(), key=lambda item: -item[1])
     return ", ".join(f"{name}: {_size(size)}" for name, size in ranked[:2])

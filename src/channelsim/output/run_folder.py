@@ -139,8 +139,9 @@ class RunFolder:
             raise _bad_part(part, "its KPIs are missing or not channelsim's")
         if not all(isinstance(v, int | float) and not math.isinf(v) for v in kpis.values()):
             raise _bad_part(part, "a KPI is not a finite number")
-        if "week" not in schema.names or file.metadata.num_rows != self.scenario.weeks:
-            raise _bad_part(part, f"expected {self.scenario.weeks} weekly rows")
+        rows = self.scenario.warmup() + self.scenario.weeks  # the warm-up's weeks are kept too
+        if "week" not in schema.names or file.metadata.num_rows != rows:
+            raise _bad_part(part, f"expected {rows} weekly rows")
         return replicate, schema
 
     def add(self, output: RunOutput) -> None:
