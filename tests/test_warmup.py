@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import SMALL
 
 from channelsim.cli import main
+from channelsim.experiments import warmup
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.metrics import FLOWS
 from channelsim.scenario.loading import deep_merge, validate
@@ -55,3 +56,74 @@ def test_run_writes_warm_up_weeks_below_zero_and_leaves_them_out(tmp_path) -> No
     assert sorted(weekly["week"].unique()) == list(range(-4, 6))
     kpis = pd.read_csv(out / "kpis.csv")
     assert kpis["units"].iloc[0] == pytest.approx(weekly.loc[weekly["week"] >= 0, "units"].sum())
+
+
+# --- losses in the warm-up are said, since the KPIs leave them out ------------------------
+
+HARSH = {  # conflicts that drive the dealers out within weeks
+    "weeks": 10,
+    "warmup_weeks": 26,
+    "pricing": {"rep_max_discount": 0.3},
+    "dealers": {
+        "conflict_sensitivity": 0.6,
+        "exit": {"patience_weeks": 4, "dissatisfaction_threshold": 0.3},
+    },
+}
+
+
+def weekly_of(exits: list[int], dissatisfied: list[int], dealers: int = 20) -> pd.DataFrame:
+    """One replicate's weekly rows: a warm-up of len(exits) weeks, then two measured weeks."""
+    weeks = range(-len(exits), 2)
+    left = np.cumsum(exits + [0, 0])
+    return pd.DataFrame(
+        {
+            "replicate": 0,
+            "week": list(weeks),
+            "dealers_exited": exits + [0, 0],
+            "dealers_exited_dissatisfied": dissatisfied + [0, 0],
+            "dealers_active": dealers - left,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "exits, dissatisfied, said",
+    [
+        ([0, 0, 0], [0, 0, 0], False),
+        ([0, 1, 0], [0, 1, 0], True),  # one dealer lost to conflicts
+        ([0, 0, 0] * 10, [0] * 30, False),
+        ([0, 1, 0], [0, 0, 0], True),  # 1 of 20 dealers: 5%
+        ([1] + [0] * 29, [0] * 30, True),
+    ],
+)
+def test_dealer_losses_in_the_warm_up_are_said_when_they_matter(
+    exits: list[int], dissatisfied: list[int], said: bool
+) -> None:
+    notes = warmup.warmup_notes(weekly_of(exits, dissatisfied))
+    assert bool(notes) == said
+    if said:
+        assert f"during the {len(exits)}-week warm-up" in notes[0]
+
+
+def test_a_small_share_of_ordinary_exits_is_not_worth_a_note() -> None:
+    assert warmup.warmup_notes(weekly_of([0, 1, 0], [0, 0, 0], dealers=100)) == []
+
+
+def test_a_comparison_says_which_scenario_lost_its_dealers_in_the_warm_up(tmp_path) -> None:
+    """The channel that conflicts destroy in the warm-up shows no exits in the KPIs; the
+    command says where they went (over 3 replicates: the effect, not a seed's luck)."""
+    harsh, calm = tmp_path / "harsh.yaml", tmp_path / "calm.yaml"
+    harsh.write_text(yaml.safe_dump(deep_merge(SMALL, {**HARSH, "name": "harsh"})))
+    calm.write_text(
+        yaml.safe_dump(deep_merge(SMALL, {"weeks": 10, "warmup_weeks": 26, "name": "calm"}))
+    )
+    out = tmp_path / "out"
+    args = ["compare", str(calm), str(harsh), "-n", "3", "-q", "--no-charts", "--report"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if line.startswith("Note: ")]
+    assert len(notes) == 1 and notes[0].startswith("Note: harsh: during the 26-week warm-up")
+    assert "dissatisfied by conflicts" in notes[0]
+    kpis = pd.read_csv(out / "kpis.csv").groupby("scenario")["dealers_exited"].sum()
+    assert kpis["harsh"] == 0  # what the note is for: the KPIs show none of those exits
+    assert "harsh: during the 26-week warm-up" in (out / "report.html").read_text()

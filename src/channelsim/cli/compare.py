@@ -109,6 +109,8 @@ def compare(
     click.echo(printable(display.settings_table(job.differing, names) + "\n"))
     click.echo(printable(display.comparison_table(job.summary, job.differences, currency=currency)))
     click.echo(printable("\n" + display.conflict_table(job.conflict, currency)))
+    for note in job.warmup_notes:
+        click.echo(printable(f"\nNote: {note}"))
     if excel:
         from channelsim.output.folders import workbook
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from channelsim.experiments import replicates as experiment
-from channelsim.experiments import stats
+from channelsim.experiments import stats, warmup
 from channelsim.experiments.bounds import bounds_table
 from channelsim.experiments.conflict import conflict_costs
 from channelsim.experiments.executors import Executor, make_executor
@@ -48,6 +48,11 @@ class Comparison:
     def differing(self) -> dict[str, list[object]]:
         """Each setting (dotted path) that is not the same in every scenario."""
         return differing_settings([s.model_dump(mode="json") for s in self.scenarios])
+
+    @property
+    def warmup_notes(self) -> list[str]:
+        """Dealer losses in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
+        return warmup.warmup_notes(self.weekly)
 
 
 def pairwise(

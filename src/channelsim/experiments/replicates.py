@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from channelsim.errors import ScenarioError
+from channelsim.experiments import warmup
 from channelsim.experiments.executors import Executor, InProcess
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.kpis import CATALOGUE
@@ -186,6 +187,11 @@ class RunResults:
         if self._weekly is None and self.folder is not None:
             self._weekly = pd.read_parquet(self.folder / "timeseries.parquet")
         return self._weekly if self._weekly is not None else pd.DataFrame()
+
+    @property
+    def warmup_notes(self) -> list[str]:
+        """Dealer losses in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
+        return warmup.warmup_notes(self.weekly)
 
 
 def run_replicates(

@@ -146,6 +146,7 @@ def _write_comparison(
             workers=job.workers,
             statistics=stats.METHOD,
             currency=job.scenarios[0].currency,
+            warmup_notes=job.warmup_notes,
             files=_listed(COMPARE_FILES, charts) + (["results.xlsx"] if excel else []),
         )
     )

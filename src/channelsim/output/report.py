@@ -147,6 +147,7 @@ def build_report(folder: Path) -> str:
         f"<h1>{escape(title)}</h1>",
         _question(manifest, names, baseline),
         _answer(summary, differences, names, baseline),
+        *(f'<p class="note">Note: {escape(n)}</p>' for n in manifest.get("warmup_notes", [])),
         "<h2>Settings that differ between the scenarios</h2>",
         _settings_table(manifest["scenarios"], names),
         *_conflict_section(folder, names, currency),
@@ -195,6 +196,7 @@ class CompareManifest(BaseModel):
     seeds: list[int] = []
     versions: dict[str, Any] = {}
     command: str = ""
+    warmup_notes: list[str] = []
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
