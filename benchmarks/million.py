@@ -1,6 +1,7 @@
 """The million-customer case: model time, peak memory, and a hash of everything it produced.
 
     python benchmarks/million.py [--repeat 1] [--all-on] [--profile N] [--old-main DIR]
+                                 [--set KEY=VALUE ...]
 
 Runs `scenarios/parallel.yaml` scaled to 1,000,002 customers x 104 weeks (the overrides of
 benchmarks/run_time.py) in a fresh process, and prints the model time (construction and
@@ -10,6 +11,8 @@ prints the N most expensive functions (cProfile, cumulative time) of one run.
 `--old-main DIR` (a checkout with its own `.venv`, or only its `src/`, then run with this
 interpreter) runs that code too, alternating fresh processes with this checkout's, and
 prints the ratio of the median model times (wall and CPU seconds of the model process).
+`--set KEY=VALUE` overrides a setting of this checkout's runs only (an older checkout may
+not know the key): `--set warmup_weeks=0` compares with a checkout from before the warm-up.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ print(json.dumps({"customers": model.population.size, "seconds": times, "cpu": c
 
 
 def measure(checkout: Path | None, repeat: int, profile: int, overrides: list[str]) -> dict:
+    """One fresh process of `checkout` (None: this one) running the case `repeat` times."""
     scenario = str(ROOT / "scenarios" / "parallel.yaml")
     python, env = sys.executable, dict(os.environ)
     if checkout is not None and (checkout / ".venv").is_dir():
@@ -83,6 +87,9 @@ def main() -> None:
     parser.add_argument("--all-on", action="store_true", help="every mechanism switched on")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--old-main", type=Path, help="checkout of an earlier commit, with .venv")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="this checkout only"
+    )
     args = parser.parse_args()
     overrides = MILLION + (ALL_ON if args.all_on else [])
     checkouts: dict[str, Path | None] = {"this checkout": None}
@@ -91,7 +98,8 @@ def main() -> None:
     found: dict[str, list[dict]] = {name: [] for name in checkouts}
     for _ in range(args.repeat):
         for name, checkout in checkouts.items():
-            found[name].append(measure(checkout, 1, args.profile, overrides))
+            mine = args.set if checkout is None else []
+            found[name].append(measure(checkout, 1, args.profile, overrides + mine))
     print(f"load average {os.getloadavg()[0]:.2f}")
     medians = {}
     for name, runs in found.items():

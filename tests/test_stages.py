@@ -20,6 +20,7 @@ from channelsim.model import (
 )
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.channels import CHANNELS, COMPETITOR, DEALER, NO_ONE, NONE, ONLINE, REP
+from channelsim.model.state import Accounts
 
 
 def week_row() -> dict[str, float]:
@@ -28,6 +29,10 @@ def week_row() -> dict[str, float]:
 
 def everyone(model: ChannelModel) -> np.ndarray:
     return np.arange(model.population.size)
+
+
+def accounts(model: ChannelModel, idx: np.ndarray) -> Accounts:
+    return Accounts.gather(model.population, model.state, idx)
 
 
 # --- booking and pay -------------------------------------------------------------------
@@ -42,7 +47,7 @@ def test_a_booked_direct_sale_earns_the_rep_commission_and_quota_credit(make_sce
     w = week_row()
     booking.book(
         model,
-        np.array([customer]),
+        accounts(model, np.array([customer])),
         0,
         np.array([REP]),
         prices,
@@ -81,7 +86,7 @@ def test_a_sale_through_a_dealer_pays_the_channel_not_the_rep(make_scenario):
     w = week_row()
     booking.book(
         model,
-        np.array([customer]),
+        accounts(model, np.array([customer])),
         0,
         np.array([DEALER]),
         prices,
@@ -133,7 +138,7 @@ def test_without_contact_only_online_the_competitor_and_no_purchase_are_on_offer
     model = ChannelModel(make_scenario(online={"enabled": True}), seed=1)
     idx = everyone(model)
     none = np.zeros(idx.size, bool)
-    available = decisions.offers(model, idx, none, none, none).available
+    available = decisions.offers(model, accounts(model, idx), none, none, none).available
     assert not available[:, [DEALER, REP]].any()
     assert available[:, [ONLINE, COMPETITOR, NONE]].all()
 
@@ -142,7 +147,7 @@ def test_under_rep_only_no_dealer_offers_to_a_large_account(make_scenario):
     model = ChannelModel(make_scenario(engagement={"large_accounts": "rep_only"}), seed=1)
     idx = everyone(model)
     could = np.ones(idx.size, bool)
-    available = decisions.offers(model, idx, could, could, could).available
+    available = decisions.offers(model, accounts(model, idx), could, could, could).available
     large = model.segments.large[model.population.segment]
     assert not available[large, DEALER].any()
     assert available[~large, DEALER].any() and available[large, REP].any()
@@ -152,7 +157,8 @@ def test_a_channel_manager_never_offers_to_customers(make_scenario):
     model = ChannelModel(make_scenario(reps={"role": "channel_manager"}), seed=1)
     idx = everyone(model)
     could = np.ones(idx.size, bool)
-    assert not decisions.offers(model, idx, could, could, could).available[:, REP].any()
+    available = decisions.offers(model, accounts(model, idx), could, could, could).available
+    assert not available[:, REP].any()
 
 
 def test_declined_customers_get_no_offer_from_the_company(make_scenario):
@@ -163,7 +169,7 @@ def test_declined_customers_get_no_offer_from_the_company(make_scenario):
     model.state.flagged[:10] = True
     idx = everyone(model)
     could = np.ones(idx.size, bool)
-    available = decisions.offers(model, idx, could, could, could).available
+    available = decisions.offers(model, accounts(model, idx), could, could, could).available
     assert not available[:10, :COMPETITOR].any()
     assert available[10:, ONLINE].all()
 
@@ -174,7 +180,7 @@ def test_declined_customers_get_no_offer_from_the_company(make_scenario):
 def test_reps_visit_at_most_their_capacity_and_managers_do_not_visit(make_scenario):
     model = ChannelModel(make_scenario(reps={"role": "mixed", "capacity": 3}), seed=1)
     model.state.tied[:] = True  # every large account is known to its rep
-    reps.visit(model, everyone(model), 0, week_row())
+    reps.visit(model, accounts(model, everyone(model)), 0, week_row())
     visited = np.flatnonzero(model.state.contacted)
     per_slot = np.bincount(model.state.rep_slot[visited], minlength=model.reps.region.size)
     assert per_slot.max() <= 3 and per_slot.sum() > 0
@@ -199,7 +205,7 @@ def test_a_loss_making_price_gives_reps_no_reason_to_prefer_small_customers(make
         large = np.flatnonzero((st.rep_slot == slot) & model.segments.large[seg])[0]
         small = np.flatnonzero((st.rep_slot == slot) & ~model.segments.large[seg])[0]
         st.tied[[large, small]] = True
-        reps.visit(model, np.array([large, small]), 0, week_row())
+        reps.visit(model, accounts(model, np.array([large, small])), 0, week_row())
         assert st.contacted[[large, small]].sum() == 1
         picked_large += bool(st.contacted[large])
     assert 2 <= picked_large <= 10
@@ -238,7 +244,7 @@ def test_customers_of_a_dealer_who_leaves_pass_to_another_dealer_of_their_region
 def test_dealer_reach_needs_an_active_dealer(make_scenario):
     model = ChannelModel(make_scenario(strategy="intermediary", dealers={"reach": 1.0}), seed=1)
     model.dealers.active[:] = False
-    dealers.reach(model, everyone(model), 0, dealers.channel_support(model))
+    dealers.reach(model, accounts(model, everyone(model)), 0, dealers.channel_support(model))
     assert not model.state.dealer_reached.any()
 
 

@@ -20,14 +20,14 @@ from channelsim.model.market import (
 )
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import pricing
-from channelsim.model.state import QUARTER, World
+from channelsim.model.state import QUARTER, Accounts, World
 
 
 @dataclass(frozen=True)
 class Sales:
-    """The week's purchases of the customers `idx`, and each unit's split along the channel."""
+    """The week's purchases of the `accounts`, and each unit's split along the channel."""
 
-    idx: NDArray
+    accounts: Accounts
     choice: NDArray  # channel codes
     revenue: NDArray  # what each customer paid the company's channels (0 if not ours)
     units: NDArray  # units bought from the company's channels (0 if not ours)
@@ -39,13 +39,17 @@ class Sales:
     dealer_costs: NDArray  # per unit: the dealer's own cost
 
     @property
+    def idx(self) -> NDArray:
+        return self.accounts.idx
+
+    @property
     def by_dealer(self) -> NDArray[np.bool_]:
         return self.choice == DEALER
 
 
 def book(
     world: World,
-    idx: NDArray,
+    accounts: Accounts,
     week: int,
     choice: NDArray,
     prices: NDArray,
@@ -56,7 +60,8 @@ def book(
     claim_noise: NDArray,
     w: dict,
 ) -> None:
-    """Book the choices of the customers `idx` (channel codes in `choice`) at `prices`."""
+    """Book the choices of the `accounts` (channel codes in `choice`) at `prices`."""
+    idx = accounts.idx
     volume = world.population.volume[idx]
     ours = is_ours(choice)
     price = prices[np.arange(idx.size), choice]
@@ -73,7 +78,7 @@ def book(
         np.where(by_dealer, sc.dealers.unit_cost, 0.0),
     )
     sales = Sales(
-        idx=idx,
+        accounts=accounts,
         choice=choice,
         revenue=np.where(ours, price * volume, 0.0),
         units=np.where(ours, volume, 0.0),
@@ -125,9 +130,9 @@ def record_sales(world: World, sales: Sales, volume: NDArray, w: dict) -> None:
 
 def pay_channel(world: World, sales: Sales, week: int) -> None:
     """Dealers' and general agents' margins and purchases; the reps' credit and commission."""
-    d, st, units, by_dealer = world.dealers, world.state, sales.units, sales.by_dealer
+    d, units, by_dealer = world.dealers, sales.units, sales.by_dealer
     if d.region.size and by_dealer.any():
-        dd = st.dealer[sales.idx][by_dealer]
+        dd = sales.accounts.dealer[by_dealer]
         np.add.at(d.profit_window[:, week % QUARTER], dd, (sales.dealer * units)[by_dealer])
         np.add.at(d.purchases_qtd, dd, (sales.dealer_cost * units)[by_dealer])
         company_margin = (sales.company - world.scenario.pricing.unit_cost) * units
@@ -144,7 +149,7 @@ def pay_channel(world: World, sales: Sales, week: int) -> None:
             ga[has_ga],
             (sales.company * units)[by_dealer][has_ga],
         )
-    slot = st.rep_slot[sales.idx]
+    slot = sales.accounts.rep_slot
     has_rep = slot >= 0
     has_rep[has_rep] &= world.reps.occupied[slot[has_rep]]
     direct = has_rep & (sales.choice == REP)

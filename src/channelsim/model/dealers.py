@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from channelsim.model.market import DEALER, NO_ONE
 from channelsim.model.rules import dealers as dealer_rules
 from channelsim.model.rules import salesforce
-from channelsim.model.state import QUARTER, World, assign_within_region, declined
+from channelsim.model.state import QUARTER, Accounts, World, assign_within_region, declined
 
 
 def channel_support(world: World) -> NDArray[np.float64]:
@@ -30,16 +30,17 @@ def channel_support(world: World) -> NDArray[np.float64]:
     return np.minimum(1.0, per_dealer[d.region]) * d.active
 
 
-def reach(world: World, in_market: NDArray, week: int, support: NDArray) -> None:
+def reach(world: World, market: Accounts, week: int, support: NDArray) -> None:
     """Active dealers reach their in-market customers with a chance set by effort and support.
 
     A dealer's own customers are reached at least at the relationship rate.
     """
+    in_market = market.idx
     draw = world.streams.reach.random(in_market.size)
     if not world.uses_dealers or world.dealers.region.size == 0:
         return
     st, sc, d = world.state, world.scenario, world.dealers
-    dealer = st.dealer[in_market]
+    dealer = market.dealer
     has = dealer >= 0
     has[has] &= d.active[dealer[has]]
     has &= ~declined(world, in_market)
@@ -48,9 +49,10 @@ def reach(world: World, in_market: NDArray, week: int, support: NDArray) -> None
         1.0,
         sc.dealers.reach * d.effort[idx] * (1.0 + sc.reps.support.reach_boost * support[idx]),
     )
-    own = world.population.incumbent[in_market[has]] == DEALER
+    served = in_market[has]
+    own = world.population.incumbent[served] == DEALER
     weekly = np.where(own, np.maximum(weekly, sc.dealers.relationship_reach), weekly)
-    hit = in_market[has][draw[has] < weekly]
+    hit = served[draw[has] < weekly]
     st.dealer_reached[hit] = True
     st.contacted[hit] = True
     st.dealer_first[hit] = np.minimum(st.dealer_first[hit], week)

@@ -23,12 +23,12 @@ from channelsim.model.market import (
     utilities,
 )
 from channelsim.model.rules import engagement, pricing
-from channelsim.model.state import NEVER, World, declined
+from channelsim.model.state import NEVER, Accounts, World, declined
 
 
-def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> None:
-    """The customers `idx`, whose buying window ends this week, choose and buy (or not)."""
-    rng, sc = world.streams.choice, world.scenario
+def decide(world: World, deciding: Accounts, week: int, support: NDArray, w: dict) -> None:
+    """The customers `deciding`, whose buying window ends this week, choose and buy (or not)."""
+    rng, sc, idx = world.streams.choice, world.scenario, deciding.idx
     gumbel = rng.gumbel(size=(idx.size, len(CHANNELS)))
     capture_draw = rng.random(idx.size)
     # The claims stream serves insurance alone: without insurance it is never drawn.
@@ -44,12 +44,13 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     st = world.state
     if sc.engagement.large_accounts == "deal_registration":
         register_deals(world, idx, week, rng.random(idx.size) < 0.5)
-    offer = offers(world, idx, st.rep_ready[idx], st.dealer_reached[idx], st.tele_reached[idx])
+    reached = st.rep_ready[idx], st.dealer_reached[idx], st.tele_reached[idx]
+    offer = offers(world, deciding, *reached)
     prices = channel_prices(world, idx)
-    service = service_levels(world, dealer_service(world, idx, support, offer.assisted))
+    service = service_levels(world, dealer_service(world, deciding, support, offer.assisted))
     erosion = settle_conflicts(world, idx, offer, prices, service)
     pop, seg = world.population, world.segments
-    s = pop.segment[idx]
+    s = deciding.segment
     u = utilities(
         value=pop.value[idx],
         prices=prices,
@@ -67,7 +68,7 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
     choice = choose(u, sc.market.choice.scale, gumbel)
     booking.book(
         world,
-        idx,
+        deciding,
         week,
         choice,
         prices,
@@ -78,7 +79,7 @@ def decide(world: World, idx: NDArray, week: int, support: NDArray, w: dict) -> 
         claim_noise,
         w,
     )
-    close_window(world, idx)
+    close_window(world, deciding)
 
 
 def register_deals(world: World, idx: NDArray, week: int, tie_to_rep: NDArray) -> None:
@@ -193,12 +194,12 @@ class Offers:
 
 def offers(
     world: World,
-    idx: NDArray,
+    accounts: Accounts,
     rep_ready: NDArray[np.bool_],
     dealer_reached: NDArray[np.bool_],
     telesales_reached: NDArray[np.bool_],
 ) -> Offers:
-    """Who may offer to the customers `idx`: the one rule for purchases and price reviews.
+    """Who may offer to the `accounts`: the one rule for purchases and price reviews.
 
     A rep may offer if it is ready to quote and its slot is a seller in post; a dealer if
     it reached the customer and is trading; the engagement rule then decides large
@@ -206,16 +207,16 @@ def offers(
     Price reviews pass "could be reached" flags to anticipate the offers.
     """
     sc, st, seg, d, reps = world.scenario, world.state, world.segments, world.dealers, world.reps
-    n = idx.size
-    dealer = st.dealer[idx]
+    idx, n = accounts.idx, accounts.size
+    dealer = accounts.dealer
     dealer_can = (dealer >= 0) & world.uses_dealers
     dealer_can[dealer_can] &= d.active[dealer[dealer_can]]
-    slot = st.rep_slot[idx]
+    slot = accounts.rep_slot
     rep_can = (slot >= 0) & world.reps_sell
     rep_can[rep_can] &= reps.occupied[slot[rep_can]] & ~reps.is_manager[slot[rep_can]]
     rep_ok = rep_ready & rep_can
     dealer_ok = dealer_reached & dealer_can
-    large = seg.large[world.population.segment[idx]]
+    large = seg.large[accounts.segment]
     rule = sc.engagement.large_accounts if world.uses_dealers and world.reps_sell else "open"
     quoting = engagement.who_quotes(rule, rep_ok[large], dealer_ok[large], st.owner[idx][large])
     rep_ok[large] = quoting.rep_quotes
@@ -236,12 +237,12 @@ def offers(
 
 
 def dealer_service(
-    world: World, idx: NDArray, support: NDArray, assisted: NDArray
+    world: World, accounts: Accounts, support: NDArray, assisted: NDArray
 ) -> NDArray[np.float64]:
     """The dealer's service to each customer: its base quality, raised by channel-manager
     support and by a rep's assistance (before the cap at full service)."""
-    sc, dealer = world.scenario, world.state.dealer[idx]
-    service = np.full(idx.size, sc.dealers.service_quality)
+    sc, dealer = world.scenario, accounts.dealer
+    service = np.full(accounts.size, sc.dealers.service_quality)
     if world.dealers.region.size:
         has = dealer >= 0
         service[has] += sc.reps.support.service_boost * support[dealer[has]]
@@ -260,12 +261,13 @@ def service_levels(world: World, dealer_service: NDArray) -> NDArray:
     return service
 
 
-def close_window(world: World, idx: NDArray) -> None:
+def close_window(world: World, accounts: Accounts) -> None:
     """The next purchase falls due one cycle later; this window's contacts are forgotten."""
     pop, st, seg = world.population, world.state, world.segments
-    s = pop.segment[idx]
-    pop.due[idx] += seg.cycle[s]
-    pop.window_end[idx] = pop.due[idx] + seg.decision_weeks[s] - 1
+    idx, s = accounts.idx, accounts.segment
+    due = pop.due[idx] + seg.cycle[s]
+    pop.due[idx] = due
+    pop.window_end[idx] = due + seg.decision_weeks[s] - 1
     st.stage[idx] = 0
     st.rep_ready[idx] = False
     st.dealer_reached[idx] = False

@@ -13,7 +13,7 @@ from channelsim.model.channels import DEALER
 from channelsim.model.dealers import channel_support, update_effort
 from channelsim.model.market import Population, SegmentTable
 from channelsim.model.rules import pricing
-from channelsim.model.state import World
+from channelsim.model.state import Accounts, World
 from channelsim.scenario.schema import Scenario
 
 
@@ -130,9 +130,10 @@ def demand_sample(world: World) -> tuple[policies.DemandSample, policies.DealerR
     # Anticipated offers: every seller who could reach the customer in its window.
     could = np.ones(n, bool)
     eligible = sc.telesales.enabled & st.crm[idx] & pop.bought_before[idx]
-    offers = decisions.offers(world, idx, could, could, eligible).available
+    accounts = Accounts.gather(pop, st, idx)
+    offers = decisions.offers(world, accounts, could, could, eligible).available
     has_dealer = offers[:, DEALER]
-    dealer = st.dealer[idx]
+    dealer = accounts.dealer
     support = np.zeros(n)
     if d.region.size:
         support[dealer >= 0] = channel_support(world)[dealer[dealer >= 0]]

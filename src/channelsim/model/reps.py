@@ -13,7 +13,7 @@ from channelsim.model import sales_management
 from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
-from channelsim.model.state import QUARTER, World, declined
+from channelsim.model.state import QUARTER, Accounts, World, declined
 
 # Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
 PRIOR_VISITS = float(QUARTER)
@@ -110,7 +110,7 @@ def initial_productivity(world: World) -> tuple[NDArray, NDArray]:
     return h, mean_volume * price
 
 
-def visit(world: World, in_market: NDArray, week: int, w: dict) -> NDArray:
+def visit(world: World, market: Accounts, week: int, w: dict) -> NDArray:
     """Sellers visit the in-market customers they know, best first, up to their capacity.
 
     A visit advances a multi-stage deal one stage with a probability that grows with the
@@ -122,7 +122,7 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> NDArray:
         return none
     pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
     rng = world.streams.sales
-    cand = candidates(world, in_market, week)
+    cand = candidates(world, market, week)
     capacity = seller_capacity(world) + sales_management.manager_visits(world)
     if cand.size == 0:
         return none
@@ -132,46 +132,46 @@ def visit(world: World, in_market: NDArray, week: int, w: dict) -> NDArray:
         # A rep whose effort follows its pay weighs each account by what a sale there pays
         # it: surcharged accounts pay more (on margin pay, more than in proportion).
         reprice = sc.insurance.action == "reprice"
-        price = price * np.where(st.flagged[cand] & reprice, 1.0 + sc.insurance.surcharge, 1.0)
+        flagged = st.flagged[cand.idx]
+        price = price * np.where(flagged & reprice, 1.0 + sc.insurance.surcharge, 1.0)
     unit = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
-    priority = pop.volume[cand] * unit * (1.0 + st.tied[cand])
+    priority = pop.volume[cand.idx] * unit * (1.0 + st.tied[cand.idx])
     jitter = rng.random(cand.size)
-    visited = cand[salesforce.best_first(st.rep_slot[cand], priority, jitter, capacity)]
+    picked = salesforce.best_first(cand.rep_slot, priority, jitter, capacity)
+    visited, slots = cand.idx[picked], cand.rep_slot[picked]
     if visited.size == 0:
         return visited
     w["rep_visits"] += float(visited.size)
-    world.reps.visits_qtd += np.bincount(
-        st.rep_slot[visited], minlength=world.reps.region.size
-    ).astype(float)
+    world.reps.visits_qtd += np.bincount(slots, minlength=world.reps.region.size).astype(float)
     st.contacted[visited] = True
     st.rep_first[visited] = np.minimum(st.rep_first[visited], week)
-    stages = seg.stages[pop.segment[visited]]
+    stages = seg.stages[cand.segment[picked]]
     multi = stages > 1
-    slots = st.rep_slot[visited]
     skill = salesforce.ramp(world.reps.tenure[slots], sc.reps.attrition.ramp_weeks)
     skill = skill * sales_management.advance_factor(world, slots)
     advance = rng.random(visited.size) < sc.reps.pipeline.advance_prob * skill
     advance |= ~multi
-    st.stage[visited] = np.minimum(st.stage[visited] + advance, stages)
-    st.rep_ready[visited] = st.stage[visited] >= stages
+    stage = np.minimum(st.stage[visited] + advance, stages)
+    st.stage[visited] = stage
+    st.rep_ready[visited] = stage >= stages
     w["pipeline_visits"] += float(multi.sum())
     w["pipeline_advances"] += float((advance & multi).sum())
     return visited
 
 
-def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
+def candidates(world: World, market: Accounts, week: int) -> Accounts:
     """In-market customers a seller in post may visit: not yet ready to quote, and, for a
     large account, known to the rep and allowed by the rules of engagement.
 
     Draws one prospecting number per in-market customer.
     """
-    pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
-    slot = st.rep_slot[in_market]
+    st, seg, sc = world.state, world.segments, world.scenario
+    in_market, slot = market.idx, market.rep_slot
     ok = slot >= 0
     ok[ok] &= world.reps.occupied[slot[ok]] & ~world.reps.is_manager[slot[ok]]
     ok &= ~st.rep_ready[in_market]
     ok &= ~declined(world, in_market)
-    large = seg.large[pop.segment[in_market]]
+    large = seg.large[market.segment]
     rule = sc.engagement.large_accounts
     # A rep learns of a large account that is not its own by prospecting, or because
     # the dealer shares it (only the cooperative rules make dealers share).
@@ -184,7 +184,7 @@ def candidates(world: World, in_market: NDArray, week: int) -> NDArray:
     if rule == "deal_registration":
         held = (st.owner[in_market] == DEALER) & (st.owner_expires[in_market] >= week)
         ok &= ~(large & held)
-    return in_market[ok]
+    return market.subset(ok)
 
 
 def set_quotas(world: World, list_price: float) -> None:

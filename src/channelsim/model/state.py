@@ -119,6 +119,35 @@ class CustomerState:
     flagged: NDArray[np.bool_]
 
 
+@dataclass(frozen=True)
+class Accounts:
+    """Customers `idx` (in increasing order) with what the week's stages read of them that no
+    stage changes before the week's end: segment, rep slot (fixed for a run) and dealer
+    (changed only by dealers leaving or arriving, in `dealers.weekly_dynamics`).
+
+    `ChannelModel.step` gathers them once a week for the in-market customers; the visit
+    candidates and the deciding customers are subsets. At a million customers a gather
+    from a customer array costs more than the arithmetic on what it gathers.
+    """
+
+    idx: NDArray[np.intp]
+    segment: NDArray[np.int16]
+    rep_slot: NDArray[np.int32]
+    dealer: NDArray[np.int32]
+
+    @classmethod
+    def gather(cls, population: Population, state: CustomerState, idx: NDArray) -> Accounts:
+        return cls(idx, population.segment[idx], state.rep_slot[idx], state.dealer[idx])
+
+    def subset(self, keep: NDArray) -> Accounts:
+        """The accounts at `keep` (a mask, or positions in increasing order)."""
+        return Accounts(self.idx[keep], self.segment[keep], self.rep_slot[keep], self.dealer[keep])
+
+    @property
+    def size(self) -> int:
+        return int(self.idx.size)
+
+
 @dataclass
 class Management:
     """Sales-management state (sales_management.py): rep skill, careers, coaching, forecasts."""
