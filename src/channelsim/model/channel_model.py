@@ -66,7 +66,6 @@ class ChannelModel(mesa.Model):
         self.population = build_population(
             sc.market, self.segments, self.streams.market, self.tables
         )
-        self.due_index = state.DueIndex(self.population)
         self.uses_dealers = sc.strategy != "direct"
         self.reps_sell = sc.strategy != "intermediary"
 
@@ -148,7 +147,7 @@ class ChannelModel(mesa.Model):
         week = self.week
         self.price_reviews.review(self, week, self.weekly)
         w = self.weekly.start(week)
-        in_market = self.due_index.at(week)
+        in_market = np.flatnonzero(self.population.due <= week)
         market = state.Accounts.gather(self.population, self.state, in_market)
         reps.plan_effort(self, week)
         sales_management.plan(self, week, w)

@@ -225,64 +225,6 @@ class Territories:
         return self._potential[1]
 
 
-class DueIndex:
-    """The customers in the market each week (`due <= week`), without scanning every
-    customer's due week: the week's in-market customers are last week's whose due week has
-    not moved past this week, and those whose due week is this week, filed by due week.
-
-    It relies on one fact of the model: a customer's due week changes only while the
-    customer is in the market (when its window closes, `decisions.close_window`). A
-    customer that leaves the market is filed under its new due week then; customers not
-    yet in the market are filed at the first call. Weeks are asked in increasing order; an
-    earlier week starts the index afresh.
-    """
-
-    def __init__(self, population: Population) -> None:
-        self._population = population
-        self._week: int | None = None
-        self._current = np.zeros(0, np.intp)
-        self._filed: dict[int, list[NDArray[np.intp]]] = {}
-
-    def at(self, week: int) -> NDArray[np.intp]:
-        """The customers with `due <= week`, in increasing order (= flatnonzero(due <= week))."""
-        if self._week is None or week < self._week:
-            self._start(week)
-            return self._current
-        due = self._population.due[self._current]
-        stays = due <= week
-        self._file(self._current[~stays], due[~stays])
-        parts = [self._current[stays]]
-        for coming in range(self._week + 1, week + 1):
-            parts.extend(self._filed.pop(coming, ()))
-        # Every part is in increasing order: a stable sort of the runs merges them.
-        merged = np.sort(np.concatenate(parts), kind="stable") if len(parts) > 1 else parts[0]
-        self._current = merged
-        self._week = week
-        return self._current
-
-    def _start(self, week: int) -> None:
-        due = self._population.due
-        low, high = (int(due.min()), int(due.max())) if due.size else (0, 0)
-        narrow = high - low <= np.iinfo(np.int16).max
-        key = (due - low).astype(np.int16) if narrow else due  # 16 bits: a radix sort
-        order = np.argsort(key, kind="stable")
-        entered = int(np.count_nonzero(due <= week))
-        self._current = np.sort(order[:entered])
-        self._filed = {}
-        self._file(order[entered:], due[order[entered:]])
-        self._week = week
-
-    def _file(self, customers: NDArray[np.intp], due: NDArray) -> None:
-        """File customers out of the market under their due weeks (each list in order)."""
-        if customers.size == 0:
-            return
-        order = np.argsort(due, kind="stable")
-        due, customers = due[order], customers[order]
-        cuts = np.flatnonzero(np.diff(due)) + 1
-        for week, part in zip(due[np.r_[0, cuts]], np.split(customers, cuts), strict=True):
-            self._filed.setdefault(int(week), []).append(part)
-
-
 class World(Protocol):
     """What the weekly stages read and update (`ChannelModel` is one)."""
 
