@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from channelsim.model.channels import DEALER, NO_ONE, REP
+from channelsim.model.channels import DEALER, NO_ONE, REP, count_ours, is_ours
 from channelsim.model.rules import commission, dealers, engagement, pricing, salesforce
 
 money = st.floats(min_value=0.0, max_value=1e7, allow_nan=False)
@@ -511,3 +511,10 @@ def test_participation_salary_leaves_the_rep_its_market_pay(
     alpha = float(salesforce.participation_salary(market, rate, output, effort, k, r, sigma))
     certainty_equivalent = alpha + rate * output - k * effort**2 / 2 - r * sigma**2 * rate**2 / 2
     assert certainty_equivalent == pytest.approx(market, rel=1e-9)
+
+
+def test_counting_the_company_s_channels_in_one_pass_agrees_with_is_ours():
+    every_int8 = np.arange(-128, 128).astype(np.int8)
+    assert count_ours(every_int8) == is_ours(every_int8).sum() == 4
+    codes = np.random.default_rng(0).integers(-1, 6, 1000)
+    assert count_ours(codes.astype(np.int8)) == count_ours(codes) == is_ours(codes).sum()

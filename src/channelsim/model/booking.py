@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from channelsim.model.market import (
+    CHANNELS,
     COMPETITOR,
     DEALER,
     NO_ONE,
@@ -61,8 +62,7 @@ def book(
     w: dict,
 ) -> None:
     """Book the choices of the `accounts` (channel codes in `choice`) at `prices`."""
-    idx = accounts.idx
-    volume = world.population.volume[idx]
+    idx, volume = accounts.idx, accounts.volume
     ours = is_ours(choice)
     price = prices[np.arange(idx.size), choice]
     by_dealer = choice == DEALER
@@ -168,20 +168,19 @@ def update_customers(world: World, sales: Sales, capture_draw: NDArray, w: dict)
     )
     ours = is_ours(choice)
     was_ours = is_ours(pop.incumbent[idx])
-    repeat_eligible = pop.bought_before[idx] & was_ours
-    w["new_customers"] += (ours & ~pop.bought_before[idx]).sum()
+    bought_before = pop.bought_before[idx]
+    repeat_eligible = bought_before & was_ours
+    w["new_customers"] += (ours & ~bought_before).sum()
     w["repeat_purchases"] += (ours & repeat_eligible).sum()
     w["repeat_eligible"] += repeat_eligible.sum()
     w["churned_customers"] += (~ours & was_ours).sum()
     w["idle_customers"] += (repeat_eligible & ~st.contacted[idx]).sum()
-    capture = np.select(
-        [choice == REP, choice == DEALER, (choice == ONLINE) | (choice == TELESALES)],
-        [sc.reps.crm_capture, sc.dealers.crm_share, 1.0],
-        0.0,
-    )
-    st.crm[idx] |= ours & (capture_draw < capture)
+    # The chance that a sale through each channel puts the customer in the CRM.
+    capture = np.zeros(len(CHANNELS))
+    capture[[REP, DEALER, ONLINE, TELESALES]] = sc.reps.crm_capture, sc.dealers.crm_share, 1, 1
+    st.crm[idx] |= ours & (capture_draw < capture[choice])
     st.tied[idx] = choice == REP
-    pop.bought_before[idx] |= ours
+    pop.bought_before[idx] = bought_before | ours
     pop.incumbent[idx] = np.where(
         ours, choice, np.where(choice == COMPETITOR, COMPETITOR, NO_ONE)
     ).astype(np.int8)

@@ -18,3 +18,11 @@ NO_ONE = -1
 def is_ours(codes: NDArray) -> NDArray[np.bool_]:
     """Whether each channel code is one of the company's channels (dealer to telesales)."""
     return (codes >= DEALER) & (codes <= TELESALES)
+
+
+def count_ours(codes: NDArray) -> int:
+    """How many channel codes are the company's channels: `is_ours(codes).sum()` in one pass
+    over int8 codes (read as unsigned bytes, NO_ONE is 255 and the company's are the lowest)."""
+    if codes.dtype == np.int8:
+        return int(np.count_nonzero(codes.view(np.uint8) <= TELESALES))
+    return int(np.count_nonzero(is_ours(codes)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from channelsim.model.channels import is_ours
+from channelsim.model.channels import count_ours
 from channelsim.model.kpis import KPIS
 
 # Weekly flows, summed within a week.
@@ -161,7 +161,7 @@ def record_stocks(
     crm: NDArray[np.bool_],
 ) -> None:
     """The week's stocks, read at the end of the week."""
-    w["customers_active"] = float(np.count_nonzero(is_ours(incumbent)))
+    w["customers_active"] = float(count_ours(incumbent))
     w["dealers_active"] = float(dealers_active.sum())
     w["reps_active"] = float(reps_occupied.sum())
     w["crm_share"] = np.count_nonzero(crm) / crm.size if crm.size else 0.0  # = crm.mean()

@@ -120,7 +120,7 @@ def visit(world: World, market: Accounts, week: int, w: dict) -> NDArray:
     none = np.zeros(0, np.int64)
     if not world.reps_sell or world.reps.region.size == 0:
         return none
-    pop, st, seg, sc = world.population, world.state, world.segments, world.scenario
+    st, seg, sc = world.state, world.segments, world.scenario
     rng = world.streams.sales
     cand = candidates(world, market, week)
     capacity = seller_capacity(world) + sales_management.manager_visits(world)
@@ -135,7 +135,7 @@ def visit(world: World, market: Accounts, week: int, w: dict) -> NDArray:
         flagged = st.flagged[cand.idx]
         price = price * np.where(flagged & reprice, 1.0 + sc.insurance.surcharge, 1.0)
     unit = pay_rules.commission_base(sc.reps.commission.basis, price, sc.pricing.unit_cost, 1.0)
-    priority = pop.volume[cand.idx] * unit * (1.0 + st.tied[cand.idx])
+    priority = cand.volume * unit * (1.0 + st.tied[cand.idx])
     jitter = rng.random(cand.size)
     picked = salesforce.best_first(cand.rep_slot, priority, jitter, capacity)
     visited, slots = cand.idx[picked], cand.rep_slot[picked]

@@ -122,8 +122,9 @@ class CustomerState:
 @dataclass(frozen=True)
 class Accounts:
     """Customers `idx` (in increasing order) with what the week's stages read of them that no
-    stage changes before the week's end: segment, rep slot (fixed for a run) and dealer
-    (changed only by dealers leaving or arriving, in `dealers.weekly_dynamics`).
+    stage changes before the week's end: segment and volume per purchase, rep slot (fixed
+    for a run) and dealer (changed only by dealers leaving or arriving, in
+    `dealers.weekly_dynamics`, after the decisions).
 
     `ChannelModel.step` gathers them once a week for the in-market customers; the visit
     candidates and the deciding customers are subsets. At a million customers a gather
@@ -134,14 +135,22 @@ class Accounts:
     segment: NDArray[np.int16]
     rep_slot: NDArray[np.int32]
     dealer: NDArray[np.int32]
+    volume: NDArray[np.float64]
 
     @classmethod
     def gather(cls, population: Population, state: CustomerState, idx: NDArray) -> Accounts:
-        return cls(idx, population.segment[idx], state.rep_slot[idx], state.dealer[idx])
+        pop = population
+        return cls(idx, pop.segment[idx], state.rep_slot[idx], state.dealer[idx], pop.volume[idx])
 
     def subset(self, keep: NDArray) -> Accounts:
         """The accounts at `keep` (a mask, or positions in increasing order)."""
-        return Accounts(self.idx[keep], self.segment[keep], self.rep_slot[keep], self.dealer[keep])
+        return Accounts(
+            self.idx[keep],
+            self.segment[keep],
+            self.rep_slot[keep],
+            self.dealer[keep],
+            self.volume[keep],
+        )
 
     @property
     def size(self) -> int:
