@@ -1,9 +1,11 @@
 """The once-a-week gathers agree with a fresh look at the arrays.
 
 `state.Accounts` holds what the stages read of the in-market customers (segment, rep slot,
-dealer), gathered at the start of the week; at the decisions it must still equal what the
-arrays say, week after week, with every mechanism on (dealers leaving and being replaced,
-reps quitting, telesales, insurance, deal registration, data-driven quotas).
+volume, valuation from `state.Traits`, and dealer), gathered at the start of the week; at
+the decisions it must still equal what the arrays say, to the bit, week after week, with
+every mechanism on (dealers leaving and being replaced, reps quitting, telesales,
+insurance, deal registration, data-driven quotas). `close_window` relies on every buying
+window ending `decision_weeks - 1` weeks after it opens.
 """
 
 from __future__ import annotations
@@ -40,10 +42,14 @@ def test_the_accounts_gathered_at_the_start_of_the_week_hold_at_the_decisions(mo
     checked = []
 
     def checking(world, deciding, *args):
-        st = world.state
-        np.testing.assert_array_equal(deciding.segment, world.population.segment[deciding.idx])
-        np.testing.assert_array_equal(deciding.rep_slot, st.rep_slot[deciding.idx])
-        np.testing.assert_array_equal(deciding.dealer, st.dealer[deciding.idx])
+        st, pop, idx = world.state, world.population, deciding.idx
+        np.testing.assert_array_equal(deciding.segment, pop.segment[idx])
+        np.testing.assert_array_equal(deciding.rep_slot, st.rep_slot[idx])
+        np.testing.assert_array_equal(deciding.dealer, st.dealer[idx])
+        assert deciding.volume.tobytes() == pop.volume[idx].tobytes()  # to the bit
+        assert deciding.value.tobytes() == pop.value[idx].tobytes()
+        assert deciding.segment.dtype == pop.segment.dtype
+        assert deciding.rep_slot.dtype == st.rep_slot.dtype
         checked.append(deciding.size)
         decide(world, deciding, *args)
 
@@ -52,3 +58,17 @@ def test_the_accounts_gathered_at_the_start_of_the_week_hold_at_the_decisions(mo
     model.run()
     assert model.dealers_exited > 0 and model.rep_quits > 0  # dealers changed under customers
     assert sum(checked) > model.population.size
+
+
+def test_traits_and_buying_windows_keep_their_invariants_through_a_run():
+    scenario = load_scenario(ROOT / "scenarios" / "parallel.yaml", EVERY_MECHANISM)
+    for seed in (1, 2):
+        model = ChannelModel(scenario, seed=seed)
+        start = model.population.due.copy()
+        model.run()
+        pop, st = model.population, model.state
+        columns = [pop.segment, st.rep_slot, pop.volume, pop.value]
+        assert model.traits.rows.tobytes() == np.column_stack(columns).astype(float).tobytes()
+        dw = model.segments.decision_weeks[pop.segment]
+        np.testing.assert_array_equal(pop.window_end, pop.due + dw - 1)
+        assert (pop.due > start).all()  # every window closed at least once

@@ -32,7 +32,7 @@ def everyone(model: ChannelModel) -> np.ndarray:
 
 
 def accounts(model: ChannelModel, idx: np.ndarray) -> Accounts:
-    return Accounts.gather(model.population, model.state, idx)
+    return Accounts.of(model, idx)
 
 
 # --- booking and pay -------------------------------------------------------------------

@@ -108,6 +108,7 @@ class ChannelModel(mesa.Model):
             self.tables,
         )
         self.territories = state.Territories(self.state.rep_slot, self.reps.region.size)
+        self.traits = state.Traits(self.population, self.state)
 
     def _build_books(self) -> None:
         """The weekly table, sales management, first quotas and the starting prices."""
@@ -148,7 +149,7 @@ class ChannelModel(mesa.Model):
         self.price_reviews.review(self, week, self.weekly)
         w = self.weekly.start(week)
         in_market = np.flatnonzero(self.population.due <= week)
-        market = state.Accounts.gather(self.population, self.state, in_market)
+        market = state.Accounts.of(self, in_market)
         reps.plan_effort(self, week)
         sales_management.plan(self, week, w)
         visited = reps.visit(self, market, week, w)

@@ -52,7 +52,7 @@ def decide(world: World, deciding: Accounts, week: int, support: NDArray, w: dic
     pop, seg = world.population, world.segments
     s = deciding.segment
     u = utilities(
-        value=pop.value[idx],
+        value=deciding.value,
         prices=prices,
         service=service,
         direct_acceptance=seg.direct_acceptance[s],
@@ -79,7 +79,7 @@ def decide(world: World, deciding: Accounts, week: int, support: NDArray, w: dic
         claim_noise,
         w,
     )
-    close_window(world, deciding)
+    close_window(world, deciding, week)
 
 
 def register_deals(world: World, idx: NDArray, week: int, tie_to_rep: NDArray) -> None:
@@ -261,11 +261,15 @@ def service_levels(world: World, dealer_service: NDArray) -> NDArray:
     return service
 
 
-def close_window(world: World, accounts: Accounts) -> None:
-    """The next purchase falls due one cycle later; this window's contacts are forgotten."""
+def close_window(world: World, accounts: Accounts, week: int) -> None:
+    """The next purchase falls due one cycle later; this window's contacts are forgotten.
+
+    The window closing this week opened `decision_weeks - 1` weeks ago (every window does:
+    `window_end = due + decision_weeks - 1`), so its due week is known without reading it.
+    """
     pop, st, seg = world.population, world.state, world.segments
     idx, s = accounts.idx, accounts.segment
-    due = pop.due[idx] + seg.cycle[s]
+    due = week - seg.decision_weeks[s] + 1 + seg.cycle[s]
     pop.due[idx] = due
     pop.window_end[idx] = due + seg.decision_weeks[s] - 1
     st.stage[idx] = 0

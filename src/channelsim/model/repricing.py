@@ -130,7 +130,7 @@ def demand_sample(world: World) -> tuple[policies.DemandSample, policies.DealerR
     # Anticipated offers: every seller who could reach the customer in its window.
     could = np.ones(n, bool)
     eligible = sc.telesales.enabled & st.crm[idx] & pop.bought_before[idx]
-    accounts = Accounts.gather(pop, st, idx)
+    accounts = Accounts.of(world, idx)
     offers = decisions.offers(world, accounts, could, could, eligible).available
     has_dealer = offers[:, DEALER]
     dealer = accounts.dealer

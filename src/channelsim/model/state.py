@@ -122,9 +122,9 @@ class CustomerState:
 @dataclass(frozen=True)
 class Accounts:
     """Customers `idx` (in increasing order) with what the week's stages read of them that no
-    stage changes before the week's end: segment and volume per purchase, rep slot (fixed
-    for a run) and dealer (changed only by dealers leaving or arriving, in
-    `dealers.weekly_dynamics`, after the decisions).
+    stage changes before the week's end: their `Traits` (fixed for a run) and their dealer
+    (changed only by dealers leaving or arriving, in `dealers.weekly_dynamics`, after the
+    decisions).
 
     `ChannelModel.step` gathers them once a week for the in-market customers; the visit
     candidates and the deciding customers are subsets. At a million customers a gather
@@ -134,13 +134,17 @@ class Accounts:
     idx: NDArray[np.intp]
     segment: NDArray[np.int16]
     rep_slot: NDArray[np.int32]
-    dealer: NDArray[np.int32]
     volume: NDArray[np.float64]
+    value: NDArray[np.float64]
+    dealer: NDArray[np.int32]
 
     @classmethod
-    def gather(cls, population: Population, state: CustomerState, idx: NDArray) -> Accounts:
-        pop = population
-        return cls(idx, pop.segment[idx], state.rep_slot[idx], state.dealer[idx], pop.volume[idx])
+    def of(cls, world: World, idx: NDArray) -> Accounts:
+        rows = np.take(world.traits.rows, idx, axis=0)  # one pass: a row per customer
+        segment, rep_slot = rows[:, 0].astype(np.int16), rows[:, 1].astype(np.int32)
+        return cls(
+            idx, segment, rep_slot, rows[:, 2].copy(), rows[:, 3].copy(), world.state.dealer[idx]
+        )
 
     def subset(self, keep: NDArray) -> Accounts:
         """The accounts at `keep` (a mask, or positions in increasing order)."""
@@ -148,13 +152,27 @@ class Accounts:
             self.idx[keep],
             self.segment[keep],
             self.rep_slot[keep],
-            self.dealer[keep],
             self.volume[keep],
+            self.value[keep],
+            self.dealer[keep],
         )
 
     @property
     def size(self) -> int:
         return int(self.idx.size)
+
+
+class Traits:
+    """What no stage changes about a customer once the run is set up: segment, rep slot,
+    volume per purchase and valuation (the arrays of `Population` and `CustomerState`),
+    copied into one row per customer so that `Accounts.of` gathers them in one pass.
+    The integers are stored as float64, exactly (they are far below 2**53).
+    """
+
+    def __init__(self, population: Population, state: CustomerState) -> None:
+        pop = population
+        columns = [pop.segment, state.rep_slot, pop.volume, pop.value]
+        self.rows = np.column_stack(columns).astype(np.float64, copy=False)
 
 
 @dataclass
@@ -247,6 +265,7 @@ class World(Protocol):
     reps: RepForce
     dealers: DealerNetwork
     state: CustomerState
+    traits: Traits
     territories: Territories
     general_agent_margin: NDArray[np.float64]
     general_agent_purchases_qtd: NDArray[np.float64]
