@@ -16,6 +16,7 @@ import numpy as np
 
 from channelsim.model import decisions
 from channelsim.model.channel_model import ChannelModel
+from channelsim.model.state import flag_of
 from channelsim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,3 +73,13 @@ def test_traits_and_buying_windows_keep_their_invariants_through_a_run():
         dw = model.segments.decision_weeks[pop.segment]
         np.testing.assert_array_equal(pop.window_end, pop.due + dw - 1)
         assert (pop.due > start).all()  # every window closed at least once
+
+
+def test_a_flag_looked_up_by_dealer_or_slot_is_false_where_there_is_none():
+    rng = np.random.default_rng(5)
+    table = rng.random(7) < 0.5
+    key = rng.integers(-1, 7, 500)
+    masked = key >= 0
+    masked[masked] &= table[key[masked]]
+    np.testing.assert_array_equal(flag_of(table, key), masked)
+    assert not flag_of(np.zeros(0, bool), np.full(3, -1)).any()

@@ -21,7 +21,7 @@ from channelsim.model.market import (
 )
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import pricing
-from channelsim.model.state import QUARTER, Accounts, World
+from channelsim.model.state import QUARTER, Accounts, World, flag_of
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,7 @@ def pay_channel(world: World, sales: Sales, week: int) -> None:
             (sales.company * units)[by_dealer][has_ga],
         )
     slot = sales.accounts.rep_slot
-    has_rep = slot >= 0
-    has_rep[has_rep] &= world.reps.occupied[slot[has_rep]]
+    has_rep = flag_of(world.reps.occupied, slot)
     direct = has_rep & (sales.choice == REP)
     credit_reps(world, slot, direct, sales.revenue, units, direct=True)
     credit_reps(world, slot, has_rep & by_dealer, sales.revenue, units, direct=False)

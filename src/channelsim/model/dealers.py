@@ -10,7 +10,14 @@ from numpy.typing import NDArray
 from channelsim.model.market import DEALER, NO_ONE
 from channelsim.model.rules import dealers as dealer_rules
 from channelsim.model.rules import salesforce
-from channelsim.model.state import QUARTER, Accounts, World, assign_within_region, declined
+from channelsim.model.state import (
+    QUARTER,
+    Accounts,
+    World,
+    assign_within_region,
+    declined,
+    flag_of,
+)
 
 
 def channel_support(world: World) -> NDArray[np.float64]:
@@ -40,19 +47,17 @@ def reach(world: World, market: Accounts, week: int, support: NDArray) -> None:
     if not world.uses_dealers or world.dealers.region.size == 0:
         return
     st, sc, d = world.state, world.scenario, world.dealers
-    dealer = market.dealer
-    has = dealer >= 0
-    has[has] &= d.active[dealer[has]]
+    has = flag_of(d.active, market.dealer)
     has &= ~declined(world, in_market)
-    idx = dealer[has]
+    idx = np.compress(has, market.dealer)
     weekly = np.minimum(
         1.0,
         sc.dealers.reach * d.effort[idx] * (1.0 + sc.reps.support.reach_boost * support[idx]),
     )
-    served = in_market[has]
+    served = np.compress(has, in_market)
     own = world.population.incumbent[served] == DEALER
     weekly = np.where(own, np.maximum(weekly, sc.dealers.relationship_reach), weekly)
-    hit = served[draw[has] < weekly]
+    hit = served[np.compress(has, draw) < weekly]
     st.dealer_reached[hit] = True
     st.contacted[hit] = True
     st.dealer_first[hit] = np.minimum(st.dealer_first[hit], week)

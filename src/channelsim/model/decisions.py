@@ -23,7 +23,7 @@ from channelsim.model.market import (
     utilities,
 )
 from channelsim.model.rules import engagement, pricing
-from channelsim.model.state import NEVER, Accounts, World, declined
+from channelsim.model.state import NEVER, Accounts, World, declined, flag_of
 
 
 def decide(world: World, deciding: Accounts, week: int, support: NDArray, w: dict) -> None:
@@ -208,12 +208,8 @@ def offers(
     """
     sc, st, seg, d, reps = world.scenario, world.state, world.segments, world.dealers, world.reps
     idx, n = accounts.idx, accounts.size
-    dealer = accounts.dealer
-    dealer_can = (dealer >= 0) & world.uses_dealers
-    dealer_can[dealer_can] &= d.active[dealer[dealer_can]]
-    slot = accounts.rep_slot
-    rep_can = (slot >= 0) & world.reps_sell
-    rep_can[rep_can] &= reps.occupied[slot[rep_can]] & ~reps.is_manager[slot[rep_can]]
+    dealer_can = flag_of(d.active, accounts.dealer) & world.uses_dealers
+    rep_can = flag_of(reps.occupied & ~reps.is_manager, accounts.rep_slot) & world.reps_sell
     rep_ok = rep_ready & rep_can
     dealer_ok = dealer_reached & dealer_can
     large = seg.large[accounts.segment]

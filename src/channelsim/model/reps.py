@@ -13,7 +13,7 @@ from channelsim.model import sales_management
 from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
-from channelsim.model.state import QUARTER, Accounts, World, declined
+from channelsim.model.state import QUARTER, Accounts, World, declined, flag_of
 
 # Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
 PRIOR_VISITS = float(QUARTER)
@@ -166,9 +166,8 @@ def candidates(world: World, market: Accounts, week: int) -> Accounts:
     Draws one prospecting number per in-market customer.
     """
     st, seg, sc = world.state, world.segments, world.scenario
-    in_market, slot = market.idx, market.rep_slot
-    ok = slot >= 0
-    ok[ok] &= world.reps.occupied[slot[ok]] & ~world.reps.is_manager[slot[ok]]
+    in_market, reps = market.idx, world.reps
+    ok = flag_of(reps.occupied & ~reps.is_manager, market.rep_slot)
     ok &= ~st.rep_ready[in_market]
     ok &= ~declined(world, in_market)
     large = seg.large[market.segment]

@@ -146,16 +146,10 @@ class Accounts:
             idx, segment, rep_slot, rows[:, 2].copy(), rows[:, 3].copy(), world.state.dealer[idx]
         )
 
-    def subset(self, keep: NDArray) -> Accounts:
-        """The accounts at `keep` (a mask, or positions in increasing order)."""
-        return Accounts(
-            self.idx[keep],
-            self.segment[keep],
-            self.rep_slot[keep],
-            self.volume[keep],
-            self.value[keep],
-            self.dealer[keep],
-        )
+    def subset(self, keep: NDArray[np.bool_]) -> Accounts:
+        """The accounts where `keep` is true (np.compress: faster than a mask index)."""
+        fields = (self.idx, self.segment, self.rep_slot, self.volume, self.value, self.dealer)
+        return Accounts(*(np.compress(keep, field) for field in fields))
 
     @property
     def size(self) -> int:
@@ -455,6 +449,14 @@ def build_customers(
         known = tables.in_crm != UNKNOWN
         state.crm[known] = tables.in_crm[known] == 1
     return state
+
+
+def flag_of(table: NDArray[np.bool_], key: NDArray) -> NDArray[np.bool_]:
+    """`table[key]` where `key >= 0`, False where it is -1 (no dealer, no rep slot): one
+    lookup in a small table of dealers or slots instead of masking twice."""
+    if table.size == 0:
+        return np.zeros(key.size, bool)
+    return (key >= 0) & table[np.maximum(key, 0)]
 
 
 def declined(world: World, idx: NDArray) -> NDArray[np.bool_]:
