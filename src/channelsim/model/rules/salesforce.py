@@ -9,6 +9,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import erf
 
 QUARTER_WEEKS = 13
+# Below this many candidates one sort of them all is cheaper than finding each seller's cut
+# first (measured: 50 against 140 microseconds at 1,000 candidates, 400 against 200 at 4,000).
+FULL_SORT_BELOW = 3000
 
 
 def negotiated_quota(
@@ -171,11 +174,25 @@ def best_first(
 
     Returns positions into the candidate arrays ordered by seller, priority (highest
     first), jitter, then position: exactly the first `capacity[s]` entries of seller s in
-    `np.lexsort((jitter, -priority, seller))`. Only candidates that can still make a
-    seller's cut are sorted (a seller sees far more candidates than it has visits), and
-    that cut is found by a partial sort of each over-subscribed seller's priorities.
+    `np.lexsort((jitter, -priority, seller))`. With many candidates only those that can
+    still make a seller's cut are sorted (a seller sees far more candidates than it has
+    visits), and that cut is found by a partial sort of each over-subscribed seller's
+    priorities; with fewer than FULL_SORT_BELOW all are sorted.
     """
     neg = -np.asarray(priority, dtype=float)
+    if seller.size < FULL_SORT_BELOW:
+        order = np.lexsort((jitter, neg, seller))
+    else:
+        keep = _may_make_the_cut(seller, neg, capacity)
+        order = keep[np.lexsort((jitter[keep], neg[keep], seller[keep]))]
+    sorted_seller = seller[order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_seller, sorted_seller, side="left")
+    return order[rank < capacity[sorted_seller]]
+
+
+def _may_make_the_cut(seller: NDArray, neg: NDArray, capacity: NDArray) -> NDArray[np.intp]:
+    """Positions of the candidates at or above their seller's cut-off priority (`neg` is the
+    negated priority), found by a partial sort of each over-subscribed seller's."""
     counts = np.bincount(seller, minlength=capacity.size)
     limit = np.ceil(capacity)  # positions r < capacity are the r < ceil(capacity)
     keep_all = ~(counts > limit)  # also when capacity is NaN: the final cut decides
@@ -196,8 +213,4 @@ def best_first(
                 keep_all[s] = True
             else:
                 threshold[s] = cut
-    keep = np.flatnonzero(keep_all[seller] | (neg <= threshold[seller]))
-    order = keep[np.lexsort((jitter[keep], neg[keep], seller[keep]))]
-    sorted_seller = seller[order]
-    rank = np.arange(order.size) - np.searchsorted(sorted_seller, sorted_seller, side="left")
-    return order[rank < capacity[sorted_seller]]
+    return np.flatnonzero(keep_all[seller] | (neg <= threshold[seller]))
