@@ -173,12 +173,14 @@ def utilities(
     theta is the direct-channel acceptance on rep, online and telesales, 1 elsewhere;
     the `none` column (no purchase) is 0; unavailable channels are -inf.
     """
-    n = value.size
-    theta = np.ones((n, len(CHANNELS)))
-    theta[:, [REP, ONLINE, TELESALES]] = direct_acceptance[:, None]
+    n, channels = value.size, len(CHANNELS)
+    theta = np.ones((n, channels))
+    theta[:, REP : TELESALES + 1] = direct_acceptance[:, None]  # rep, online, telesales
     surplus = theta * value[:, None] - prices
     u = price_sensitivity[:, None] * surplus + service_sensitivity[:, None] * service
-    u[np.arange(n), np.clip(incumbent, 0, None)] += np.where(incumbent >= 0, loyalty, 0.0)
+    # Each row's incumbent column, by its position in the flattened array.
+    at = np.arange(0, n * channels, channels) + np.maximum(incumbent, 0)
+    u.reshape(-1)[at] += np.where(incumbent >= 0, loyalty, 0.0)
     u[:, NONE] = 0.0
     return np.where(available, u, -np.inf)
 
