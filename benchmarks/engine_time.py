@@ -82,9 +82,8 @@ def main() -> None:
             f"{name:14s} {len(cpus)} runs: CPU median {medians[name]:.4f} s, best {min(cpus):.4f} s"
         )
     if "old main" in medians:
-        print(
-            f"CPU per run, this checkout / old main: {medians['this checkout'] / medians['old main']:.3f}"
-        )
+        ratio = medians["this checkout"] / medians["old main"]
+        print(f"CPU per run, this checkout / old main: {ratio:.3f}")
 
 
 if __name__ == "__main__":

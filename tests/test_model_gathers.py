@@ -16,7 +16,7 @@ import numpy as np
 
 from channelsim.model import decisions
 from channelsim.model.channel_model import ChannelModel
-from channelsim.model.state import flag_of
+from channelsim.model.state import NEVER, flag_of
 from channelsim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +83,17 @@ def test_a_flag_looked_up_by_dealer_or_slot_is_false_where_there_is_none():
     masked[masked] &= table[key[masked]]
     np.testing.assert_array_equal(flag_of(table, key), masked)
     assert not flag_of(np.zeros(0, bool), np.full(3, -1)).any()
+
+
+def test_weeks_of_first_contact_are_recorded_only_where_deal_registration_reads_them():
+    path = ROOT / "scenarios" / "parallel.yaml"
+    for rule, recorded in (("deal_registration", True), ("open", False)):
+        scenario = load_scenario(
+            path, ["weeks=8", "warmup_weeks=0", f"engagement.large_accounts={rule}"]
+        )
+        model = ChannelModel(scenario, seed=1)
+        for _ in range(8):
+            model.step()
+        st = model.state
+        assert (st.rep_first < NEVER).any() == recorded
+        assert (st.dealer_first < NEVER).any() == recorded

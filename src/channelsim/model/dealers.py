@@ -17,6 +17,7 @@ from channelsim.model.state import (
     assign_within_region,
     declined,
     flag_of,
+    keeps_first_contact,
 )
 
 
@@ -60,7 +61,8 @@ def reach(world: World, market: Accounts, week: int, support: NDArray) -> None:
     hit = served[np.compress(has, draw) < weekly]
     st.dealer_reached[hit] = True
     st.contacted[hit] = True
-    st.dealer_first[hit] = np.minimum(st.dealer_first[hit], week)
+    if keeps_first_contact(world):
+        st.dealer_first[hit] = np.minimum(st.dealer_first[hit], week)
 
 
 def update_effort(world: World, markup: float) -> None:

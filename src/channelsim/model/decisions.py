@@ -23,7 +23,7 @@ from channelsim.model.market import (
     utilities,
 )
 from channelsim.model.rules import engagement, pricing
-from channelsim.model.state import NEVER, Accounts, World, declined, flag_of
+from channelsim.model.state import NEVER, Accounts, World, declined, flag_of, keeps_first_contact
 
 
 def decide(world: World, deciding: Accounts, week: int, support: NDArray, w: dict) -> None:
@@ -271,7 +271,9 @@ def close_window(world: World, accounts: Accounts, week: int) -> None:
     st.stage[idx] = 0
     st.rep_ready[idx] = False
     st.dealer_reached[idx] = False
-    st.tele_reached[idx] = False
+    if world.scenario.telesales.enabled:  # otherwise never set
+        st.tele_reached[idx] = False
     st.contacted[idx] = False
-    st.rep_first[idx] = NEVER
-    st.dealer_first[idx] = NEVER
+    if keeps_first_contact(world):
+        st.rep_first[idx] = NEVER
+        st.dealer_first[idx] = NEVER

@@ -13,7 +13,14 @@ from channelsim.model import sales_management
 from channelsim.model.channels import COMPETITOR, DEALER, REP
 from channelsim.model.rules import commission as pay_rules
 from channelsim.model.rules import engagement, salesforce
-from channelsim.model.state import QUARTER, Accounts, World, declined, flag_of
+from channelsim.model.state import (
+    QUARTER,
+    Accounts,
+    World,
+    declined,
+    flag_of,
+    keeps_first_contact,
+)
 
 # Weight of a rep's previous productivity estimate, in visits (one a week for a quarter).
 PRIOR_VISITS = float(QUARTER)
@@ -144,7 +151,8 @@ def visit(world: World, market: Accounts, week: int, w: dict) -> NDArray:
     w["rep_visits"] += float(visited.size)
     world.reps.visits_qtd += np.bincount(slots, minlength=world.reps.region.size).astype(float)
     st.contacted[visited] = True
-    st.rep_first[visited] = np.minimum(st.rep_first[visited], week)
+    if keeps_first_contact(world):
+        st.rep_first[visited] = np.minimum(st.rep_first[visited], week)
     stages = seg.stages[cand.segment[picked]]
     multi = stages > 1
     skill = salesforce.ramp(world.reps.tenure[slots], sc.reps.attrition.ramp_weeks)

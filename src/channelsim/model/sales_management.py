@@ -103,7 +103,8 @@ def review(world: World, week: int, deciding: NDArray, w: dict) -> None:
     """After the week's decisions: closed windows forget their joint visits; at quarter end
     the forecasts are scored against credited sales and next quarter's are made."""
     m, reps = world.management, world.reps
-    m.coached[deciding] = False
+    if world.scenario.sales_management.managers > 0:  # no managers: no joint visits to forget
+        m.coached[deciding] = False
     if reps.region.size == 0 or week % QUARTER != QUARTER - 1:
         return
     scored = m.forecast_valid & reps.occupied

@@ -459,6 +459,12 @@ def flag_of(table: NDArray[np.bool_], key: NDArray) -> NDArray[np.bool_]:
     return (key >= 0) & table[np.maximum(key, 0)]
 
 
+def keeps_first_contact(world: World) -> bool:
+    """Whether the weeks of first contact (`rep_first`, `dealer_first`) are recorded: only
+    deal registration reads them, so under any other rule they stay NEVER."""
+    return world.scenario.engagement.large_accounts == "deal_registration"
+
+
 def declined(world: World, idx: NDArray) -> NDArray[np.bool_]:
     """Customers the company refuses to serve (insurance that declines flagged accounts)."""
     ins = world.scenario.insurance
