@@ -5,8 +5,9 @@
 Each command runs in a fresh process; the cases are interleaved (round robin) so that a
 change of machine load affects them alike, and the median of `--repeat` rounds is shown
 with its ratio to the yardstick (benchmarks/yardstick.py: 10,000 mesa.Agents x 100 steps).
-CPU seconds are user + system of the child and of the worker processes it started (they
-are reaped inside it). `--old-main DIR` (a checkout of an earlier
+CPU seconds are user + system of the child and of every process it started (this script
+makes itself their subreaper on Linux, so a forkserver and its workers that outlive the
+command are reaped, and counted, here). `--old-main DIR` (a checkout of an earlier
 commit with its own `.venv`) adds that checkout's README main command for a before/after
 ratio measured in the same rounds (and that checkout's one-replicate run).
 """
@@ -14,6 +15,7 @@ ratio measured in the same rounds (and that checkout's one-replicate run).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import resource
 import statistics
@@ -45,8 +47,26 @@ def cases(bin_dir: Path, scratch: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (a command's forkserver and workers) become our children."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def reap_all() -> None:
+    """Wait for every descendant left, so that its CPU time is in RUSAGE_CHILDREN."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def timed(command: list[str], cwd: Path, scratch: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one fresh process."""
+    """Wall seconds of one fresh process, and CPU seconds of it and its descendants."""
     out = tempfile.mkdtemp(dir=scratch)
     os.rmdir(out)
     argv = [part.replace("{out}", out) for part in command]
@@ -54,6 +74,7 @@ def timed(command: list[str], cwd: Path, scratch: Path) -> tuple[float, float]:
     start = time.perf_counter()
     subprocess.run(argv, cwd=cwd, check=True, capture_output=True)
     wall = time.perf_counter() - start
+    reap_all()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
@@ -64,6 +85,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--old-main", type=Path, help="checkout of an earlier commit, with .venv")
     args = parser.parse_args()
+    become_subreaper()
     with tempfile.TemporaryDirectory() as name:
         scratch = Path(name)
         todo = {k: (v, ROOT) for k, v in cases(Path(sys.executable).parent, scratch).items()}

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from conftest import SMALL
 
 from channelsim.experiments.executors import InProcess, LocalProcesses, process_context
@@ -74,37 +73,3 @@ def test_workers_exit_when_the_process_that_started_them_is_killed(tmp_path: Pat
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers)
-
-
-CHART_PRELOAD = textwrap.dedent(
-    """
-    import sys
-    from channelsim.cli.common import start_workers
-    from channelsim.experiments.executors import LocalProcesses
-
-    def loaded(_):
-        return "matplotlib" in sys.modules, "channelsim.model.channel_model" in sys.modules
-
-    if __name__ == "__main__":
-        start_workers(2, charts=sys.argv[1] == "charts")
-        print(sorted(set(r for _, r in LocalProcesses(2).map_unordered(loaded, [0, 1]))))
-    """
-)
-
-
-@pytest.mark.parametrize(
-    "charts, expected", [("charts", "(True, True)"), ("plain", "(False, True)")]
-)
-def test_a_command_that_draws_starts_workers_that_have_imported_the_charts(
-    tmp_path: Path, charts: str, expected: str
-) -> None:
-    """Workers render a comparison's charts without importing matplotlib first; a command
-    without charts does not make them pay for it."""
-    if process_context().get_start_method() != "forkserver":
-        pytest.skip("no forkserver on this platform")
-    script = tmp_path / "preload.py"
-    script.write_text(CHART_PRELOAD)
-    out = subprocess.run(
-        [sys.executable, str(script), charts], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == f"[{expected}]"

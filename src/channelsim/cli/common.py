@@ -154,22 +154,13 @@ def workers_option() -> Callable[..., Any]:
     )
 
 
-# What workers need to render a results folder's charts (output.rendering).
-CHART_MODULES = (
-    "channelsim.output.rendering",
-    "channelsim.output.charts",
-    "channelsim.output.network",
-)
-
-
-def start_workers(workers: int, charts: bool = False) -> None:
-    """With more than one worker, start their forkserver now: it imports the engine (and,
-    with `charts`, matplotlib and the charts) on another core while this process imports
-    the rest of what the command needs."""
+def start_workers(workers: int) -> None:
+    """With more than one worker, start their forkserver now: it imports the engine on
+    another core while this process imports the rest of what the command needs."""
     if workers > 1:
         from channelsim.experiments.executors import start_workers_early
 
-        start_workers_early(CHART_MODULES if charts else ())
+        start_workers_early()
 
 
 def worker_count_option(default: int = 1) -> Callable[..., Any]:

@@ -82,7 +82,7 @@ def compare(
     total = each * len(loaded)
     for scenario in loaded:
         resources.check_run(scenario, total, workers)
-    start_workers(workers, charts=not no_charts)  # importing while this process does
+    start_workers(workers)  # they import the engine while this process imports the rest
     from tqdm import tqdm
 
     from channelsim import api

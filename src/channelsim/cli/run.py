@@ -78,7 +78,7 @@ def run(
     results.ResultsDir(out).check(allow_existing=resume)  # both before the progress bar
     workers = resources.workers_for(workers, [sc], n)
     resources.check_run(sc, n, workers, in_memory=False)
-    start_workers(workers, charts=not no_charts)  # importing while this process does
+    start_workers(workers)  # they import the engine while this process imports the rest
     from tqdm import tqdm
 
     from channelsim import api

@@ -59,27 +59,24 @@ ENGINE_MODULES = [
 ]
 
 
-def process_context(also: Sequence[str] = ()) -> multiprocessing.context.BaseContext:
+def process_context() -> multiprocessing.context.BaseContext:
     """The start method for local workers: a forkserver preloaded with the engine, or spawn.
 
     Setting the forkserver's preload list is the one process-wide multiprocessing setting
-    channelsim makes; it changes no start method and only affects forkserver workers, and
-    only until the forkserver has started. The environment then names this process as the
-    forkserver's parent (`parent_watch`).
+    channelsim makes; it changes no start method and only affects forkserver workers. The
+    environment then names this process as the forkserver's parent (`parent_watch`).
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*ENGINE_MODULES, *also])
+    context.set_forkserver_preload(ENGINE_MODULES)
     os.environ[parent_watch.PARENT] = str(os.getpid())
     return context
 
 
-def start_workers_early(also: Sequence[str] = ()) -> None:
-    """Start the forkserver now, so it imports the engine (and the modules `also` names,
-    e.g. the charts a command will render on its workers) while the caller does other work.
-    """
-    context = process_context(also)
+def start_workers_early() -> None:
+    """Start the forkserver now, so it imports the engine while the caller does other work."""
+    context = process_context()
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
