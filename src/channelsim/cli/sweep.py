@@ -111,6 +111,12 @@ def sweep_command(
           --param pricing.list_price=90:110 --param dealers.markup=0.1:0.4 \\
           --scheduler tcp://scheduler-host:8786
     """
+    if workers and scheduler:
+        raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
+    if isinstance(workers, int):
+        start_workers(workers)  # a count given: they import the engine while this does too
     from tqdm import tqdm
 
     from channelsim import api
@@ -119,10 +125,6 @@ def sweep_command(
     from channelsim.output import sweep_text
     from channelsim.storage import results
 
-    if workers and scheduler:
-        raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
-    if resume and out is None:
-        raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
     definition = sweeps.define(
         source,
         params,
