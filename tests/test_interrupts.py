@@ -450,3 +450,52 @@ def test_a_killed_sweep_leaves_no_worker_forkserver_or_resource_tracker(
     assert kinds[:2] == ["forkserver", "resource tracker"] and "worker" in kinds, family
     wait_until(lambda: all_gone(family), 60, f"still alive: {family}")
     assert not ResultsDir(out).is_complete
+
+
+FORKSERVER_MASK = textwrap.dedent(
+    """
+    import os, sys, time
+    from multiprocessing import forkserver
+    from channelsim.experiments import executors
+
+    # A module the forkserver imports after the engine, which waits for the test's word:
+    # the check below then always falls inside the forkserver's import of what it preloads.
+    executors.ENGINE_MODULES = [*executors.ENGINE_MODULES, "wait_for_word"]
+    executors.start_workers_early()
+    pid = forkserver._forkserver._forkserver_pid
+    while not os.path.exists(os.path.join(sys.argv[1], "importing")):
+        time.sleep(0.01)
+    fields = dict(line.split(":\\t") for line in open(f"/proc/{pid}/status").read().splitlines())
+    print(int(fields["SigBlk"], 16) & 2, int(fields["SigIgn"], 16) & 2)
+    open(os.path.join(sys.argv[1], "word"), "w").close()
+    """
+)
+WAIT_FOR_WORD = textwrap.dedent(
+    """
+    import os, sys, time
+    here = os.path.dirname(__file__)
+    open(os.path.join(here, "importing"), "w").close()
+    while not os.path.exists(os.path.join(here, "word")):
+        time.sleep(0.01)
+    """
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_the_forkserver_imports_the_engine_with_ctrl_c_held_back(tmp_path: Path) -> None:
+    """Before, starting multiprocessing's resource tracker unblocked SIGINT, so a Ctrl-C in
+    the first second of a command with workers printed the forkserver's traceback."""
+    (tmp_path / "wait_for_word.py").write_text(WAIT_FOR_WORD)
+    script = tmp_path / "mask.py"
+    script.write_text(FORKSERVER_MASK)
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    blocked, ignored = map(int, out.stdout.split())
+    assert blocked or ignored, out.stdout

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from typing import Any, Protocol, TypeVar
 
 from channelsim.experiments import parent_watch
@@ -128,10 +129,16 @@ class LocalProcesses:
 
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
-    """Hold back SIGINT while worker processes are started; it is delivered right after."""
+    """Hold back SIGINT while worker processes are started; it is delivered right after.
+
+    multiprocessing's resource tracker is started first: starting it unblocks SIGINT on its
+    way out (CPython's `resource_tracker.ensure_running`), which inside the block would let
+    the forkserver import the engine, a second or so, with Ctrl-C live in it.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    resource_tracker.ensure_running()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
