@@ -14,6 +14,7 @@ from channelsim.cli import main
 from channelsim.experiments import warmup
 from channelsim.model.channel_model import ChannelModel
 from channelsim.model.metrics import FLOWS
+from channelsim.output import display
 from channelsim.scenario.loading import deep_merge, validate
 
 
@@ -99,14 +100,27 @@ def weekly_of(exits: list[int], dissatisfied: list[int], dealers: int = 20) -> p
 def test_dealer_losses_in_the_warm_up_are_said_when_they_matter(
     exits: list[int], dissatisfied: list[int], said: bool
 ) -> None:
-    notes = warmup.warmup_notes(weekly_of(exits, dissatisfied))
+    notes = notes_of(weekly_of(exits, dissatisfied))
     assert bool(notes) == said
     if said:
         assert f"during the {len(exits)}-week warm-up" in notes[0]
 
 
+def notes_of(weekly: pd.DataFrame) -> list[str]:
+    return display.warmup_notes(warmup.warmup_losses(weekly))
+
+
 def test_a_small_share_of_ordinary_exits_is_not_worth_a_note() -> None:
-    assert warmup.warmup_notes(weekly_of([0, 1, 0], [0, 0, 0], dealers=100)) == []
+    assert notes_of(weekly_of([0, 1, 0], [0, 0, 0], dealers=100)) == []
+
+
+def test_each_scenario_is_told_with_its_own_warm_up_and_numbers_read_plainly() -> None:
+    long = weekly_of([1500] + [0] * 39, [1200] + [0] * 39, dealers=3000).assign(scenario="a")
+    short = weekly_of([0, 2, 0], [0, 2, 0]).assign(scenario="b")
+    notes = notes_of(pd.concat([long, short], ignore_index=True))
+    assert notes[0].startswith("a: during the 40-week warm-up")
+    assert "1,500 dealers left, 1,200 of them dissatisfied by conflicts" in notes[0]
+    assert notes[1].startswith("b: during the 3-week warm-up")
 
 
 def test_a_comparison_says_which_scenario_lost_its_dealers_in_the_warm_up(tmp_path) -> None:
@@ -114,8 +128,8 @@ def test_a_comparison_says_which_scenario_lost_its_dealers_in_the_warm_up(tmp_pa
     command says where they went (over 3 replicates: the effect, not a seed's luck)."""
     harsh, calm = tmp_path / "harsh.yaml", tmp_path / "calm.yaml"
     harsh.write_text(yaml.safe_dump(deep_merge(SMALL, {**HARSH, "name": "harsh"})))
-    calm.write_text(
-        yaml.safe_dump(deep_merge(SMALL, {"weeks": 10, "warmup_weeks": 26, "name": "calm"}))
+    calm.write_text(  # a longer warm-up: each note gives its scenario's own
+        yaml.safe_dump(deep_merge(SMALL, {"weeks": 10, "warmup_weeks": 40, "name": "calm"}))
     )
     out = tmp_path / "out"
     args = ["compare", str(calm), str(harsh), "-n", "3", "-q", "--no-charts", "--report"]
@@ -127,3 +141,17 @@ def test_a_comparison_says_which_scenario_lost_its_dealers_in_the_warm_up(tmp_pa
     kpis = pd.read_csv(out / "kpis.csv").groupby("scenario")["dealers_exited"].sum()
     assert kpis["harsh"] == 0  # what the note is for: the KPIs show none of those exits
     assert "harsh: during the 26-week warm-up" in (out / "report.html").read_text()
+
+
+def test_a_run_says_it_and_keeps_it_in_its_manifest(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "harsh.yaml"
+    path.write_text(yaml.safe_dump(deep_merge(SMALL, HARSH)))
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "3", "-q", "--no-charts", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (note,) = [line for line in result.stdout.splitlines() if line.startswith("Note: ")]
+    assert note.startswith("Note: during the 26-week warm-up")
+    assert json.loads((out / "manifest.json").read_text())["warmup_notes"] == [note[6:]]

@@ -111,7 +111,7 @@ def compare(
     click.echo(printable(display.settings_table(job.differing, names) + "\n"))
     click.echo(printable(display.comparison_table(job.summary, job.differences, currency=currency)))
     click.echo(printable("\n" + display.conflict_table(job.conflict, currency)))
-    for note in job.warmup_notes:
+    for note in display.warmup_notes(job.warmup_losses):
         click.echo(printable(f"\nNote: {note}"))
     if excel:
         from channelsim.output.folders import workbook

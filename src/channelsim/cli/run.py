@@ -108,7 +108,7 @@ def run(
         written = results.ResultsDir(out).add_file("results.xlsx", workbook(job))
         click.echo(printable(f"Excel: {written}"))
     click.echo(display.summary_table(job.summary))
-    for note in job.warmup_notes:
+    for note in display.warmup_notes(job.warmup_losses):
         click.echo(printable(f"\nNote: {note}"))
     click.echo(f"\nResults in {printable(str(out))}")
 

@@ -50,9 +50,9 @@ class Comparison:
         return differing_settings([s.model_dump(mode="json") for s in self.scenarios])
 
     @property
-    def warmup_notes(self) -> list[str]:
-        """Dealer losses in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
-        return warmup.warmup_notes(self.weekly)
+    def warmup_losses(self) -> pd.DataFrame:
+        """Dealers lost in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
+        return warmup.warmup_losses(self.weekly)
 
 
 def pairwise(

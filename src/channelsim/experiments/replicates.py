@@ -189,9 +189,9 @@ class RunResults:
         return self._weekly if self._weekly is not None else pd.DataFrame()
 
     @property
-    def warmup_notes(self) -> list[str]:
-        """Dealer losses in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
-        return warmup.warmup_notes(self.weekly)
+    def warmup_losses(self) -> pd.DataFrame:
+        """Dealers lost in the warm-up, which the KPIs leave out (`experiments.warmup`)."""
+        return warmup.warmup_losses(self.weekly)
 
 
 def run_replicates(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from channelsim.experiments import warmup
 from channelsim.model import kpis
 from channelsim.output.units import kpi_unit, money
 
@@ -201,3 +202,22 @@ def text_table(head: Sequence[str], rows: Sequence[Sequence[str]], markdown: boo
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
+
+
+def warmup_notes(losses: pd.DataFrame) -> list[str]:
+    """A sentence per scenario of `experiments.warmup.notable` dealer losses in the warm-up,
+    which the KPIs leave out (`losses`: `warmup.warmup_losses`)."""
+    notes = []
+    for _, row in warmup.notable(losses).iterrows():
+        who = f"{row['scenario']}: " if "scenario" in row else ""
+        lost = f"{number(row['dealers_exited'])} dealers left"
+        if row["dealers_exited_dissatisfied"] > 0:
+            lost += (
+                f", {number(row['dealers_exited_dissatisfied'])} of them dissatisfied by conflicts"
+            )
+        notes.append(
+            f"{who}during the {number(row['warmup_weeks'])}-week warm-up, which the KPIs leave "
+            f"out, {lost} (mean per replicate); dealers_active and revenue_dealer show what is "
+            "left of the channel, --set warmup_weeks=0 counts those exits"
+        )
+    return notes

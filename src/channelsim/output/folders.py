@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from channelsim.experiments import stats
+from channelsim.output import display
 from channelsim.storage import results
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def _write_run(
             replicates=len(run.seeds),
             seeds=run.seeds,
             workers=run.workers,
+            warmup_notes=display.warmup_notes(run.warmup_losses),
             files=_listed(RUN_FILES, charts) + (["results.xlsx"] if excel else []),
         )
     )
@@ -146,7 +148,7 @@ def _write_comparison(
             workers=job.workers,
             statistics=stats.METHOD,
             currency=job.scenarios[0].currency,
-            warmup_notes=job.warmup_notes,
+            warmup_notes=display.warmup_notes(job.warmup_losses),
             files=_listed(COMPARE_FILES, charts) + (["results.xlsx"] if excel else []),
         )
     )

@@ -25,9 +25,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from channelsim.experiments import warmup
 from channelsim.experiments.replicates import RunOutput
 from channelsim.experiments.sweep import code_fingerprint
 from channelsim.model.kpis import KPIS
+from channelsim.output import display
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import results
 
@@ -188,7 +190,8 @@ class RunFolder:
             part.unlink()
         (self.path / PARTS).rmdir()
         files = RUN_FILES if charts else [f for f in RUN_FILES if f != "charts/"]
-        self.folder.complete({**self.manifest, "files": files})
+        notes = display.warmup_notes(warmup.warmup_losses(_warmup_columns(timeseries)))
+        self.folder.complete({**self.manifest, "warmup_notes": notes, "files": files})
         return kpis, summary
 
     def _draw(self, kpis: pd.DataFrame, timeseries: Path) -> None:
@@ -200,6 +203,13 @@ class RunFolder:
             **network.network_recipes([self.scenario]),
         }
         rendering.save_recipes(recipes, self.folder.file("charts"), self.workers)
+
+
+def _warmup_columns(timeseries: Path) -> pd.DataFrame:
+    """The weekly columns `experiments.warmup` reads, without the rest of the table."""
+    names = set(pq.read_schema(timeseries).names)
+    wanted = ["replicate", "week", "dealers_active", *warmup.COUNTED]
+    return pd.read_parquet(timeseries, columns=[c for c in wanted if c in names])
 
 
 def _join(parts: list[Path], target: Path) -> None:
