@@ -33,9 +33,11 @@ PHASES = {
                     ("channelsim.experiments.replicates", "run_each")],
     "statistics": [("channelsim.experiments.stats", "summarise_kpis"),
                    ("channelsim.experiments.stats", "paired_differences")],
-    "drawing charts": [("channelsim.output.charts", "run_charts"),
+    "drawing charts (checkouts before output.rendering)": [
+                       ("channelsim.output.charts", "run_charts"),
                        ("channelsim.output.charts", "compare_charts")],
-    "saving charts (PNG)": [("channelsim.output.charts", "save_figures")],
+    "saving charts (PNG, without output.rendering)": [
+        ("channelsim.output.charts", "save_figures")],
     "rendering charts (drawn and saved, here or on workers)": [
         ("channelsim.output.rendering", "save_recipes")],
     "writing tables": [("channelsim.storage.results", "write_csv"),

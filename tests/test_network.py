@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from channelsim.cli import main
 from channelsim.model.channel_model import ChannelModel
-from channelsim.output.network import network_figure, network_figures, regions
+from channelsim.output.network import network_figure, network_recipes, regions
 
 
 def texts(fig) -> str:
@@ -62,7 +62,7 @@ def test_a_direct_picture_has_no_dealers_and_a_flattened_one_no_general_agent(ma
 
 
 def test_several_scenarios_get_one_picture_each_with_safe_names(make_scenario):
-    figures = network_figures([make_scenario(name="a/b"), make_scenario(name="c d")])
+    figures = network_recipes([make_scenario(name="a/b"), make_scenario(name="c d")])
     assert list(figures) == ["network_a_b", "network_c_d"]
 
 

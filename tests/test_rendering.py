@@ -17,12 +17,15 @@ from channelsim.scenario.loading import deep_merge, validate
 
 @pytest.fixture(scope="module")
 def recipes() -> dict[str, rendering.Recipe]:
-    scenario = validate({**SMALL, "weeks": 6}, source="test scenario")
-    run = api.run(scenario, replicates=2, seed=3)
-    return {
-        **charts.run_recipes(run.kpis, run.weekly),
-        **network.network_recipes([scenario]),
+    """A comparison's charts: enough of them for two workers."""
+    small = validate({**SMALL, "weeks": 6}, source="test scenario")
+    job = api.compare([small, small.with_overrides({"name": "other", "strategy": "direct"})], 2)
+    found = {
+        **charts.compare_recipes(job.kpis, job.weekly, job.summary, job.differences),
+        **network.network_recipes(job.scenarios),
     }
+    assert len(found) >= 2 * rendering.CHARTS_PER_WORKER
+    return found
 
 
 def test_workers_render_the_bytes_this_process_renders(recipes, tmp_path: Path) -> None:
@@ -32,6 +35,18 @@ def test_workers_render_the_bytes_this_process_renders(recipes, tmp_path: Path) 
     for a, b in zip(here, there, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
         assert a.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_few_charts_are_rendered_here_where_a_worker_would_not_pay(
+    recipes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = rendering.make_executor
+    monkeypatch.setattr(rendering, "make_executor", lambda n: made.append(n) or real(n))
+    few = dict(list(recipes.items())[: rendering.CHARTS_PER_WORKER + 1])
+    rendering.save_recipes(few, tmp_path / "few", workers=2)
+    rendering.save_recipes(recipes, tmp_path / "many", workers=2)
+    assert made == [1, 2]
 
 
 def test_a_saved_figure_is_the_rendered_recipe(recipes, tmp_path: Path) -> None:

@@ -301,30 +301,65 @@ def test_the_work_and_memory_of_a_run_count_its_warm_up(make_scenario) -> None:
     assert kept == 30 * resources.BYTES_PER_RESULT_WEEK * 5
 
 
-@pytest.mark.parametrize("given, chosen", [(None, "auto"), ("auto", "auto"), (3, 3)])
+@pytest.mark.parametrize("given, chosen", [(None, "chosen"), ("auto", "chosen"), (3, 3)])
 def test_a_worker_count_is_kept_and_auto_or_nothing_is_chosen(
     make_scenario, given, chosen, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(resources, "auto_workers", lambda *args, **kwargs: "auto")
+    monkeypatch.setattr(resources, "auto_workers", lambda *args, **kwargs: "chosen")
     assert resources.workers_for(given, [make_scenario()], 4) == chosen
+
+
+@pytest.mark.parametrize("given", ["abc", 0, -2, 2.5, True, "", [2]])
+def test_a_worker_count_that_is_not_one_says_what_was_expected(given, make_scenario) -> None:
+    with pytest.raises(ValueError, match="expected a whole number >= 1 or 'auto'"):
+        resources.workers_for(given, [make_scenario()], 4)
+
+
+def test_auto_is_auto_in_any_case() -> None:
+    assert resources.worker_count(" AUTO ") == resources.worker_count("auto") == "auto"
+
+
+def test_a_sweep_s_auto_count_fits_its_largest_point(
+    make_scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base scenario is small; a point of 5,200 weeks needs all the memory for itself."""
+    from channelsim.experiments import sweep
+
+    monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)
+    monkeypatch.setattr(resources, "usable_cpus", lambda: 2)
+    definition = sweep.SweepDefinition(
+        scenario=make_scenario(weeks=8),
+        scenario_file="(test)",
+        params=(sweep.parse_spec("weeks", "8,5200"),),
+        design="grid",
+        samples=None,
+        replicates=2,
+        seed=1,
+        common_seeds=False,
+    )
+    big = resources.model_bytes(make_scenario(weeks=5200))
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", str(big + big // 2))  # one of it at a time
+    assert sweep.plan(definition, "auto").workers == 1
+    with pytest.raises(sweep.SweepError, match="design point 1"):
+        sweep.plan(definition, 2)
+    monkeypatch.setenv("CHANNELSIM_MAX_MEMORY", "4G")
+    assert sweep.plan(definition, "auto").workers == 2
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])
 def test_commands_choose_their_workers_and_record_them(
-    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    small_file: Path, tmp_path: Path, command: str
 ) -> None:
     """Without --workers: one process for a short job; the manifest says what was used."""
     import json
 
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({**FAST, "name": "other"}, sort_keys=False))
     args = {
         "run": ["run", str(small_file), "-n", "2"],
-        "compare": ["compare", str(small_file), str(small_file), "--set", "name=x", "-n", "2"],
+        "compare": ["compare", str(small_file), str(other), "-n", "2"],
         "sweep": ["sweep", str(small_file), "--param", "dealers.reach=0.2,0.3", "-n", "1"],
     }[command]
-    if command == "compare":  # two files of the same name are refused: a second file
-        other = tmp_path / "other.yaml"
-        other.write_text(yaml.safe_dump({**FAST, "name": "other"}, sort_keys=False))
-        args = ["compare", str(small_file), str(other), "-n", "2"]
     out = tmp_path / "out"
     result, _ = cli(*args, "-q", "--no-charts", "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -340,8 +375,6 @@ def test_auto_workers_for_long_runs_give_the_one_process_results(
 ) -> None:
     import json
 
-    import pandas as pd
-
     monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)  # every run is "long"
     monkeypatch.setattr(resources, "usable_cpus", lambda: 2)
     auto, single = tmp_path / "auto", tmp_path / "single"
@@ -352,4 +385,5 @@ def test_auto_workers_for_long_runs_give_the_one_process_results(
         assert result.exit_code == 0, result.output
     assert json.loads((auto / "manifest.json").read_text())["workers"] == 2
     assert json.loads((single / "manifest.json").read_text())["workers"] == 1
-    pd.testing.assert_frame_equal(pd.read_csv(auto / "kpis.csv"), pd.read_csv(single / "kpis.csv"))
+    for name in ("kpis.csv", "summary.csv", "timeseries.parquet"):  # to the byte
+        assert (auto / name).read_bytes() == (single / name).read_bytes(), name

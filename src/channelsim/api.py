@@ -86,6 +86,16 @@ def _scenario(scenario: Scenario | str | Path) -> Scenario:
     )
 
 
+def _scenario_list(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
+    """Several scenarios or paths; one alone (a path is a sequence of letters) is refused."""
+    if isinstance(scenarios, Scenario | str | os.PathLike):
+        raise TypeError(
+            "expected a list of scenarios or of scenario files' paths, found one: "
+            f"{scenarios if not isinstance(scenarios, Scenario) else scenarios.name!r}"
+        )
+    return [_scenario(s) for s in scenarios]
+
+
 def run(
     scenario: Scenario | str | Path,
     replicates: int | None = None,
@@ -158,7 +168,7 @@ def compare(
     second command writing there refuses at once; `charts=False` draws no charts.
     `workers="auto"`: one per core when the runs are long enough to pay for it.
     """
-    scenarios = [_scenario(s) for s in scenarios]
+    scenarios = _scenario_list(scenarios)
     n = comparison.replicates_for(scenarios, replicates)
     workers = resources.workers_for(workers, scenarios, n, in_memory=True)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
@@ -325,15 +335,13 @@ def sweep(
         seed=scenario.seed if seed is None else seed,
         common_seeds=common_seeds,
     )
-    plan = sweeps.plan(definition)
-    if scheduler is None:
-        workers = resources.workers_for(workers, [scenario], plan.runs)
+    plan = sweeps.plan(definition, 1 if scheduler else workers)
     with tempfile.TemporaryDirectory(prefix="channelsim-sweep-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "sweep"
         done = run_sweep_plan(
             plan,
             folder,
-            workers=workers,
+            workers=plan.workers,
             scheduler=scheduler,
             resume=resume,
             fail_fast=fail_fast,
@@ -431,7 +439,7 @@ def explore(
     from channelsim.experiments import explore as explore_
     from channelsim.output.explore_report import box_sentences, write_outputs
 
-    scenarios = [_scenario(s) for s in scenarios]
+    scenarios = _scenario_list(scenarios)
     definition = explore_.definition_for(
         scenarios, dict(uncertain), design, samples, replicates, seed
     )

@@ -149,6 +149,7 @@ def workers_option() -> Callable[..., Any]:
     return click.option(
         "--workers",
         type=WorkersType(),
+        metavar="N|auto",
         help="Local worker processes, or auto (the default: one per core when the runs are "
         "long enough to pay for starting them); results are the same for any number.",
     )
@@ -164,7 +165,8 @@ def start_workers(workers: int) -> None:
 
 
 def worker_count_option(default: int = 1) -> Callable[..., Any]:
-    """`--workers N`, for commands where a batch or a pool size follows it."""
+    """`--workers N` (no auto), for commands whose batch of trials or shared pool follows it,
+    or (explore) whose plan does not size itself yet."""
     return click.option(
         "--workers",
         type=click.IntRange(1, 512),

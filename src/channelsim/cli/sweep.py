@@ -120,8 +120,8 @@ def sweep_command(
     from tqdm import tqdm
 
     from channelsim import api
-    from channelsim.experiments import resources, sweep_run
     from channelsim.experiments import sweep as sweeps
+    from channelsim.experiments import sweep_run
     from channelsim.output import sweep_text
     from channelsim.storage import results
 
@@ -141,10 +141,8 @@ def sweep_command(
         f"{printable(definition.scenario.name)}: {definition.design} design, {points:,} points x "
         f"{definition.replicates} replicates = {runs:,} runs"
     )
-    if not scheduler:
-        workers = resources.workers_for(workers, [definition.scenario], runs)
-        start_workers(workers)  # they import the engine while the plan is made
-    plan = sweeps.plan(definition, workers or 1)
+    plan = sweeps.plan(definition, 1 if scheduler else workers or "auto")
+    start_workers(plan.workers)  # if not started yet: the count depended on the points
     out = out or results.default_out("sweep", definition.scenario.name)
     bar: list[tqdm] = []
 
@@ -159,7 +157,7 @@ def sweep_command(
         result = api.run_sweep_plan(
             plan,
             out,
-            workers=workers or 1,
+            workers=plan.workers,
             scheduler=scheduler,
             resume=resume,
             fail_fast=fail_fast,

@@ -119,10 +119,19 @@ def workers_for(
     replicates: int,
     in_memory: bool = False,
 ) -> int:
-    """A worker count: `workers` itself, or `auto_workers` for None or "auto"."""
-    if workers is None or workers == "auto":
+    """A worker count: `workers` itself, or `auto_workers` for "auto" (or None: not given)."""
+    if workers is None or worker_count(workers) == "auto":
         return auto_workers(scenarios, replicates, in_memory)
     return int(workers)
+
+
+def worker_count(workers: object) -> int | str:
+    """`workers` checked: a whole number from 1, or "auto" in any case."""
+    if isinstance(workers, str) and workers.strip().lower() == "auto":
+        return "auto"
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: expected a whole number >= 1 or 'auto', found {workers!r}")
+    return workers
 
 
 def usable_cpus() -> int:

@@ -340,6 +340,7 @@ class SweepPlan:
     design: Design
     settings: tuple[dict[str, Any], ...]
     seeds: np.ndarray
+    workers: int = 1  # the local workers at once its memory check allowed for
 
     @property
     def points(self) -> int:
@@ -392,12 +393,15 @@ def count_runs(definition: SweepDefinition) -> tuple[int, int]:
     return points, runs
 
 
-def plan(definition: SweepDefinition, workers: int = 1) -> SweepPlan:
+def plan(definition: SweepDefinition, workers: int | str = 1) -> SweepPlan:
     """Make the design, check the points' scenarios, and derive the run seeds.
 
     The size is checked before anything is made. Up to MAX_CHECKED distinct points are
     validated here, and beyond that the points holding each parameter's lowest and highest
     value; any other point that breaks a rule fails as a run, recorded with its reason.
+    Their memory is checked for `workers` runs at once; `"auto"` chooses the count from
+    the checked points (`resources.auto_workers`: the largest sets what fits), recorded
+    in the plan.
     """
     count_runs(definition)
     try:
@@ -407,18 +411,33 @@ def plan(definition: SweepDefinition, workers: int = 1) -> SweepPlan:
     except DesignError as exc:
         raise SweepError(str(exc)) from None
     settings = tuple(design.settings())
-    for point in _points_to_check(design, settings):
-        values = settings[point]
+    checked = {
+        p: _point_scenario(definition, settings, p) for p in _points_to_check(design, settings)
+    }
+    if resources.worker_count(workers) == "auto":
+        workers = resources.auto_workers(list(checked.values()), definition.replicates)
+    for point, scenario in checked.items():
         try:
-            scenario = scenario_with(definition.scenario, values)
-            resources.check_run(scenario, definition.replicates, workers, in_memory=False)
+            resources.check_run(scenario, definition.replicates, int(workers), in_memory=False)
         except ScenarioError as exc:
-            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
-            raise SweepError(f"design point {point} ({shown}): {exc}") from None
+            raise SweepError(f"design point {point} ({_shown(settings[point])}): {exc}") from None
     seeds = run_seeds(
         definition.seed, len(settings), definition.replicates, definition.common_seeds
     )
-    return SweepPlan(definition, design, settings, seeds)
+    return SweepPlan(definition, design, settings, seeds, int(workers))
+
+
+def _point_scenario(
+    definition: SweepDefinition, settings: Sequence[dict[str, Any]], point: int
+) -> Scenario:
+    try:
+        return scenario_with(definition.scenario, settings[point])
+    except ScenarioError as exc:
+        raise SweepError(f"design point {point} ({_shown(settings[point])}): {exc}") from None
+
+
+def _shown(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
 
 MAX_CHECKED = 2_000

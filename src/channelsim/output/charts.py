@@ -296,11 +296,6 @@ def run_recipes(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") ->
     }
 
 
-def run_charts(kpis: pd.DataFrame, weekly: pd.DataFrame, currency: str = "") -> dict[str, Figure]:
-    """The standard set of charts for one or more scenarios."""
-    return {name: recipe() for name, recipe in run_recipes(kpis, weekly, currency).items()}
-
-
 def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
     """Write each figure as PNG (atomically)."""
     paths = []
@@ -654,15 +649,3 @@ def compare_recipes(
         "revenue_by_channel": partial(revenue_by_channel, weekly, currency),
         "where_the_money_goes": partial(where_the_money_goes, kpis),
     }
-
-
-def compare_charts(
-    kpis: pd.DataFrame,
-    weekly: pd.DataFrame,
-    summary: pd.DataFrame,
-    differences: pd.DataFrame,
-    currency: str = "",
-) -> dict[str, Figure]:
-    """Every chart of a comparison, in the order a report shows them."""
-    recipes = compare_recipes(kpis, weekly, summary, differences, currency)
-    return {name: recipe() for name, recipe in recipes.items()}

@@ -266,11 +266,6 @@ def network_recipes(scenarios: list[Scenario]) -> dict[str, Recipe]:
     return {f"network_{_file_stem(s.name)}": partial(network_figure, s) for s in scenarios}
 
 
-def network_figures(scenarios: list[Scenario]) -> dict[str, Figure]:
-    """One network picture per scenario, named `network` for one, `network_<name>` for more."""
-    return {name: recipe() for name, recipe in network_recipes(scenarios).items()}
-
-
 def _file_stem(name: str) -> str:
     """A scenario name as a safe file-name part."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80] or "scenario"
