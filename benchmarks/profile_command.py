@@ -86,7 +86,8 @@ def timed(phase, fn):
 def wrap_loaded():
     for phase, targets in PHASES.items():
         for module, name in targets:
-            if (module, name) not in wrapped and module in sys.modules:
+            loaded = sys.modules.get(module)  # a phase may name what another checkout has
+            if (module, name) not in wrapped and hasattr(loaded, name):
                 setattr(sys.modules[module], name, timed(phase, getattr(sys.modules[module], name)))
                 wrapped.add((module, name))
 
