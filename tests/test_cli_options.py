@@ -83,7 +83,7 @@ TAKES = {
     "dashboard": {"workers"},
 }
 # Where a batch of trials or a shared pool follows --workers, it is a plain count (no auto).
-COUNTED_WORKERS = {"optimize", "calibrate", "explore", "dashboard"}
+COUNTED_WORKERS = {"optimize", "calibrate", "dashboard"}
 
 
 def _reference() -> dict[str, click.Parameter]:

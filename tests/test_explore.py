@@ -304,3 +304,27 @@ def test_the_report_escapes_what_users_wrote(tmp_path) -> None:
     html = build_report(done, manifest)
     assert "<b>" not in html and "<i>" not in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<script" not in html
+
+
+def test_an_exploration_chooses_its_workers_like_a_sweep(
+    explored, scenario_files, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --workers: one process for a short exploration, every core for a long one;
+    the runs are the same either way."""
+    from channelsim.experiments import resources
+
+    out, _ = explored
+    args = ["explore", *scenario_files, "--uncertain", "dealers.reach=0.1:0.6"]
+    args += ["--samples", 4, "--replicates", 2, "--seed", 3, "-q"]
+    result = invoke(*args, "--out", tmp_path / "short")
+    assert result.exit_code == 0, result.output
+    sessions = json.loads((tmp_path / "short" / "manifest.json").read_text())["sessions"]
+    assert sessions[0]["executor"] == "in-process"
+    monkeypatch.setattr(resources, "PARALLEL_WORTHWHILE", 1)  # every run is "long"
+    monkeypatch.setattr(resources, "usable_cpus", lambda: 2)
+    result = invoke(*args, "--out", tmp_path / "long")
+    assert result.exit_code == 0, result.output
+    sessions = json.loads((tmp_path / "long" / "manifest.json").read_text())["sessions"]
+    assert sessions[0]["executor"] != "in-process"
+    saved, long = sweep_run.read_runs(out), sweep_run.read_runs(tmp_path / "long")
+    assert long[list(KPIS)].equals(saved[list(KPIS)])

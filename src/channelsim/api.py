@@ -418,7 +418,7 @@ def explore(
     kpis: Sequence[str] = ("company_profit",),
     decide: str = "minimax_regret",
     find: str | None = None,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,

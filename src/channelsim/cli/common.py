@@ -165,8 +165,7 @@ def start_workers(workers: int) -> None:
 
 
 def worker_count_option(default: int = 1) -> Callable[..., Any]:
-    """`--workers N` (no auto), for commands whose batch of trials or shared pool follows it,
-    or (explore) whose plan does not size itself yet."""
+    """`--workers N` (no auto), for commands whose batch of trials or shared pool follows it."""
     return click.option(
         "--workers",
         type=click.IntRange(1, 512),

@@ -21,7 +21,7 @@ from channelsim.cli.common import (
     warn_about,
     weeks_option,
     with_weeks,
-    worker_count_option,
+    workers_option,
 )
 
 
@@ -49,7 +49,7 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@worker_count_option()
+@workers_option()
 @scheduler_option
 @click.option(
     "--kpi",
@@ -85,7 +85,7 @@ def explore_command(
     seed: int | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     scheduler: str | None,
     kpis: tuple[str, ...],
     decide: str | None,
@@ -150,7 +150,7 @@ def explore_command(
             definition,
             chosen,
             out,
-            workers=workers or 1,
+            workers=workers or "auto",
             scheduler=scheduler,
             resume=resume,
             command=results.command_line(),

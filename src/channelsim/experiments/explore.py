@@ -524,7 +524,7 @@ def run(
     chosen: ExploreOptions,
     out: Path,
     *,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     resume: bool = False,
     command: str = "",
@@ -532,13 +532,17 @@ def run(
     draw: Draw | None = None,
 ) -> ExploreResult:
     """Plan, run (or continue) and analyse an exploration in `out`; `draw` (from the output
-    layer) adds charts and the report before the folder is marked complete."""
+    layer) adds charts and the report before the folder is marked complete. `workers` may
+    be "auto" (`resources.auto_workers` over every scenario's runs)."""
     from channelsim.experiments import resources, sweep_run
 
+    the_plan = plan(definition)
+    each = the_plan.runs // len(definition.scenarios)  # samples x replicates per scenario
+    workers = 1 if scheduler else resources.workers_for(workers, definition.scenarios, each)
     for scenario in definition.scenarios:
         resources.check_run(scenario, definition.replicates, workers, in_memory=False)
     result: ExploreResult = sweep_run.run_sweep(
-        plan(definition),
+        the_plan,
         out,
         workers=workers,
         scheduler=scheduler,
