@@ -49,6 +49,12 @@ def test_a_few_charts_are_rendered_here_where_a_worker_would_not_pay(
     assert made == [1, 2]
 
 
+def test_fixed_titles_draw_every_chart_as_automatic_ones_do(recipes) -> None:
+    """The shortcut that saves measuring tick labels for titles changes no picture."""
+    for name, recipe in recipes.items():
+        assert rendering.render((name, recipe))[1] == rendering.png_bytes(recipe()), name
+
+
 def test_a_saved_figure_is_the_rendered_recipe(recipes, tmp_path: Path) -> None:
     name, recipe = next(iter(recipes.items()))
     [saved] = charts.save_figures({name: recipe()}, tmp_path)

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import matplotlib
 from matplotlib.figure import Figure
 
 from channelsim.experiments.executors import make_executor
@@ -27,6 +28,10 @@ Recipe = Callable[[], Figure]
 # took 0.80 s on 2 workers against 0.68-0.79 s here; a comparison's 17, 2.7-2.8 s against
 # 4.8-5.4 s.
 CHARTS_PER_WORKER = 4
+# Titles at the top of their axes, where matplotlib's automatic placement puts them in every
+# chart here (the same bytes, tested), without measuring each axes' tick labels at every
+# draw: a tenth of a comparison's chart CPU (4.69 s to 4.24 s).
+FIXED_TITLES = {"axes.titley": 1.0}
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -40,7 +45,10 @@ def render(item: tuple[str, Recipe]) -> tuple[str, bytes, bool]:
     """Make one chart and encode it: (name, PNG bytes, whether CJK glyphs were missing)."""
     name, recipe = item
     missing: list[bool] = []
-    with fonts.cjk_fallback(on_missing=lambda: missing.append(True)):
+    with (
+        fonts.cjk_fallback(on_missing=lambda: missing.append(True)),
+        matplotlib.rc_context(FIXED_TITLES),
+    ):
         data = png_bytes(recipe())
     return name, data, bool(missing)
 
