@@ -328,3 +328,11 @@ def test_an_exploration_chooses_its_workers_like_a_sweep(
     assert sessions[0]["executor"] != "in-process"
     saved, long = sweep_run.read_runs(out), sweep_run.read_runs(tmp_path / "long")
     assert long[list(KPIS)].equals(saved[list(KPIS)])
+
+
+def test_an_unknown_uncertain_path_is_refused_before_the_plan_is_said(scenario_files) -> None:
+    result = invoke("explore", *scenario_files, "--uncertain", "dealers.rech=0.1:0.5")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--uncertain dealers.rech: unknown key 'rech'; did you mean dealers.reach?" in (
+        result.stderr
+    )

@@ -146,10 +146,15 @@ def test_defaults_come_from_the_scenario(scenario_file, make_scenario):
 # --- checking every design point up front ----------------------------------------------------
 
 
-def test_an_unknown_path_is_refused_before_any_run(scenario_file):
-    definition = define(scenario_file, params=["reps.comission.rate=0.1,0.2"])
-    with pytest.raises(SweepError, match=r"reps.comission.rate.*unknown key.*commission"):
-        plan(definition)
+def test_an_unknown_path_is_refused_before_any_point_is_made(scenario_file):
+    with pytest.raises(SweepError, match=r"--param reps.comission.rate: unknown key.*commission"):
+        define(scenario_file, params=["reps.comission.rate=0.1,0.2"])
+
+
+def test_the_cli_refuses_an_unknown_path_before_it_says_what_it_will_run(scenario_file):
+    result = CliRunner().invoke(main, ["sweep", str(scenario_file), "--param", "reps.x=1,2"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--param reps.x: unknown key 'x'" in result.stderr
 
 
 def test_a_bad_value_names_the_design_point(scenario_file):

@@ -62,7 +62,7 @@ from channelsim.experiments.sweep import (
     run_seeds,
 )
 from channelsim.model.metrics import KPIS
-from channelsim.scenario.loading import ScenarioError, load_scenario, scenario_with
+from channelsim.scenario.loading import ScenarioError, check_path, load_scenario, scenario_with
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import inputs as input_files
 from channelsim.storage import results
@@ -289,6 +289,12 @@ def definition_for(
     params = tuple(uncertain_param(path, spec) for path, spec in uncertain.items())
     if not params:
         raise ExploreError("explore needs at least one --uncertain PATH=LO:HI")
+    for param in params:  # a path that names no setting is refused before any value is made
+        for scenario in scenarios:
+            try:
+                check_path(scenario, param.path, "--uncertain")
+            except ScenarioError as exc:
+                raise ExploreError(str(exc)) from None
     if design not in DESIGNS:
         raise ExploreError(f"design {design!r}: expected one of {', '.join(DESIGNS)}")
     if samples < 2:

@@ -41,7 +41,7 @@ from channelsim.experiments.designs import (
 )
 from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.kpis import KPIS
-from channelsim.scenario.loading import load_scenario, scenario_with
+from channelsim.scenario.loading import check_path, load_scenario, scenario_with
 from channelsim.scenario.schema import Scenario
 from channelsim.storage import inputs
 
@@ -316,6 +316,11 @@ def define(
     if both:
         raise SweepError(f"{', '.join(both)}: both swept (--param) and fixed (--set); choose one")
     base = load_scenario(scenario_path, fixed)
+    for param in parsed:  # a path that names no setting is refused before any value is made
+        try:
+            check_path(base, param.path, "--param")
+        except ScenarioError as exc:
+            raise SweepError(str(exc)) from None
     return SweepDefinition(
         scenario=base,
         scenario_file=str(scenario_path),

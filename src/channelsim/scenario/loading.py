@@ -99,6 +99,12 @@ def set_path(raw: Mapping[str, Any], dotted: str, value: Any, source: str) -> di
     return _set_path(raw, dotted, value, source)[0]
 
 
+def check_path(scenario: Scenario, dotted: str, source: str) -> None:
+    """Refuse a dotted path that names no setting of `scenario` (with a suggestion), before
+    any value is tried at it: what a sweep or an exploration varies must exist."""
+    _set_path(scenario.model_dump(mode="json"), dotted, None, source)
+
+
 def _set_path(
     raw: Mapping[str, Any], dotted: str, value: Any, source: str
 ) -> tuple[dict[str, Any], str]:
