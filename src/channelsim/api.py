@@ -28,7 +28,7 @@ from channelsim.experiments.comparison import Comparison
 from channelsim.experiments.executors import Executor, InProcess, LocalProcesses, make_executor
 from channelsim.experiments.replicates import RunResults, run_replicates
 from channelsim.scenario.loading import load_scenario as _load_file
-from channelsim.scenario.loading import scenario_with
+from channelsim.scenario.loading import replicates_for, scenario_with
 from channelsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def compare(
     `workers="auto"`: one per core when the runs are long enough to pay for it.
     """
     scenarios = _scenario_list(scenarios)
-    n = comparison.replicates_for(scenarios, replicates)
+    n = replicates_for(scenarios, replicates)
     workers = resources.workers_for(workers, scenarios, n, in_memory=True)
     local = executor is None or isinstance(executor, InProcess | LocalProcesses)
     for scenario in scenarios:
@@ -519,7 +519,7 @@ def calibrate(
     from channelsim.storage import results
 
     scenario_file = None if isinstance(scenario, Scenario) else Path(scenario)
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = _scenario(scenario)
     obs = (
         calibration.observed_from(observed, "observed")
         if isinstance(observed, Mapping)

@@ -70,7 +70,7 @@ def compare(
     if isinstance(workers, int):
         start_workers(workers)  # a count given: they import the engine while this reads
     from channelsim.experiments import resources
-    from channelsim.scenario.loading import choose_baseline, load_scenarios
+    from channelsim.scenario.loading import choose_baseline, load_scenarios, replicates_for
     from channelsim.storage import results
 
     loaded = load_scenarios(scenarios, with_weeks(overrides, weeks))
@@ -79,7 +79,7 @@ def compare(
     names = [s.name for s in loaded]
     out = out or results.default_out("compare", "-".join(names))
     results.ResultsDir(out).check()  # both before the progress bar
-    each = replicates or loaded[0].replicates
+    each = replicates_for(loaded, replicates)
     workers = resources.workers_for(workers, loaded, each, in_memory=True)
     total = each * len(loaded)
     for scenario in loaded:

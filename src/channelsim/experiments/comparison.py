@@ -21,7 +21,7 @@ from channelsim.experiments.conflict import conflict_costs
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.model.kpis import KPIS
 from channelsim.scenario.differences import differing_settings
-from channelsim.scenario.loading import choose_baseline
+from channelsim.scenario.loading import choose_baseline, replicates_for
 from channelsim.scenario.schema import Scenario
 
 
@@ -73,11 +73,6 @@ def pairwise(
     order = {name: i for i, name in enumerate(names)}
     later = table["scenario"].map(order) > table["baseline"].map(order)
     return table[later].reset_index(drop=True)
-
-
-def replicates_for(scenarios: Sequence[Scenario], replicates: int | None) -> int:
-    """The replicates asked for, or the first scenario's."""
-    return replicates or scenarios[0].replicates
 
 
 def run_comparison(

@@ -474,3 +474,8 @@ def choose_baseline(scenarios: Sequence[Scenario], baseline: str | None) -> str:
             f"--baseline {baseline!r}: no such scenario; expected one of {names}{hint}"
         )
     return baseline
+
+
+def replicates_for(scenarios: Sequence[Scenario], replicates: int | None) -> int:
+    """The replicates asked for, or the first scenario's."""
+    return replicates or scenarios[0].replicates
