@@ -9,7 +9,9 @@ CPU seconds are user + system of the child and of every process it started (this
 makes itself their subreaper on Linux, so a forkserver and its workers that outlive the
 command are reaped, and counted, here). `--old-main DIR` (a checkout of an earlier
 commit with its own `.venv`) adds that checkout's README main command for a before/after
-ratio measured in the same rounds (and that checkout's one-replicate run).
+ratio measured in the same rounds (and that checkout's one-replicate run and sweeps). The
+sweep (40 runs of 52 weeks, 1 and 2 workers) gives the parallel efficiency of the whole
+command, start-up included.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def cases(bin_dir: Path, scratch: Path) -> dict[str, list[str]]:
         "README main command (compare 3 x 10 replicates --report)": [
             exe, "compare", *MAIN, "--report", "-q", "--out", "{out}",
         ],
+        **{
+            f"channelsim sweep 40 runs x 52 weeks, --workers {n}": [
+                exe, "sweep", "scenarios/parallel.yaml", "--param",
+                "reps.commission.rate=0.02:0.10:20", "-n", "2", "--seed", "1",
+                "--set", "weeks=52", "-q", "--workers", str(n), "--out", "{out}",
+            ]
+            for n in (1, 2)
+        },
     }  # fmt: skip
 
 
@@ -92,7 +102,7 @@ def main() -> None:
         if args.old_main:
             old = cases(args.old_main / ".venv" / "bin", scratch)
             for key in old:
-                if key.startswith(("channelsim run", "README")):
+                if key.startswith(("channelsim run", "README", "channelsim sweep")):
                     todo["old main: " + key] = (old[key], args.old_main)
         walls: dict[str, list[float]] = {k: [] for k in todo}
         cpus: dict[str, list[float]] = {k: [] for k in todo}
@@ -109,6 +119,11 @@ def main() -> None:
     for name_ in todo:
         wall, cpu = statistics.median(walls[name_]), statistics.median(cpus[name_])
         print(f"{name_:62s} {wall:8.2f} {cpu:8.2f} {wall / yard_wall:17.2f} {cpu / yard:16.2f}")
+    for prefix in ("", "old main: "):  # the sweep's parallel efficiency, start-up included
+        one, two = (f"{prefix}channelsim sweep 40 runs x 52 weeks, --workers {n}" for n in (1, 2))
+        if one in todo:
+            ratio = statistics.median(walls[one]) / statistics.median(walls[two]) / 2
+            print(f"{prefix}sweep efficiency on 2 workers (whole command): {ratio:.2f}")
     for name_ in todo:  # this checkout against the old one, where both were measured
         if "old main: " + name_ in todo:
             old = "old main: " + name_

@@ -60,6 +60,28 @@ def test_a_run_without_charts_imports_neither_matplotlib_nor_scipy_stats(
     assert "charts/" not in json.loads((out / "manifest.json").read_text())["files"]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["run", "-n", "2"], ["sweep", "--param", "reps.commission.rate=0.02:0.08:2", "-n", "1"]],
+)
+def test_a_command_whose_runs_are_on_workers_leaves_mesa_to_them(
+    command: list[str], tmp_path: Path
+) -> None:
+    # The main process only gathers and writes results; Mesa (with scipy.spatial) is
+    # imported by the workers' forkserver alone.
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    out = tmp_path / "out"
+    verb, *options = command
+    modules = command_imports(
+        verb, str(scenario), *options, "--workers", "2", "--set", "weeks=4", "--out", str(out),
+        "-q", "--no-charts",
+    )  # fmt: skip
+    assert "mesa" not in modules
+    assert "channelsim.model.channel_model" not in modules
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
 def test_the_engine_that_workers_preload_imports_no_statistics_optimiser_or_charts() -> None:
     code = (
         "import json, sys\n"
@@ -69,7 +91,7 @@ def test_the_engine_that_workers_preload_imports_no_statistics_optimiser_or_char
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     modules = set(json.loads(out.stdout))
-    assert "channelsim.experiments.sweep_run" in modules
+    assert {"mesa", "channelsim.model.channel_model", "channelsim.experiments.sweep_run"} <= modules
     assert not modules & {"scipy.stats", "scipy.optimize", "matplotlib", "SALib", "distributed"}
 
 

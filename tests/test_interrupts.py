@@ -322,7 +322,7 @@ def test_the_channelsim_command_is_the_entry_point_that_handles_ctrl_c_first() -
     assert script.value == "channelsim.__main__:main"
 
 
-@pytest.mark.parametrize("target", ["click", "channelsim.cli.run", "mesa"])
+@pytest.mark.parametrize("target", ["click", "channelsim.cli.run", "pandas"])
 def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
     small_file: Path, tmp_path: Path, target: str
 ) -> None:
@@ -333,12 +333,14 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
     assert not out.exists() or not ResultsDir(out).is_complete
 
 
-def test_ctrl_c_as_the_charts_are_drawn_leaves_the_run_resumable(
-    small_file: Path, tmp_path: Path
+@pytest.mark.parametrize("target", ["mesa", "matplotlib"])
+def test_ctrl_c_as_the_engine_or_the_charts_are_imported_leaves_the_run_resumable(
+    small_file: Path, tmp_path: Path, target: str
 ) -> None:
+    # Mesa is imported at the first run, the charts' matplotlib once the replicates are saved
     out = tmp_path / "out"
     args = ["run", str(small_file), "-n", "2", "-q", "--out", str(out)]
-    result = ctrl_c_at("matplotlib", *args)  # imported once the replicates are saved
+    result = ctrl_c_at(target, *args)
     assert result.returncode == 130, result.stderr
     assert "add --resume" in one_interrupt_line(result)
     assert (out / INCOMPLETE).is_file() and not ResultsDir(out).is_complete

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import mesa  # noqa: F401  first: its logger inspects the stack, dearer once pandas is in
 import pandas as pd
 
 from channelsim.errors import ChannelsimError, ScenarioError
@@ -376,6 +375,8 @@ def run_sweep_plan(
     from channelsim.experiments import sweep_run
     from channelsim.output import folders
 
+    if charts:  # imported now, while local workers start, rather than after the last run
+        import channelsim.output.sweep_charts  # noqa: F401
     result: SweepResult = sweep_run.run_sweep(
         plan,
         out,

@@ -55,6 +55,7 @@ class InProcess:
 ENGINE_MODULES = [
     "channelsim.experiments.parent_watch",
     "mesa",
+    "channelsim.model.channel_model",
     "channelsim.experiments.replicates",
     "channelsim.experiments.sweep_run",
 ]
