@@ -324,7 +324,7 @@ def test_the_command_writes_the_folder_and_prints_the_estimates(tmp_path: Path) 
         main,
         ["calibrate", str(scenario), "--observed", str(observed), "--param",
          "dealers.reach=0.1:0.6", "--trials", "4", "--replicates", "2", "--batch", "4",
-         "--profile-points", "3", "--out", str(out), "-q"],
+         "--profile-points", "3", "--out", str(out), "-q", "--workers", "auto"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "dealers.reach" in result.output and "market_share" in result.output

@@ -77,13 +77,13 @@ TAKES = {
     "sweep": set(SHARED) - {"make_report"},
     "sensitivity": set(),
     "optimize": set(SHARED),
-    "calibrate": set(SHARED) - {"excel", "make_report"},
-    "explore": set(SHARED) - {"excel"},
+    "calibrate": set(SHARED) - {"make_report"},
+    "explore": set(SHARED),
     "report": set(),
     "dashboard": {"workers"},
 }
-# Where a batch of trials or a shared pool follows --workers, it is a plain count (no auto).
-COUNTED_WORKERS = {"optimize", "calibrate", "dashboard"}
+# Where the batch of trials follows --workers, it is a plain count (no auto).
+COUNTED_WORKERS = {"optimize"}
 
 
 def _reference() -> dict[str, click.Parameter]:
@@ -106,7 +106,7 @@ def _reference() -> dict[str, click.Parameter]:
         pass
 
     @click.command()
-    @common.worker_count_option()
+    @common.worker_count_option("X")
     def counted(**_: object) -> None:
         pass
 
@@ -121,7 +121,7 @@ def _shape(option: click.Parameter) -> tuple:
 def _help_pattern(help_text: str) -> str:
     """The shared help with the command's own phrase (the factories' X) and default free."""
     escaped = re.escape(help_text).replace("X", ".+")
-    return re.sub(r"default\\ 1", r"default\\ \\d+", escaped)
+    return re.sub(r"default\\ (1|auto)", r"default\\ (\\d+|auto)", escaped)
 
 
 @pytest.mark.parametrize("name", sorted(TAKES))
@@ -173,8 +173,11 @@ def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
         (["xyzzy"], "No such command 'xyzzy'. (see channelsim --help)"),
         (["--bogus"], "No such option '--bogus'"),
         (["run", "x.yaml", "--workers", "0"], "0 is not in the range 1<=x<=512"),
+        (
+            ["optimize", "x.yaml", "--workers", "auto"],
+            "'auto' is not offered here: optimize's default --batch is --workers",
+        ),
         (["compare", "x.yaml", "--workers", "many"], "'many' is not a whole number or 'auto'"),
-        (["optimize", "x.yaml", "--workers", "auto"], "'auto' is not a valid integer range"),
     ],
 )
 def test_a_wrong_option_or_argument_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -249,6 +249,22 @@ def test_the_dashboard_command_checks_its_files_before_starting_a_server(tmp_pat
     assert "dashboard on http" not in result.output
 
 
+@pytest.mark.parametrize(
+    "asked, shared", [([], "2"), (["--workers", "3"], "3"), (["--workers", "auto"], "6")]
+)
+def test_the_dashboard_shares_the_workers_asked_or_one_per_core(monkeypatch, asked, shared):
+    import subprocess
+
+    from channelsim.experiments import resources
+
+    started = {}
+    monkeypatch.setattr(resources, "usable_cpus", lambda: 6)
+    monkeypatch.setattr(subprocess, "call", lambda command, env: started.update(env) or 0)
+    result = CliRunner().invoke(main, ["dashboard", "--no-browser", *asked])
+    assert result.exit_code == 0, result.output
+    assert started["CHANNELSIM_DASHBOARD_WORKERS"] == shared
+
+
 # --- the worker pool ---------------------------------------------------------------------------
 
 

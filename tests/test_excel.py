@@ -303,3 +303,83 @@ def test_a_continued_optimisation_drops_the_workbook_of_the_old_answer(optimised
     assert not (out / "results.xlsx").exists()  # it held the answer of 8 trials
     resume("10", "--excel")
     assert len(rows(book((out / "results.xlsx").read_bytes())["Trials"], first=3)) == 10
+
+
+# --- explore and calibrate ------------------------------------------------------------------
+
+
+def test_explore_excel_says_the_recommendation_and_holds_the_folders_tables(tmp_path):
+    import pandas as pd
+    from conftest import SMALL
+
+    paths = []
+    for name, strategy in [("parallel", "parallel"), ("direct", "direct")]:
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump({**SMALL, "name": name, "strategy": strategy}))
+    out = tmp_path / "out"
+    args = [*map(str, paths), "--uncertain", "dealers.reach=0.1:0.6", "--samples", "6"]
+    args += ["-n", "1", "--weeks", "6", "--out", str(out), "-q", "--excel"]
+    result = CliRunner().invoke(main, ["explore", *args])
+    assert result.exit_code == 0, result.output
+    assert f"Excel: {out / 'results.xlsx'}" in result.output
+    assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
+    workbook = book((out / "results.xlsx").read_bytes())
+    assert workbook.sheetnames == [
+        "Summary", "Robustness", "Outcomes", "Where it fails", "Importance", "Runs"
+    ]  # fmt: skip
+    summary = [r[0] for r in rows(workbook["Summary"]) if r[0] is not None]
+    assert summary[0] == "channelsim explore: parallel, direct"
+    [printed] = [line for line in result.output.splitlines() if line.startswith("Recommended:")]
+    assert summary[1] == printed
+    again = CliRunner().invoke(main, ["explore", *args[:-1], "--resume", "--decide", "mean"])
+    assert again.exit_code == 0, again.output  # analysed again without --excel:
+    assert not (out / "results.xlsx").exists()  # the old answer's workbook is gone
+    assert "results.xlsx" not in json.loads((out / "manifest.json").read_text())["files"]
+    CliRunner().invoke(main, ["explore", *args, "--resume"])
+    scenarios = [channelsim.load_scenario(p, ["weeks=6"]) for p in paths]
+    again = channelsim.explore(scenarios, {"dealers.reach": "0.1:0.6"}, samples=6, replicates=1)
+    assert channelsim.workbook(again) == (out / "results.xlsx").read_bytes()
+    for sheet, table in [("Robustness", "robustness.csv"), ("Outcomes", "outcomes.csv")]:
+        expected = pd.read_csv(out / table)
+        shown = rows(workbook[sheet])
+        assert shown[1] == tuple(expected.columns)
+        assert len(shown) == 2 + len(expected)
+        for line, want in zip(shown[2:], expected.itertuples(index=False), strict=True):
+            assert all(same(c, v) for c, v in zip(line, want, strict=True)), (sheet, line)
+
+
+def test_calibrate_excel_gives_the_estimates_and_the_fit_first(tmp_path):
+    import pandas as pd
+    from test_calibration import PARALLEL, TINY, _nested
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"extends": str(PARALLEL), **_nested(TINY)}))
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("targets:\n  market_share: {value: 0.6, se: 0.05}\n")
+    out = tmp_path / "out"
+    args = ["calibrate", str(scenario), "--observed", str(observed), "--param"]
+    args += ["dealers.reach=0.1:0.6", "--replicates", "2", "--batch", "4"]
+    args += ["--profile-points", "3", "--out", str(out), "-q", "--excel"]
+    result = CliRunner().invoke(main, [*args, "--trials", "4"])
+    assert result.exit_code == 0, result.output
+    assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
+    workbook = book((out / "results.xlsx").read_bytes())
+    assert workbook.sheetnames == ["Summary", "Parameters", "Fit", "Trials", "Profiles"]
+    sheet = rows(workbook["Summary"])
+    parameters, fit = pd.read_csv(out / "parameters.csv"), pd.read_csv(out / "fit.csv")
+    assert sheet[3][:5] == ("parameter", "estimate", "ci_low", "ci_high", "identified")
+    [estimate] = parameters.itertuples(index=False)
+    assert sheet[4][0] == estimate.parameter == "dealers.reach"
+    assert sheet[4][1] == pytest.approx(estimate.estimate, rel=1e-12)
+    assert sheet[4][4] == str(estimate.identified)
+    assert sheet[6] == ("kpi", "observed", "simulated", "ci_low", "ci_high", "z")
+    assert sheet[7][:3] == ("market_share", 0.6, pytest.approx(fit["simulated"].item()))
+    assert len(rows(workbook["Trials"])) == 2 + 4
+    again = channelsim.calibrate(
+        scenario, observed, ["dealers.reach=0.1:0.6"], trials=4, replicates=2, batch=4,
+        profile_points=3,
+    )  # fmt: skip
+    assert channelsim.workbook(again) == (out / "results.xlsx").read_bytes()
+    more = CliRunner().invoke(main, [*args[:-1], "--trials", "5", "--resume"])
+    assert more.exit_code == 0, more.output  # continued without --excel: the old one is gone
+    assert not (out / "results.xlsx").exists()

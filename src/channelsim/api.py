@@ -31,6 +31,7 @@ from channelsim.scenario.loading import replicates_for, scenario_with
 from channelsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from channelsim.experiments.explore import ExploreResult
     from channelsim.experiments.optimize import OptimizeDefinition
     from channelsim.experiments.sweep import SweepPlan
     from channelsim.experiments.sweep_run import SweepResult
@@ -256,13 +257,37 @@ def save(
     return folders.save_run(results, Path(folder), command, excel=excel, charts=charts)
 
 
-def workbook(results: RunResults | Comparison | SweepResults | OptimizeResults) -> bytes:
-    """The Excel workbook (`results.xlsx`) of a run, a comparison, a sweep or an optimisation,
-    as bytes: what `--excel` writes.
+def workbook(
+    results: RunResults
+    | Comparison
+    | SweepResults
+    | OptimizeResults
+    | ExploreResults
+    | CalibrationResults,
+) -> bytes:
+    """The Excel workbook (`results.xlsx`) of a run, a comparison, a sweep, an optimisation,
+    an exploration or a calibration, as bytes: what `--excel` writes.
 
     The same results give the same bytes (the workbook's created date is fixed).
     """
-    from channelsim.output import excel, folders
+    from channelsim.output import decision_excel, excel, folders
+
+    if isinstance(results, ExploreResults):
+        tables = ["robustness", "outcomes", "boxes", "importance", "runs"]
+        return decision_excel.explore_workbook(
+            results.decision,
+            results.condition,
+            results.where,
+            results.notes,
+            {name: getattr(results, name) for name in tables},
+        )
+    if isinstance(results, CalibrationResults):
+        return decision_excel.calibration_workbook(
+            results.scenario.name,
+            results.parameters,
+            results.fit,
+            {"trials": results.trials, "profiles": results.profiles},
+        )
 
     if isinstance(results, OptimizeResults):
         from channelsim.output.optimize_excel import optimize_workbook
@@ -438,7 +463,7 @@ def explore(
     if `report`, and can be resumed or analysed again (`resume=True`).
     """
     from channelsim.experiments import explore as explore_
-    from channelsim.output.explore_report import box_sentences, write_outputs
+    from channelsim.output.explore_report import write_outputs
 
     scenarios = _scenario_list(scenarios)
     definition = explore_.definition_for(
@@ -457,6 +482,13 @@ def explore(
             on_progress=on_progress,
             draw=write_outputs if kept else None,
         )
+    return explore_results(done, Path(out) if out is not None else None)
+
+
+def explore_results(done: ExploreResult, folder: Path | None = None) -> ExploreResults:
+    """A finished exploration (`experiments.explore.run`) as the API gives it."""
+    from channelsim.output.explore_report import box_sentences
+
     a = done.analysis
     return ExploreResults(
         recommended=a.decision.scenario,
@@ -468,7 +500,7 @@ def explore(
         boxes=a.boxes,
         importance=a.importance,
         runs=done.runs,
-        folder=Path(out) if out is not None else None,
+        folder=folder,
         notes=a.notes,
     )
 
@@ -495,7 +527,7 @@ def calibrate(
     seed: int | None = None,
     batch: int = 8,
     profile_points: int = 9,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,
@@ -510,7 +542,8 @@ def calibrate(
     (or `"log:LO:HI"`), or lists `PATH=LO:HI` texts. Every trial runs the same
     `replicates` seeds (common random numbers). With `out`, the folder holds the Optuna
     study and every result file and can be resumed; without it, a temporary folder is used.
-    Results do not depend on `workers` or `scheduler`; they do depend on `batch`. Runs
+    Results do not depend on `workers` or `scheduler`; they do depend on `batch`.
+    `workers="auto"` is one per core when a batch's runs are long enough to pay for them. Runs
     last the observed file's `weeks:` (the period its numbers cover); `weeks` asked here
     (as `--weeks` does) must agree with it.
     """
@@ -531,6 +564,7 @@ def calibrate(
     fitted = [calibration.parse_param(text, sc) for text in texts]
     if not fitted:
         raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
+    workers = resources.workers_for(workers, [sc], batch * replicates)
     resources.check_run(sc, max(replicates, workers), workers, in_memory=False)
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
         folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")

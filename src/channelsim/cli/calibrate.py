@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    excel_option,
     friendly,
     out_option,
     quiet_option,
@@ -21,7 +22,7 @@ from channelsim.cli.common import (
     warn_about,
     weeks_option,
     with_weeks,
-    worker_count_option,
+    workers_option,
 )
 
 
@@ -65,12 +66,13 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@worker_count_option()
+@workers_option(default=1)
 @scheduler_option
 @out_option("<name>-calibration")
 @resume_option("calibration")
 @strict_option
 @quiet_option
+@excel_option
 @friendly
 def calibrate(
     scenario: Path,
@@ -83,12 +85,13 @@ def calibrate(
     profile_points: int,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     scheduler: str | None,
     out: Path | None,
     resume: bool,
     strict: bool,
     quiet: bool,
+    excel: bool,
 ) -> None:
     """Fit scenario parameters to observed KPIs by simulated method of moments.
 
@@ -157,3 +160,6 @@ def calibrate(
     fit = job.fit[["kpi", "observed", "simulated", "ci_low", "ci_high", "z"]]
     click.echo(fit.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     click.echo(f"\nResults in {out} (calibrated scenario: {out / 'calibrated.yaml'})")
+    if excel:
+        written = results.ResultsDir(out).add_file("results.xlsx", api.workbook(job))
+        click.echo(f"Excel: {written}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import UserError, friendly, worker_count_option
+from channelsim.cli.common import AUTO, UserError, friendly, workers_option
 
 
 @click.command()
@@ -26,11 +26,11 @@ from channelsim.cli.common import UserError, friendly, worker_count_option
     show_default=True,
     help="Address to listen on; 0.0.0.0 shares the dashboard with the whole network.",
 )
-@worker_count_option(default=2)
+@workers_option(default=2)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @friendly
 def dashboard(
-    scenarios: tuple[Path, ...], port: int, host: str, workers: int | None, no_browser: bool
+    scenarios: tuple[Path, ...], port: int, host: str, workers: int | str | None, no_browser: bool
 ) -> None:
     """Open the dashboard: pick a scenario, move its levers, run, compare with intervals.
 
@@ -42,6 +42,7 @@ def dashboard(
       channelsim dashboard scenarios/parallel.yaml scenarios/direct.yaml --port 8502
     """
     from channelsim.api import load_scenario
+    from channelsim.experiments.resources import usable_cpus
 
     for path in scenarios:
         load_scenario(path)  # a bad file stops here with its one-line reason
@@ -49,7 +50,7 @@ def dashboard(
     env = {
         **os.environ,
         "CHANNELSIM_DASHBOARD_SCENARIOS": os.pathsep.join(str(p.resolve()) for p in scenarios),
-        "CHANNELSIM_DASHBOARD_WORKERS": str(workers or 2),
+        "CHANNELSIM_DASHBOARD_WORKERS": str(usable_cpus() if workers == AUTO else workers or 2),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    excel_option,
     friendly,
     out_option,
     quiet_option,
@@ -75,6 +76,7 @@ from channelsim.cli.common import (
 @strict_option
 @quiet_option
 @report_option
+@excel_option
 @friendly
 def explore_command(
     sources: tuple[Path, ...],
@@ -95,6 +97,7 @@ def explore_command(
     strict: bool,
     quiet: bool,
     make_report: bool,
+    excel: bool,
 ) -> None:
     """Run every scenario at every sampled point of the uncertain inputs (the same seeds for
     all), then say which one is robustly best, by which rule, and where it fails.
@@ -167,3 +170,9 @@ def explore_command(
         for b in bar:
             b.close()
     click.echo("\n".join(answer_lines(result)))
+    if excel:
+        from channelsim import api
+
+        data = api.workbook(api.explore_results(result, out))
+        written = results.ResultsDir(out).add_file("results.xlsx", data)
+        click.echo(f"Excel: {written}")

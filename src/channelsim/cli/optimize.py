@@ -67,7 +67,10 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@worker_count_option()
+@worker_count_option(
+    "optimize's default --batch is --workers, so the trials it proposes would follow the "
+    "machine; give a number"
+)
 @scheduler_option
 @click.option(
     "--batch",

@@ -501,6 +501,8 @@ def finish(
         "trajectory.csv": analysis.trajectory,
         "importance.csv": analysis.importance,
     }
+    for name in results.ANSWER_FILES:
+        (folder.path / name).unlink(missing_ok=True)
     for name, frame in tables.items():
         results.write_csv(folder.file(name), frame)
     failed = runs[runs["status"] == "failed"]

@@ -47,8 +47,6 @@ from channelsim.storage import results
 
 MAX_CONFIRM = 10
 STUDY_FILE = "study.db"
-# Written from a finished study by `--excel` and `--report`; removed when it is continued.
-ANSWER_FILES = ("results.xlsx", "report.html")
 
 
 def outcome(
@@ -554,7 +552,7 @@ def _prepare(
                 )
             results.write_text(path / results.INCOMPLETE, results.INCOMPLETE_TEXT)
             manifest["status"] = "incomplete"
-            for name in ANSWER_FILES:  # they hold the old answer: --excel/--report redo them
+            for name in results.ANSWER_FILES:
                 (path / name).unlink(missing_ok=True)
         manifest["definition"] = description
         return manifest
