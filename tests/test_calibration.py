@@ -314,6 +314,34 @@ def test_a_trial_left_running_by_a_killed_calibration_is_run_on_resume(tiny, tmp
     assert trials.loc[trials["trial"] == 4, "dealers.reach"].item() == 0.123
 
 
+@pytest.mark.parametrize("study", ["older", "not a database"])
+def test_a_study_file_that_cannot_be_continued_is_refused_before_the_folder_changes(
+    tiny, tmp_path: Path, study: str
+) -> None:
+    import optuna
+
+    from channelsim.experiments.study import StudyError
+    from channelsim.storage.results import ResultsDir
+
+    target = {"targets": {"market_share": {"value": 0.68, "se": 0.03}}}
+    args = dict(replicates=2, batch=2, seed=5, profile_points=3, out=tmp_path / "c")
+    channelsim.calibrate(tiny, target, {"dealers.reach": "0.05:0.9"}, trials=2, **args)
+    db = tmp_path / "c" / "study.db"
+    for leftover in tmp_path.glob("c/study.db*"):
+        leftover.unlink()
+    if study == "older":  # the study name calibrations had before they ran on study.py
+        optuna.create_study(storage=f"sqlite:///{db}", study_name="calibration")
+    else:
+        db.write_bytes(b"\x00" * 4096)
+    with pytest.raises(StudyError, match=f"{db}: .*another --out"):
+        channelsim.calibrate(
+            tiny, target, {"dealers.reach": "0.05:0.9"}, trials=4, resume=True, **args
+        )
+    assert ResultsDir(tmp_path / "c").is_complete
+    if study == "older":
+        assert optuna.get_all_study_names(f"sqlite:///{db}") == ["calibration"]
+
+
 def test_the_command_writes_the_folder_and_prints_the_estimates(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(yaml.safe_dump({"extends": str(PARALLEL), **_nested(TINY)}))

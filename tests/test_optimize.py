@@ -183,6 +183,33 @@ def test_resume_refuses_another_definition_and_a_finished_study(logit, tmp_path)
     assert list(more.trials["trial"]) == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("study", ["older", "not a database"])
+def test_a_study_file_that_cannot_be_continued_is_refused_before_the_folder_changes(
+    logit, tmp_path, study
+):
+    import optuna
+
+    from channelsim.experiments.study import StudyError
+    from channelsim.storage.results import ResultsDir
+
+    runs = dict(replicates=1, seed=2, confirm=0, out=tmp_path / "s")
+    channelsim.optimize(logit, PRICES, "company_profit:max", trials=2, **runs)
+    db = tmp_path / "s" / "study.db"
+    for leftover in tmp_path.glob("s/study.db*"):
+        leftover.unlink()
+    if study == "older":  # a study under another name, as an older channelsim wrote
+        optuna.create_study(storage=f"sqlite:///{db}", study_name="calibration")
+    else:
+        db.write_bytes(b"not a database " * 100)
+    with pytest.raises(StudyError, match=f"{db}: .*choose another --out"):
+        channelsim.optimize(logit, PRICES, "company_profit:max", trials=4, resume=True, **runs)
+    assert ResultsDir(tmp_path / "s").is_complete  # still the finished optimisation it was
+    if study == "older":
+        assert optuna.get_all_study_names(f"sqlite:///{db}") == ["calibration"]  # untouched
+    else:
+        assert db.read_bytes() == b"not a database " * 100
+
+
 # --- what the search finds -------------------------------------------------------------------
 
 

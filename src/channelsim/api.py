@@ -569,6 +569,8 @@ def calibrate(
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
         folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")
         folder.check(allow_existing=resume)  # a bad --out fails before connecting
+        if resume:  # a study that cannot be continued is refused before the folder changes
+            calibration.check_study(folder.path)
         with open_executor(workers, scheduler) as executor:
             folder.create(allow_existing=resume)  # no folder is left when no cluster answers
             done = calibration.calibrate(

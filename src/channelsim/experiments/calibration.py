@@ -456,6 +456,13 @@ def _check_periods(scenario: Scenario, targets: Sequence[Target], source: str) -
             )
 
 
+def check_study(folder: Path) -> None:
+    """Refuse a folder whose study file cannot be continued (`study.check_storage`)."""
+    if (folder / STUDY_FILE).exists() or (folder / STUDY_FILE).is_symlink():
+        with studies.quiet():
+            studies.check_storage(folder / STUDY_FILE)
+
+
 @studies.quiet()
 def _search(
     params: Sequence[Param],

@@ -544,6 +544,7 @@ def _prepare(
                 f"({', '.join(changed)}); use the same scenario, --param, --objective, "
                 "--constraint, --set, --replicates and --seed, or choose another --out"
             )
+        studies.check_storage(path / STUDY_FILE)  # before the folder is marked unfinished
         if manifest.get("status") == "complete":
             if manifest.get("definition", {}).get("trials", 0) >= definition.trials:
                 raise OptimizeError(

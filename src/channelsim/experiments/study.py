@@ -36,9 +36,11 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial, Trial, TrialState
 
+from channelsim.errors import InputError
 from channelsim.experiments.designs import Param
 
 STUDY_NAME = "channelsim"
+SQLITE_HEADER = b"SQLite format 3\x00"
 EDGE = 0.02  # a best value this close to a bound (share of the range) is flagged
 
 
@@ -168,6 +170,10 @@ def make_sampler(objectives: int, seed: int, population: int) -> optuna.samplers
     return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
 
 
+class StudyError(InputError):
+    """A study file that cannot be continued: not a study database, or not channelsim's."""
+
+
 def open_study(storage: Path | None, directions: Sequence[str]) -> optuna.Study:
     """Create the study, or load it from its SQLite file to continue it (None: in memory).
 
@@ -175,16 +181,42 @@ def open_study(storage: Path | None, directions: Sequence[str]) -> optuna.Study:
     process being killed at any moment, and a commit costs no fsync (only a power cut can
     lose the last trials), which makes a study of fast runs several times faster.
     """
-    if storage is None:
-        backend: Any = None
-    else:
-        path = Path(storage).resolve()
-        backend = optuna.storages.RDBStorage(
-            f"sqlite:///{path}", engine_kwargs={"creator": lambda: _connect(path)}
-        )
+    backend = None if storage is None else check_storage(Path(storage))
     return optuna.create_study(
         storage=backend, study_name=STUDY_NAME, directions=list(directions), load_if_exists=True
     )
+
+
+def check_storage(path: Path) -> optuna.storages.RDBStorage:
+    """The study file's storage, refused (StudyError) unless it is new or holds this study.
+
+    A folder's study.db is read back on --resume, so it is checked like every input: a
+    regular SQLite file, readable by this Optuna, whose study is channelsim's. A study under
+    another name (an older channelsim's, or another program's) would otherwise be passed
+    over in silence and the search started again beside it.
+    """
+    path = path.resolve()
+    if path.exists() or path.is_symlink():
+        if path.is_symlink() or not path.is_file():
+            raise StudyError(f"{path}: not a regular file; choose another --out")
+        with open(path, "rb") as handle:
+            if handle.read(len(SQLITE_HEADER)) not in (SQLITE_HEADER, b""):
+                raise StudyError(f"{path}: not a study database (SQLite); choose another --out")
+    try:
+        backend = optuna.storages.RDBStorage(
+            f"sqlite:///{path}", engine_kwargs={"creator": lambda: _connect(path)}
+        )
+        names = optuna.get_all_study_names(storage=backend)
+    except Exception as exc:  # noqa: BLE001 - any failure to read it is one message
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StudyError(f"{path}: cannot be read as a study database ({reason})") from None
+    if names and STUDY_NAME not in names:
+        raise StudyError(
+            f"{path}: holds the study {', '.join(map(repr, names))} (made by an older channelsim"
+            f" or another program), not {STUDY_NAME!r}; it cannot be continued here: choose "
+            "another --out"
+        )
+    return backend
 
 
 def _connect(path: Path) -> sqlite3.Connection:
