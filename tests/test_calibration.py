@@ -357,6 +357,7 @@ def test_the_command_writes_the_folder_and_prints_the_estimates(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "dealers.reach" in result.output and "market_share" in result.output
     assert (out / "calibrated.yaml").is_file() and not (out / "INCOMPLETE").exists()
+    assert json.loads((out / "manifest.json").read_text())["executor"] == "in-process"  # auto
     again = CliRunner().invoke(
         main, ["calibrate", str(scenario), "--observed", str(observed), "--param",
                "dealers.reach=0.1:0.6", "--out", str(out)]

@@ -82,8 +82,6 @@ TAKES = {
     "report": set(),
     "dashboard": {"workers"},
 }
-# Where the batch of trials follows --workers, it is a plain count (no auto).
-COUNTED_WORKERS = {"optimize"}
 
 
 def _reference() -> dict[str, click.Parameter]:
@@ -94,7 +92,7 @@ def _reference() -> dict[str, click.Parameter]:
     @common.weeks_option
     @common.set_option
     @common.seed_option("X", source="X")
-    @common.workers_option()
+    @common.workers_option(auto="X")
     @common.scheduler_option
     @common.out_option("X")
     @common.resume_option("X")
@@ -105,12 +103,7 @@ def _reference() -> dict[str, click.Parameter]:
     def reference(**_: object) -> None:
         pass
 
-    @click.command()
-    @common.worker_count_option("X")
-    def counted(**_: object) -> None:
-        pass
-
-    return {p.name: p for p in reference.params} | {"counted_workers": counted.params[0]}
+    return {p.name: p for p in reference.params}
 
 
 def _shape(option: click.Parameter) -> tuple:
@@ -132,8 +125,7 @@ def test_shared_options_are_spelled_the_same_on_every_command(name: str) -> None
     reference = _reference()
     assert {n for n in SHARED if n in params} == TAKES[name]
     for option in TAKES[name]:
-        counted = option == "workers" and name in COUNTED_WORKERS
-        mine, shared = params[option], reference["counted_workers" if counted else option]
+        mine, shared = params[option], reference[option]
         assert _shape(mine) == _shape(shared), (name, option)
         kind, shared_kind = mine.type.to_info_dict(), shared.type.to_info_dict()
         if option == "replicates":  # calibrate needs two to estimate a variance
@@ -173,10 +165,6 @@ def test_validate_accepts_weeks_like_run(tmp_path: Path) -> None:
         (["xyzzy"], "No such command 'xyzzy'. (see channelsim --help)"),
         (["--bogus"], "No such option '--bogus'"),
         (["run", "x.yaml", "--workers", "0"], "0 is not in the range 1<=x<=512"),
-        (
-            ["optimize", "x.yaml", "--workers", "auto"],
-            "'auto' is not offered here: optimize's default --batch is --workers",
-        ),
         (["compare", "x.yaml", "--workers", "many"], "'many' is not a whole number or 'auto'"),
     ],
 )

@@ -325,17 +325,22 @@ def test_explore_excel_says_the_recommendation_and_holds_the_folders_tables(tmp_
     assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
     workbook = book((out / "results.xlsx").read_bytes())
     assert workbook.sheetnames == [
-        "Summary", "Robustness", "Outcomes", "Where it fails", "Importance", "Runs"
+        "Summary", "Robustness", "Outcomes", "Boxes", "Importance", "Runs"
     ]  # fmt: skip
-    summary = [r[0] for r in rows(workbook["Summary"]) if r[0] is not None]
+    summary = [r[0] or "" for r in rows(workbook["Summary"])]
     assert summary[0] == "channelsim explore: parallel, direct"
-    [printed] = [line for line in result.output.splitlines() if line.startswith("Recommended:")]
-    assert summary[1] == printed
+    printed = result.output.splitlines()  # the terminal's answer, without its robustness
+    plan = next(i for i, line in enumerate(printed) if line.startswith("2 scenarios x 6 points"))
+    answer = printed[plan + 1 : printed.index(f"Results in {out}") - 1]  # table (a sheet)
+    table = next(i for i, line in enumerate(answer) if line.startswith("Robustness on "))
+    where = next(i for i, line in enumerate(answer) if line.startswith("Where: "))
+    assert summary[2:] == answer[: table - 1] + answer[where - 1 :]
+    assert any(line.startswith("Recommended: ") for line in summary)
     again = CliRunner().invoke(main, ["explore", *args[:-1], "--resume", "--decide", "mean"])
     assert again.exit_code == 0, again.output  # analysed again without --excel:
     assert not (out / "results.xlsx").exists()  # the old answer's workbook is gone
     assert "results.xlsx" not in json.loads((out / "manifest.json").read_text())["files"]
-    CliRunner().invoke(main, ["explore", *args, "--resume"])
+    assert CliRunner().invoke(main, ["explore", *args, "--resume"]).exit_code == 0
     scenarios = [channelsim.load_scenario(p, ["weeks=6"]) for p in paths]
     again = channelsim.explore(scenarios, {"dealers.reach": "0.1:0.6"}, samples=6, replicates=1)
     assert channelsim.workbook(again) == (out / "results.xlsx").read_bytes()
@@ -371,7 +376,7 @@ def test_calibrate_excel_gives_the_estimates_and_the_fit_first(tmp_path):
     [estimate] = parameters.itertuples(index=False)
     assert sheet[4][0] == estimate.parameter == "dealers.reach"
     assert sheet[4][1] == pytest.approx(estimate.estimate, rel=1e-12)
-    assert sheet[4][4] == str(estimate.identified)
+    assert sheet[4][4] is bool(estimate.identified)
     assert sheet[6] == ("kpi", "observed", "simulated", "ci_low", "ci_high", "z")
     assert sheet[7][:3] == ("market_share", 0.6, pytest.approx(fit["simulated"].item()))
     assert len(rows(workbook["Trials"])) == 2 + 4

@@ -369,6 +369,22 @@ def test_ctrl_c_stops_with_exit_130_and_says_how_to_resume(monkeypatch, tmp_path
     assert "--resume" in result.output
 
 
+def test_workers_auto_is_refused_with_its_reason_since_the_batch_follows_the_count(tmp_path):
+    args = ["optimize", str(VALIDATION / "integrated.yaml"), "--param"]
+    args += ["pricing.list_price=0.3:0.9", "--objective", "units:max", "--workers", "auto"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "workers 'auto' is not offered: the default batch of trials is the number" in (
+        result.output
+    )
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+    with pytest.raises(OptimizeError, match="give a number"):
+        channelsim.optimize(
+            VALIDATION / "integrated.yaml", {"pricing.list_price": "0.3:0.9"}, "units:max",
+            workers="auto",
+        )  # fmt: skip
+
+
 def test_an_optimiser_file_names_its_scenario_relative_to_itself(tmp_path):
     spec = tmp_path / "opt.yaml"
     relative = os.path.relpath(VALIDATION / "integrated.yaml", tmp_path)

@@ -275,11 +275,7 @@ def workbook(
     if isinstance(results, ExploreResults):
         tables = ["robustness", "outcomes", "boxes", "importance", "runs"]
         return decision_excel.explore_workbook(
-            results.decision,
-            results.condition,
-            results.where,
-            results.notes,
-            {name: getattr(results, name) for name in tables},
+            results.summary, results.condition, {name: getattr(results, name) for name in tables}
         )
     if isinstance(results, CalibrationResults):
         return decision_excel.calibration_workbook(
@@ -432,6 +428,7 @@ class ExploreResults:
     runs: pd.DataFrame
     folder: Path | None
     notes: list[str]
+    summary: list[str]  # the answer as the terminal gives it, without the session's lines
 
 
 def explore(
@@ -486,8 +483,9 @@ def explore(
 
 
 def explore_results(done: ExploreResult, folder: Path | None = None) -> ExploreResults:
-    """A finished exploration (`experiments.explore.run`) as the API gives it."""
-    from channelsim.output.explore_report import box_sentences
+    """A finished exploration (`experiments.explore.run`) as the API gives it: what
+    `channelsim explore`, which runs its own definition, needs for `workbook`."""
+    from channelsim.output.explore_report import box_sentences, summary_lines
 
     a = done.analysis
     return ExploreResults(
@@ -502,6 +500,7 @@ def explore_results(done: ExploreResult, folder: Path | None = None) -> ExploreR
         runs=done.runs,
         folder=folder,
         notes=a.notes,
+        summary=summary_lines(done),
     )
 
 
@@ -548,7 +547,7 @@ def calibrate(
     (as `--weeks` does) must agree with it.
     """
     from channelsim.experiments import calibration
-    from channelsim.experiments.executors import open_executor
+    from channelsim.experiments.executors import describe, open_executor
     from channelsim.output import calibration_folder
     from channelsim.storage import results
 
@@ -564,7 +563,7 @@ def calibrate(
     fitted = [calibration.parse_param(text, sc) for text in texts]
     if not fitted:
         raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
-    workers = resources.workers_for(workers, [sc], batch * replicates)
+    workers = 1 if scheduler else resources.workers_for(workers, [sc], batch * replicates)
     resources.check_run(sc, max(replicates, workers), workers, in_memory=False)
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
         folder = results.ResultsDir(Path(out) if out is not None else Path(scratch) / "c")
@@ -573,6 +572,9 @@ def calibrate(
             calibration.check_study(folder.path)
         with open_executor(workers, scheduler) as executor:
             folder.create(allow_existing=resume)  # no folder is left when no cluster answers
+            for name in results.ANSWER_FILES:  # the old estimates' files, if continued
+                (folder.path / name).unlink(missing_ok=True)
+            ran_on = describe(executor)
             done = calibration.calibrate(
                 sc,
                 obs,
@@ -595,6 +597,7 @@ def calibrate(
             trials=trials,
             replicates=replicates,
             batch=batch,
+            executor=ran_on,
         )
     return CalibrationResults(
         parameters=done.parameters,

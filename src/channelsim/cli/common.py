@@ -144,28 +144,18 @@ class WorkersType(click.ParamType):
         return number
 
 
-class WorkerCountType(click.IntRange):
-    """A number of local worker processes, 1 to 512, for a command that cannot take `auto`."""
-
-    def __init__(self, why_not_auto: str) -> None:
-        super().__init__(1, 512)
-        self.why_not_auto = why_not_auto
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if str(value).strip().lower() == AUTO:
-            self.fail(f"'auto' is not offered here: {self.why_not_auto}", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-def workers_option(default: int | str = AUTO) -> Callable[..., Any]:
+def workers_option(
+    default: int | str = AUTO,
+    auto: str = "one per core when the runs are long enough to pay for starting them",
+) -> Callable[..., Any]:
     """`--workers N|auto`, for commands whose results never depend on it; None means
-    `default`."""
+    `default`, which the command applies."""
     return click.option(
         "--workers",
         type=WorkersType(),
         metavar="N|auto",
-        help="Local worker processes, or auto: one per core when the runs are long enough to "
-        f"pay for starting them (default {default}); results are the same for any number.",
+        help=f"Local worker processes, or auto: {auto} (default {default}); results are the "
+        "same for any number.",
     )
 
 
@@ -176,15 +166,6 @@ def start_workers(workers: int) -> None:
         from channelsim.experiments.executors import start_workers_early
 
         start_workers_early()
-
-
-def worker_count_option(why_not_auto: str, default: int = 1) -> Callable[..., Any]:
-    """`--workers N` without auto, for a command where more than the runs follow the count."""
-    return click.option(
-        "--workers",
-        type=WorkerCountType(why_not_auto),
-        help=f"Local worker processes (default {default}); results are the same for any number.",
-    )
 
 
 def replicates_option(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from channelsim.cli.common import AUTO, UserError, friendly, workers_option
+from channelsim.cli.common import UserError, friendly, workers_option
 
 
 @click.command()
@@ -26,7 +26,7 @@ from channelsim.cli.common import AUTO, UserError, friendly, workers_option
     show_default=True,
     help="Address to listen on; 0.0.0.0 shares the dashboard with the whole network.",
 )
-@workers_option(default=2)
+@workers_option(default=2, auto="one per usable core")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @friendly
 def dashboard(
@@ -42,7 +42,6 @@ def dashboard(
       channelsim dashboard scenarios/parallel.yaml scenarios/direct.yaml --port 8502
     """
     from channelsim.api import load_scenario
-    from channelsim.experiments.resources import usable_cpus
 
     for path in scenarios:
         load_scenario(path)  # a bad file stops here with its one-line reason
@@ -50,7 +49,7 @@ def dashboard(
     env = {
         **os.environ,
         "CHANNELSIM_DASHBOARD_SCENARIOS": os.pathsep.join(str(p.resolve()) for p in scenarios),
-        "CHANNELSIM_DASHBOARD_WORKERS": str(usable_cpus() if workers == AUTO else workers or 2),
+        "CHANNELSIM_DASHBOARD_WORKERS": str(workers or 2),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),

@@ -23,7 +23,7 @@ from channelsim.cli.common import (
     warn_about,
     weeks_option,
     with_weeks,
-    worker_count_option,
+    workers_option,
 )
 
 
@@ -67,10 +67,7 @@ from channelsim.cli.common import (
 )
 @weeks_option
 @set_option
-@worker_count_option(
-    "optimize's default --batch is --workers, so the trials it proposes would follow the "
-    "machine; give a number"
-)
+@workers_option(default=1)
 @scheduler_option
 @click.option(
     "--batch",
@@ -96,7 +93,7 @@ def optimize_command(
     confirm: int | None,
     weeks: int | None,
     overrides: tuple[str, ...],
-    workers: int | None,
+    workers: int | str | None,
     scheduler: str | None,
     batch: int | None,
     out: Path | None,

@@ -23,7 +23,7 @@ from channelsim import api
 from channelsim.dashboard import jobs
 from channelsim.dashboard import levers as lv
 from channelsim.errors import ChannelsimError
-from channelsim.experiments import conflict
+from channelsim.experiments import conflict, resources
 from channelsim.output import charts, display, network
 
 BUNDLED = Path(__file__).resolve().parents[3] / "scenarios"
@@ -382,8 +382,12 @@ def main() -> None:
 
 
 def workers() -> int:
+    """The shared pool's size: `channelsim dashboard --workers` (auto: one per usable core)."""
+    asked = os.environ.get("CHANNELSIM_DASHBOARD_WORKERS", "2").strip().lower()
+    if asked == "auto":
+        return resources.usable_cpus()
     try:
-        return max(1, int(os.environ.get("CHANNELSIM_DASHBOARD_WORKERS", "2")))
+        return max(1, int(asked))
     except ValueError:
         return 2
 

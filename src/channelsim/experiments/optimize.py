@@ -42,6 +42,13 @@ from channelsim.storage import inputs
 MAX_TRIALS = 100_000
 
 
+# Why `workers="auto"` is refused: the default batch of trials is the worker count.
+NO_AUTO_WORKERS = (
+    "the default batch of trials is the number of workers, so the trials proposed would "
+    "follow the machine; give a number"
+)
+
+
 class OptimizeError(ChannelsimError):
     """Bad optimisation input; the message is meant for the user as it is."""
 

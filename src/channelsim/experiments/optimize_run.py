@@ -38,7 +38,12 @@ from channelsim.experiments import resources, stats
 from channelsim.experiments import study as studies
 from channelsim.experiments.candidates import OptimizeStopped, Replicates, run_candidates
 from channelsim.experiments.executors import DaskCluster, Executor, describe, open_executor
-from channelsim.experiments.optimize import OptimizeDefinition, OptimizeError, differences
+from channelsim.experiments.optimize import (
+    NO_AUTO_WORKERS,
+    OptimizeDefinition,
+    OptimizeError,
+    differences,
+)
 from channelsim.experiments.replicates import replicate_seeds
 from channelsim.model.metrics import KPIS
 from channelsim.scenario.loading import scenario_with
@@ -123,6 +128,8 @@ def run_optimization(
     `on_progress(done, total, best)` is called before the first trial and after each one.
     With `out` None the study is kept in memory and nothing is written.
     """
+    if resources.worker_count(workers) == "auto":
+        raise OptimizeError(f"workers 'auto' is not offered: {NO_AUTO_WORKERS}")
     at_once = max(definition.replicates, workers)  # the trials of a batch share the workers
     resources.check_run(definition.scenario, at_once, workers, in_memory=False)
     folder = None if out is None else results.ResultsDir(out)

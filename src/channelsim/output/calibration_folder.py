@@ -73,8 +73,6 @@ def save_calibration(
 ) -> Path:
     from channelsim.experiments.calibration import THRESHOLD
 
-    for name in results.ANSWER_FILES:  # the folder is INCOMPLETE until `complete` below
-        (folder.path / name).unlink(missing_ok=True)
     results.write_text(
         folder.file("calibrated.yaml"), calibrated_yaml(result, folder.path, scenario_file)
     )

@@ -1,7 +1,8 @@
 """`results.xlsx` of an exploration and of a calibration: the answer first, then the tables.
 
 The summary sheet says what the terminal says: for an exploration the recommended scenario,
-the rule that chose it and where it fails (the PRIM boxes as sentences); for a calibration
+the rule that chose it and its scores, where the condition holds (the PRIM boxes as
+sentences) and the inputs that decide it; for a calibration
 the estimates with their 95% profile intervals and the fit to every observed KPI. Further
 sheets hold the tables of the results folder as they are, so that a planner can sort and
 chart them. Like every channelsim workbook, the same results give the same bytes.
@@ -21,24 +22,19 @@ FIT_COLUMNS = ["kpi", "observed", "simulated", "ci_low", "ci_high", "z"]
 
 
 def explore_workbook(
-    decision: str,
-    condition: str,
-    where: Sequence[str],
-    notes: Sequence[str],
-    tables: dict[str, pd.DataFrame],
+    summary: Sequence[str], condition: str, tables: dict[str, pd.DataFrame]
 ) -> bytes:
-    """An exploration's workbook; `tables` holds its robustness, outcomes, boxes,
-    importance and runs (`api.ExploreResults`)."""
+    """An exploration's workbook: `summary` is its answer as the terminal gives it
+    (`explore_report.summary_lines`), `tables` its robustness, outcomes, boxes, importance
+    and runs (`api.ExploreResults`)."""
     title = "channelsim explore: " + ", ".join(tables["robustness"]["scenario"].unique())
     out = Book(title)
-    sheet = _summary(out, title, [f"Recommended: {decision}", *notes])
-    row = 3 + len(notes)
-    sheet.write(row, 0, f"Where it fails ({condition})", out.bold)
-    for i, sentence in enumerate(where or ["no box found: no region of the inputs stands out"]):
-        sheet.write(row + 1 + i, 0, sentence)
+    sheet = _summary(out, title)
+    for row, line in enumerate(summary, start=2):
+        sheet.write(row, 0, line, out.bold if line.startswith(("Recommended:", "Where:")) else None)
     out.frame("Robustness", tables["robustness"], "Each scenario over every sampled future")
     out.frame("Outcomes", tables["outcomes"], "Mean of each KPI per sampled future and scenario")
-    out.frame("Where it fails", tables["boxes"], f"PRIM boxes where {condition}")
+    out.frame("Boxes", tables["boxes"], f"PRIM boxes: where {condition}")
     out.frame("Importance", tables["importance"], "How much each uncertain input decides it")
     out.frame("Runs", tables["runs"], "One row per run")
     return out.close()
@@ -51,7 +47,8 @@ def calibration_workbook(
     (`api.CalibrationResults`)."""
     title = f"channelsim calibrate: {scenario}"
     out = Book(title)
-    sheet = _summary(out, title, ["Estimates with 95% profile intervals, then the fit"])
+    sheet = _summary(out, title)
+    sheet.write(2, 0, "Estimates with 95% profile intervals, then the fit to the observed KPIs")
     row = _table(out, sheet, 3, parameters[ESTIMATE_COLUMNS])
     _table(out, sheet, row, fit[FIT_COLUMNS])
     out.frame("Parameters", parameters, "Every estimate with its interval and identification")
@@ -61,11 +58,9 @@ def calibration_workbook(
     return out.close()
 
 
-def _summary(out: Book, title: str, lines: Sequence[str]) -> Worksheet:
+def _summary(out: Book, title: str) -> Worksheet:
     sheet = out.book.add_worksheet("Summary")
     sheet.write(0, 0, title, out.title)
-    for i, line in enumerate(lines, start=2):
-        sheet.write(i, 0, line, out.bold if i == 2 else out.note)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 8, 14)
     return sheet
@@ -79,6 +74,8 @@ def _table(out: Book, sheet: Worksheet, row: int, frame: pd.DataFrame) -> int:
         for col, value in enumerate(map(cell, values)):
             if value is None:
                 sheet.write_blank(i, col, None)
+            elif isinstance(value, bool):
+                sheet.write_boolean(i, col, value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 out.number(sheet, i, col, value)
             else:

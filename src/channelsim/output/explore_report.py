@@ -71,6 +71,9 @@ def limit_words(row: pd.Series) -> str:
     return text if p <= SIGNIFICANT else f"{text} (not significant, p = {p:.2g})"
 
 
+NO_BOX = "no box: PRIM found no region that explains it"
+
+
 def box_sentences(boxes: pd.DataFrame, condition: str) -> list[str]:
     """Each PRIM box as a sentence: where the condition holds, and how well the box says so."""
     sentences = []
@@ -87,10 +90,23 @@ def box_sentences(boxes: pd.DataFrame, condition: str) -> list[str]:
 
 def answer_lines(result: ExploreResult) -> list[str]:
     """What the terminal shows after an exploration."""
-    a = result.analysis
     lines = []
     if result.done_before:
         lines.append(f"resumed: {result.done_before} runs were already saved; ran {result.ran}")
+    lines += summary_lines(result, robustness_table=True)
+    lines += ["", f"Results in {result.folder}"]
+    if result.report:
+        lines.append(f"Report: {result.report}")
+    return lines
+
+
+def summary_lines(result: ExploreResult, robustness_table: bool = False) -> list[str]:
+    """The answer of an exploration, as the terminal and the workbook give it: failed runs,
+    notes, the recommendation and its scores, where the condition holds, the inputs that
+    decide it. Nothing of the session (resumed, folder), so a result reads the same however
+    it was run."""
+    a = result.analysis
+    lines = []
     if len(result.failed):
         lines.append(f"FAILED runs: {len(result.failed)} (recorded in runs/ with their error)")
     lines.extend(a.notes)
@@ -98,17 +114,16 @@ def answer_lines(result: ExploreResult) -> list[str]:
     better = "higher" if a.decision.better == "higher" else "lower"
     scores = ", ".join(f"{k} {number(v)}" for k, v in a.decision.scores.items())
     lines.append(f"  scores ({better} is better): {scores}")
-    lines += ["", f"Robustness on {a.decision.kpi}:", _robust_frame(a.robustness, a.decision.kpi)]
+    if robustness_table:
+        kpi = a.decision.kpi
+        lines += ["", f"Robustness on {kpi}:", _robust_frame(a.robustness, kpi)]
     lines += ["", f"Where: {a.condition} (at {a.holds.mean():.0%} of the sampled points)"]
     sentences = box_sentences(a.boxes, a.condition)
-    lines.extend(f"  {s}" for s in sentences or ["no box: PRIM found no region that explains it"])
+    lines.extend(f"  {s}" for s in sentences or [NO_BOX])
     ranked = ", ".join(
         f"{r.input} {number(r.importance)}" for r in a.importance.itertuples(index=False)
     )
-    lines += [f"  input importance (KS distance, 0-1): {ranked}", "", f"Results in {result.folder}"]
-    if result.report:
-        lines.append(f"Report: {result.report}")
-    return lines
+    return [*lines, f"  input importance (KS distance, 0-1): {ranked}"]
 
 
 def _robust_frame(table: pd.DataFrame, kpi: str) -> str:
@@ -135,9 +150,7 @@ def build_report(result: ExploreResult, manifest: dict[str, Any]) -> str:
     names = result.scenarios
     title = "Robust choice under uncertainty: " + " vs ".join(names)
     sentences = box_sentences(a.boxes, a.condition)
-    fails = "".join(f"<li>{escape(s)}</li>" for s in sentences) or (
-        "<li>PRIM found no region of the inputs that explains it.</li>"
-    )
+    fails = "".join(f"<li>{escape(s)}</li>" for s in sentences or [NO_BOX])
     parts = [
         f"<h1>{escape(title)}</h1>",
         "<h2>The question</h2>",

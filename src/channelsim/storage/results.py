@@ -32,8 +32,9 @@ INCOMPLETE_TEXT = (
     "Do not use them; the marker is removed only once every file is in place.\n"
 )
 LOCK = ".lock"
-# Written from a finished folder by `--excel` and `--report`; a folder that is continued or
-# analysed again drops them, since they hold the old answer (asking again writes them anew).
+# What holds a folder's answer beside its tables: `--excel`'s workbook, and the report
+# (`--report`'s; a calibration always writes it). A folder that is continued or analysed
+# again drops them as it is marked unfinished, since they hold the old answer.
 ANSWER_FILES = ("results.xlsx", "report.html")
 MAX_NAME_BYTES = 80  # of a user-given name in a folder name (UTF-8; file names hold 255)
 
