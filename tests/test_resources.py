@@ -311,7 +311,9 @@ def test_a_worker_count_is_kept_and_auto_or_nothing_is_chosen(
 
 @pytest.mark.parametrize("given", ["abc", 0, -2, 2.5, True, "", [2]])
 def test_a_worker_count_that_is_not_one_says_what_was_expected(given, make_scenario) -> None:
-    with pytest.raises(ValueError, match="expected a whole number >= 1 or 'auto'"):
+    from channelsim.errors import ChannelsimError
+
+    with pytest.raises(ChannelsimError, match="expected a whole number >= 1 or 'auto'"):
         resources.workers_for(given, [make_scenario()], 4)
 
 

@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 
-from channelsim.errors import ScenarioError
+from channelsim.errors import InputError, ScenarioError
 from channelsim.scenario.schema import Scenario, numeric_settings
 
 BYTES_PER_CUSTOMER = 160  # measured 106
@@ -130,7 +130,7 @@ def worker_count(workers: object) -> int | str:
     if isinstance(workers, str) and workers.strip().lower() == "auto":
         return "auto"
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers: expected a whole number >= 1 or 'auto', found {workers!r}")
+        raise InputError(f"workers: expected a whole number >= 1 or 'auto', found {workers!r}")
     return workers
 
 
