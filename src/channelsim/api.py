@@ -552,17 +552,7 @@ def calibrate(
     from channelsim.storage import results
 
     scenario_file = None if isinstance(scenario, Scenario) else Path(scenario)
-    sc = _scenario(scenario)
-    obs = (
-        calibration.observed_from(observed, "observed")
-        if isinstance(observed, Mapping)
-        else calibration.read_observed(observed)
-    )
-    sc = calibration.with_observed_weeks(sc, obs, weeks)
-    texts = [f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping) else params
-    fitted = [calibration.parse_param(text, sc) for text in texts]
-    if not fitted:
-        raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
+    sc, obs, fitted = _calibration_inputs(scenario, observed, params, weeks)
     workers = 1 if scheduler else resources.workers_for(workers, [sc], batch * replicates)
     resources.check_run(sc, max(replicates, workers), workers, in_memory=False)
     with tempfile.TemporaryDirectory(prefix="channelsim-calibrate-") as scratch:
@@ -608,6 +598,28 @@ def calibrate(
         scenario=done.scenario,
         folder=Path(out) if out is not None else None,
     )
+
+
+def _calibration_inputs(
+    scenario: Scenario | str | Path,
+    observed: Mapping[str, Any] | str | Path,
+    params: Mapping[str, str] | Iterable[str],
+    weeks: int | None,
+) -> tuple[Scenario, Any, list[Any]]:
+    """The scenario over the observed period, the observed KPIs, the parameters to fit."""
+    from channelsim.experiments import calibration
+
+    obs = (
+        calibration.observed_from(observed, "observed")
+        if isinstance(observed, Mapping)
+        else calibration.read_observed(observed)
+    )
+    sc = calibration.with_observed_weeks(_scenario(scenario), obs, weeks)
+    texts = [f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping) else params
+    fitted = [calibration.parse_param(text, sc) for text in texts]
+    if not fitted:
+        raise calibration.CalibrationError("give at least one --param PATH=LO:HI")
+    return sc, obs, fitted
 
 
 @dataclass

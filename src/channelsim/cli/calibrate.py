@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    add_workbook,
     excel_option,
     friendly,
     out_option,
+    progress_bar,
     quiet_option,
     replicates_option,
     resume_option,
@@ -105,8 +107,6 @@ def calibrate(
           --param market.choice.scale=2:20 --param dealers.reach=0.05:0.8 \\
           --trials 40 --replicates 4 --out results/crm-fit
     """
-    from tqdm import tqdm
-
     from channelsim import api
     from channelsim.storage import results
 
@@ -121,39 +121,28 @@ def calibrate(
     sc = api.load_scenario(scenario, changes)
     warn_about([(str(scenario), sc)], strict)
     out = out or results.default_out("calibration", sc.name)
-    bar: list[tqdm] = []  # drawn at the first progress, once every input has been read
-
-    def progress(done: int, total: int) -> None:
-        if not bar:
-            bar.append(
-                tqdm(total=total, initial=done, unit="trial", disable=quiet, file=sys.stderr)
-            )
-        bar[0].update(done - bar[0].n)
-
     try:
-        job = api.calibrate(
-            sc if changes else scenario,  # a file is named in calibrated.yaml's extends:
-            observed,
-            params,
-            trials=trials,
-            replicates=replicates,
-            seed=seed,
-            batch=batch,
-            profile_points=profile_points,
-            workers=workers or 1,
-            scheduler=scheduler,
-            out=out,
-            resume=resume,
-            command=results.command_line(),
-            on_progress=progress,
-            weeks=asked,
-        )
+        with progress_bar("trial", quiet) as progress:
+            job = api.calibrate(
+                sc if changes else scenario,  # a file is named in calibrated.yaml's extends:
+                observed,
+                params,
+                trials=trials,
+                replicates=replicates,
+                seed=seed,
+                batch=batch,
+                profile_points=profile_points,
+                workers=workers or 1,
+                scheduler=scheduler,
+                out=out,
+                resume=resume,
+                command=results.command_line(),
+                on_progress=progress,
+                weeks=asked,
+            )
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished trials are kept in {out}; add --resume", err=True)
         sys.exit(130)
-    finally:
-        for b in bar:
-            b.close()
     shown = job.parameters[["parameter", "estimate", "ci_low", "ci_high", "identified"]]
     click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     click.echo("")
@@ -161,5 +150,4 @@ def calibrate(
     click.echo(fit.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     click.echo(f"\nResults in {out} (calibrated scenario: {out / 'calibrated.yaml'})")
     if excel:
-        written = results.ResultsDir(out).add_file("results.xlsx", api.workbook(job))
-        click.echo(f"Excel: {written}")
+        add_workbook(out, api.workbook(job))

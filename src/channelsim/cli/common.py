@@ -215,6 +215,34 @@ no_charts_option = click.option(
 scenario_argument = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 
 
+@contextmanager
+def progress_bar(unit: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """`on_progress(done, total)` for a command: a bar on stderr, drawn at the first call
+    (once every input has been read), closed when the block ends however it ends."""
+    from tqdm import tqdm
+
+    bar: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, initial=done, unit=unit, disable=quiet, file=sys.stderr))
+        bar[0].update(done - bar[0].n)
+
+    try:
+        yield progress
+    finally:
+        for b in bar:
+            b.close()
+
+
+def add_workbook(out: Path, data: bytes) -> None:
+    """Add `--excel`'s results.xlsx to a finished results folder, and say where it is."""
+    from channelsim.storage import results
+
+    written = results.ResultsDir(out).add_file("results.xlsx", data)
+    click.echo(printable(f"Excel: {written}"))
+
+
 def with_weeks(overrides: tuple[str, ...], weeks: int | None) -> tuple[str, ...]:
     """`--weeks N` as the last override, so it wins over a `--set weeks=...`."""
     return (*overrides, f"weeks={weeks}") if weeks else overrides

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    add_workbook,
     excel_option,
     friendly,
     interrupted,
@@ -116,8 +117,7 @@ def compare(
     if excel:
         from channelsim.output.folders import workbook
 
-        written = results.ResultsDir(out).add_file("results.xlsx", workbook(job))
-        click.echo(printable(f"Excel: {written}"))
+        add_workbook(out, workbook(job))
     if make_report:
         click.echo(printable(f"\nReport: {write_report(out)}"))
     click.echo(printable(f"\nResults in {out}"))

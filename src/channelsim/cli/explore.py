@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    add_workbook,
     excel_option,
     friendly,
     out_option,
+    progress_bar,
     quiet_option,
     replicates_option,
     report_option,
@@ -111,8 +113,6 @@ def explore_command(
       channelsim explore scenarios/explore/channels.yaml --decide percentile:10 \\
           --find "company_profit[parallel] < company_profit[direct]"
     """
-    from tqdm import tqdm
-
     from channelsim.experiments import explore, sweep_run
     from channelsim.output.explore_report import answer_lines, write_outputs
     from channelsim.storage import results
@@ -141,38 +141,27 @@ def explore_command(
         f"{len(definition.scenarios)} scenarios x {definition.samples} points "
         f"({definition.design}) x {definition.replicates} replicates = {runs} runs"
     )
-    bar: list[tqdm] = []
-
-    def progress(done: int, total: int) -> None:
-        if not bar:
-            bar.append(tqdm(total=total, initial=done, unit="run", disable=quiet, file=sys.stderr))
-        bar[0].update(done - bar[0].n)
-
     try:
-        result = explore.run(
-            definition,
-            chosen,
-            out,
-            workers=workers or "auto",
-            scheduler=scheduler,
-            resume=resume,
-            command=results.command_line(),
-            on_progress=progress,
-            draw=write_outputs,
-        )
+        with progress_bar("run", quiet) as progress:
+            result = explore.run(
+                definition,
+                chosen,
+                out,
+                workers=workers or "auto",
+                scheduler=scheduler,
+                resume=resume,
+                command=results.command_line(),
+                on_progress=progress,
+                draw=write_outputs,
+            )
     except sweep_run.SweepStopped as exc:
         click.echo(f"\nstopped: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished runs are saved in {out}; add --resume", err=True)
         sys.exit(130)
-    finally:
-        for b in bar:
-            b.close()
     click.echo("\n".join(answer_lines(result)))
     if excel:
         from channelsim import api
 
-        data = api.workbook(api.explore_results(result, out))
-        written = results.ResultsDir(out).add_file("results.xlsx", data)
-        click.echo(f"Excel: {written}")
+        add_workbook(out, api.workbook(api.explore_results(result, out)))

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    add_workbook,
     excel_option,
     friendly,
     out_option,
-    printable,
     quiet_option,
     replicates_option,
     report_option,
@@ -188,8 +188,7 @@ def optimize_command(
     if excel:
         from channelsim.output.optimize_excel import result_workbook
 
-        written = results.ResultsDir(out).add_file("results.xlsx", result_workbook(result))
-        click.echo(printable(f"Excel: {written}"))
+        add_workbook(out, result_workbook(result))
     if make_report:
         from channelsim.output.optimize_report import write_report
 

@@ -9,6 +9,7 @@ import click
 
 from channelsim.cli.common import (
     UserError,
+    add_workbook,
     excel_option,
     friendly,
     interrupted,
@@ -105,8 +106,7 @@ def run(
     if excel:
         from channelsim.output.folders import workbook
 
-        written = results.ResultsDir(out).add_file("results.xlsx", workbook(job))
-        click.echo(printable(f"Excel: {written}"))
+        add_workbook(out, workbook(job))
     click.echo(display.summary_table(job.summary))
     for note in display.warmup_notes(job.warmup_losses):
         click.echo(printable(f"\nNote: {note}"))

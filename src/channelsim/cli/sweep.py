@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    add_workbook,
     excel_option,
     friendly,
     no_charts_option,
@@ -182,8 +183,7 @@ def sweep_command(
         data = workbooks.sweep_workbook(
             result.runs, result.summary, result.failed, result.sensitivity
         )
-        written = results.ResultsDir(out).add_file("results.xlsx", data)
-        click.echo(printable(f"Excel: {written}"))
+        add_workbook(out, data)
 
 
 @click.command("sensitivity")
