@@ -374,9 +374,10 @@ def test_workers_auto_is_refused_with_its_reason_since_the_batch_follows_the_cou
     args += ["pricing.list_price=0.3:0.9", "--objective", "units:max", "--workers", "auto"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "workers 'auto' is not offered: the default batch of trials is the number" in (
+    assert "Invalid value for '--workers': 'auto' is not offered: the default batch of " in (
         result.output
     )
+    assert " trials x " not in result.output  # said before anything is read or planned
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
     with pytest.raises(OptimizeError, match="give a number"):
         channelsim.optimize(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from channelsim.cli.common import (
+    AUTO,
     add_workbook,
     excel_option,
     friendly,
@@ -130,6 +131,10 @@ def optimize_command(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the optimisation")
+    if workers == AUTO:  # refused by the API too; said here before anything is read
+        raise click.BadParameter(
+            f"'auto' is not offered: {optimizing.NO_AUTO_WORKERS}", param_hint="'--workers'"
+        )
     definition = optimizing.define(
         source,
         params,
