@@ -284,7 +284,6 @@ def workbook(
             results.fit,
             {"trials": results.trials, "profiles": results.profiles},
         )
-
     if isinstance(results, OptimizeResults):
         from channelsim.output.optimize_excel import optimize_workbook
 

@@ -2,10 +2,10 @@
 
 The summary sheet says what the terminal says: for an exploration the recommended scenario,
 the rule that chose it and its scores, where the condition holds (the PRIM boxes as
-sentences) and the inputs that decide it; for a calibration
-the estimates with their 95% profile intervals and the fit to every observed KPI. Further
-sheets hold the tables of the results folder as they are, so that a planner can sort and
-chart them. Like every channelsim workbook, the same results give the same bytes.
+sentences) and the inputs that decide it; for a calibration the estimates with their 95%
+profile intervals and the fit to every observed KPI. Further sheets hold the tables of the
+results folder as they are, so that a planner can sort and chart them. Like every
+channelsim workbook, the same results give the same bytes.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _table(out: Book, sheet: Worksheet, row: int, frame: pd.DataFrame) -> int:
                 sheet.write_blank(i, col, None)
             elif isinstance(value, bool):
                 sheet.write_boolean(i, col, value)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
+            elif isinstance(value, int | float):
                 out.number(sheet, i, col, value)
             else:
                 sheet.write(i, col, str(value))
