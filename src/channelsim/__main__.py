@@ -8,6 +8,7 @@ the command can say what it kept (`cli.LazyGroup.invoke`), and hands it back aft
 A SIGINT that was ignored when the process started (`nohup`, `cmd &`) stays ignored.
 """
 
+import gc
 import os
 import signal
 import sys
@@ -29,10 +30,19 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
 
 def main() -> None:
-    """Run the command line (imported only now, under the handler above)."""
+    """Run the command line (imported only now, under the handler above).
+
+    When the command has finished, however it ends, the objects it leaves are frozen
+    (`gc.freeze`): the interpreter's exit then has no cyclic collection over everything the
+    imports made (pandas, matplotlib, pydantic...), which took 0.2 s of every command.
+    Every file is written and closed by then; atexit handlers still run.
+    """
     from channelsim.cli import main as command_line
 
-    command_line(prog_name="channelsim")
+    try:
+        command_line(prog_name="channelsim")
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":
