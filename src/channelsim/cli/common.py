@@ -159,10 +159,11 @@ def workers_option(
     )
 
 
-def start_workers(workers: int) -> None:
-    """With more than one worker, start their forkserver now: it imports the engine on
-    another core while this process imports the rest of what the command needs."""
-    if workers > 1:
+def start_workers(workers: int | str | None) -> None:
+    """With a count of more than one worker, start their forkserver now: it imports the
+    engine on another core while this process imports the rest of what the command needs.
+    Nothing yet for `auto` or no count: the command calls again once the count is known."""
+    if isinstance(workers, int) and workers > 1:
         from channelsim.experiments.executors import start_workers_early
 
         start_workers_early()

@@ -68,8 +68,7 @@ def compare(
       channelsim compare scenarios/direct.yaml scenarios/intermediary.yaml \\
           scenarios/parallel.yaml --replicates 10 --report
     """
-    if isinstance(workers, int):
-        start_workers(workers)  # a count given: they import the engine while this reads
+    start_workers(workers)  # a count given: they import the engine while this reads
     from channelsim.experiments import resources
     from channelsim.scenario.loading import choose_baseline, load_scenarios, replicates_for
     from channelsim.storage import results

@@ -65,8 +65,7 @@ def run(
     Example:
       channelsim run scenarios/parallel.yaml --replicates 20 --set reps.capacity=30
     """
-    if isinstance(workers, int):
-        start_workers(workers)  # a count given: they import the engine while this reads
+    start_workers(workers)  # a count given: they import the engine while this reads
     from channelsim.experiments import resources
     from channelsim.scenario.loading import load_scenario
     from channelsim.storage import results

@@ -116,8 +116,7 @@ def sweep_command(
         raise click.UsageError("use either --workers (local processes) or --scheduler (Dask)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR, the folder of the sweep to continue")
-    if isinstance(workers, int):
-        start_workers(workers)  # a count given: they import the engine while this does too
+    start_workers(workers)  # a count given: they import the engine while this does too
     from tqdm import tqdm
 
     from channelsim import api
